@@ -1,0 +1,62 @@
+"""What the spider hands to the pipelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from govcheck.page import LinkRef
+
+
+@dataclass
+class SitePlan:
+    """One site's crawl: where to start and how far to go."""
+
+    site_id: int
+    url: str
+    allow_domains: tuple[str, ...] = ()
+    seeds: tuple[str, ...] = ()          # registry column URLs, crawled at depth 1
+    max_pages: int = 500
+    max_depth: int = 4
+    previous: dict = field(default_factory=dict)  # url → (etag, last_modified, content_hash)
+
+
+@dataclass
+class PageItem:
+    site_id: int
+    url: str
+    final_url: str
+    status: int
+    content_type: str | None
+    encoding: str | None
+    body: bytes
+    depth: int
+    title: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+    fetched_at: dt.datetime
+
+
+@dataclass
+class LinksItem:
+    """All links found on one page."""
+
+    site_id: int
+    source_url: str
+    links: list[LinkRef]
+
+
+@dataclass
+class TargetItem:
+    url: str
+    method: str
+    status: int | None
+    error: str | None
+    final_url: str | None
+    redirects: list[str]
+    content_type: str | None
+    title: str | None
+    snippet: str | None
+    size: int | None
+    elapsed: float | None

@@ -1,0 +1,91 @@
+"""Scrapy settings for govcheck crawls.
+
+Static defaults live here as module constants (the Scrapy project convention); `for_scan`
+overlays what one scan decides: the registry's thresholds, its resolve: map, the database
+and the scan id the pipelines write to.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "govcheck"
+
+# DESIGN §8: the asyncio reactor let 8 requests at once reach one host with
+# CONCURRENT_REQUESTS_PER_DOMAIN = 2 under Scrapy 2.19; the epoll reactor holds the limit,
+# and tests/test_politeness.py measures it at the server.
+TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
+TWISTED_DNS_RESOLVER = "crawler.resolver.RegistryResolver"
+
+ROBOTSTXT_OBEY = False          # assessments must see every public page (国办秘函〔2019〕19号)
+COOKIES_ENABLED = True          # some CMSs set a session cookie before serving lists
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # needs the asyncio reactor; we run epoll (see above)
+HTTPPROXY_ENABLED = False       # never route loopback/registry traffic through an env proxy
+LOG_LEVEL = "WARNING"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 15
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+DNS_TIMEOUT = 15
+REDIRECT_MAX_TIMES = 10
+METAREFRESH_ENABLED = True
+METAREFRESH_MAXDELAY = 5
+
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
+
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ConditionalGetMiddleware": 560,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # depth is the spider's own per site
+}
+ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 300}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.progress.ProgressExtension": 500,
+}
+
+# govcheck's own
+GOVCHECK_RESOLVE: dict[str, str] = {}
+GOVCHECK_RESOLVE_ONLY = False
+GOVCHECK_RETRY_AFTER_MAX = 60.0
+GOVCHECK_BACKOFF_BASE = 0.5
+GOVCHECK_CHECK_BYTES = 256 * 1024   # enough of a checked target to see a soft-404 page
+GOVCHECK_BATCH_SIZE = 500
+
+
+def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progress: bool) -> dict:
+    """All settings for one scan: module defaults overlaid with the registry's `settings:`."""
+    base = {k: v for k, v in globals().items() if k.isupper()}
+    base.update(
+        USER_AGENT=cfg.user_agent,
+        DOWNLOAD_TIMEOUT=cfg.timeout,
+        DNS_TIMEOUT=cfg.timeout,
+        RETRY_TIMES=cfg.retries,
+        CONCURRENT_REQUESTS=cfg.concurrency,
+        CONCURRENT_REQUESTS_PER_DOMAIN=cfg.concurrency_per_host,
+        AUTOTHROTTLE_TARGET_CONCURRENCY=float(cfg.concurrency_per_host),
+        GOVCHECK_RESOLVE=dict(resolve),
+        GOVCHECK_RESOLVE_ONLY=cfg.resolve_only,
+        GOVCHECK_RETRY_AFTER_MAX=cfg.retry_after_max,
+        GOVCHECK_DB_URL=db_url,
+        GOVCHECK_SCAN_ID=scan_id,
+        GOVCHECK_PROGRESS=progress,
+    )
+    return base

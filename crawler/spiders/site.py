@@ -1,0 +1,238 @@
+"""The site spider: crawls every registered site in one process and checks every link target.
+
+Thin by design: it decides what to fetch (stay on the site's host, depth and page limits per
+site, pagination at the same depth, every unique target once per scan) and turns responses
+into items. Parsing lives in govcheck.page, judgement in checks/, persistence in pipelines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import StopDownload
+from scrapy.http import TextResponse
+
+from crawler.items import LinksItem, PageItem, SitePlan, TargetItem
+from govcheck.page import ParsedPage, decode_html
+from govcheck.urls import is_asset, is_attachment, netloc_of
+
+# Let every 4xx/5xx reach the callbacks (a broken link is data, not an error), while 3xx
+# still go through RedirectMiddleware (handle_httpstatus_all would switch redirects off).
+ALL_ERRORS = list(range(400, 600))
+HEAD_TAGS = ("img", "script", "css", "media", "attachment")
+
+
+def failure_kind(exc: BaseException) -> str:
+    """Short, stable name for a failed download (the evidence of link_broken)."""
+    name = type(exc).__name__
+    text = str(exc)
+    if "max redirections" in text:
+        return "too_many_redirects"
+    table = {
+        "DNSLookupError": "dns", "CannotResolveHostError": "dns",
+        "ConnectionRefusedError": "refused", "DownloadConnectionRefusedError": "refused",
+        "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout",
+        "UserTimeoutError": "timeout",
+        "ResponseNeverReceived": "connection_lost", "ConnectionLost": "connection_lost",
+        "ConnectionDone": "connection_lost", "ResponseFailed": "connection_lost",
+        "ResponseDataLossError": "connection_lost", "DownloadFailedError": "connection_lost",
+        "SSLError": "tls", "Error": "tls" if "SSL" in text else "error",
+        "UnsupportedURLSchemeError": "invalid_url", "ValueError": "invalid_url",
+    }
+    if name in ("ResponseNeverReceived", "ResponseFailed") and "SSL" in text:
+        return "tls"
+    return table.get(name, name)
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.plans = {p.site_id: p for p in plans}
+        self.store = store
+        self.check_external = check_external
+        self.netlocs = {p.site_id: {netloc_of(p.url)} for p in plans}
+        self.crawled: set[tuple[int, str]] = set()   # (site, url) scheduled as a page
+        self.pages_scheduled: dict[int, int] = dict.fromkeys(self.plans, 0)
+        self.checked: set[str] = set()               # targets scheduled anywhere in the scan
+        self.outstanding: dict[int, int] = dict.fromkeys(self.plans, 0)
+        self.sites_done: set[int] = set()
+        self.homepage_error: dict[int, str] = {}
+        self.counts = {"pages": 0, "targets": 0}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._bytes_received, signal=signals.bytes_received)
+        return spider
+
+    # ------------------------------------------------------------------ scheduling
+
+    async def start(self):
+        for plan in self.plans.values():
+            for i, url in enumerate((plan.url, *plan.seeds)):
+                req = self._page_request(plan, url, depth=0 if i == 0 else 1)
+                if req is not None:
+                    yield req
+
+    def _in_site(self, plan: SitePlan, url: str) -> bool:
+        return netloc_of(url) in self.netlocs[plan.site_id]
+
+    def _track(self, plan: SitePlan, req: scrapy.Request) -> scrapy.Request:
+        self.outstanding[plan.site_id] += 1
+        return req
+
+    def _page_request(self, plan: SitePlan, url: str, depth: int) -> scrapy.Request | None:
+        key = (plan.site_id, url)
+        if key in self.crawled or self.pages_scheduled[plan.site_id] >= plan.max_pages:
+            return None
+        self.crawled.add(key)
+        self.checked.add(url)
+        self.pages_scheduled[plan.site_id] += 1
+        meta = {"site_id": plan.site_id, "depth": depth, "role": "page", "started": time.monotonic(),
+                "handle_httpstatus_list": ALL_ERRORS, "previous": plan.previous.get(url)}
+        return self._track(plan, scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
+                                                dont_filter=True, priority=-depth))
+
+    def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None) -> scrapy.Request | None:
+        if method is None:
+            if url in self.checked:
+                return None
+            self.checked.add(url)
+            method = "HEAD" if tag in HEAD_TAGS else "GET"
+        meta = {"site_id": plan.site_id, "role": "check", "tag": tag, "started": time.monotonic(),
+                "handle_httpstatus_list": ALL_ERRORS}
+        return self._track(plan, scrapy.Request(url, method=method, callback=self.on_check, errback=self.on_error,
+                                                meta=meta, dont_filter=True, priority=-5))
+
+    def _follow(self, plan: SitePlan, link, depth: int) -> scrapy.Request | None:
+        url = link.url
+        in_site = self._in_site(plan, url)
+        if in_site and link.is_page_link and not is_asset(url) and not is_attachment(url):
+            next_depth = depth if link.pagination else depth + 1
+            if (plan.site_id, url) in self.crawled:
+                return None
+            if next_depth <= plan.max_depth:
+                req = self._page_request(plan, url, next_depth)
+                if req is not None:
+                    return req
+        if not in_site and not self.check_external:
+            return None
+        return self._check_request(plan, url, link.tag)
+
+    def _done(self, site_id: int) -> None:
+        self.outstanding[site_id] -= 1
+        if self.outstanding[site_id] <= 0:
+            self.sites_done.add(site_id)
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _bytes_received(self, data, request, spider):
+        # A checked target only needs enough body to recognise an error page.
+        if request.meta.get("role") == "check":
+            got = request.meta["bytes_seen"] = request.meta.get("bytes_seen", 0) + len(data)
+            if got > self.settings.getint("GOVCHECK_CHECK_BYTES"):
+                raise StopDownload(fail=False)
+
+    def _target_item(self, response, parsed: ParsedPage | None, text_snippet: str | None) -> TargetItem:
+        req = response.request
+        redirects = list(req.meta.get("redirect_urls", []))
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        return TargetItem(
+            url=redirects[0] if redirects else response.url, method=req.method, status=response.status, error=None,
+            final_url=response.url, redirects=redirects, content_type=content_type,
+            title=parsed.title if parsed is not None else None, snippet=text_snippet,
+            size=len(response.body), elapsed=time.monotonic() - req.meta.get("started", time.monotonic()))
+
+    @staticmethod
+    def _is_html(response) -> bool:
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if ctype:
+            return "html" in ctype or "xml" in ctype and b"<html" in response.body[:2048].lower()
+        return isinstance(response, TextResponse) or b"<html" in response.body[:2048].lower()
+
+    def _parse_body(self, response) -> tuple[ParsedPage | None, str | None, str | None]:
+        if not response.body or not self._is_html(response):
+            return None, None, None
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        text, encoding = decode_html(response.body, ctype)
+        parsed = ParsedPage(response.url, text)
+        return parsed, encoding, parsed.visible_text[:1000]
+
+    def parse_page(self, response):
+        meta = response.meta
+        plan = self.plans[meta["site_id"]]
+        depth = meta["depth"]
+        parsed, encoding, snippet = self._parse_body(response)
+        yield self._target_item(response, parsed, snippet)
+        self.counts["targets"] += 1
+        if depth == 0 and response.status < 400 and not self._in_site(plan, response.url):
+            # The homepage moved (http→https, bare domain → www): the site lives there now.
+            self.netlocs[plan.site_id].add(netloc_of(response.url))
+        redirected_to_crawled = meta.get("redirect_urls") and (plan.site_id, response.url) in self.crawled
+        if parsed is None or response.status >= 400 or not self._in_site(plan, response.url) or redirected_to_crawled:
+            self._done(plan.site_id)
+            return
+        self.crawled.add((plan.site_id, response.url))
+        self.counts["pages"] += 1
+        headers = response.headers
+        yield PageItem(
+            site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
+            status=response.status, content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            encoding=encoding, body=response.body, depth=depth, title=parsed.title,
+            etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
+            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+            not_modified=bool(meta.get("not_modified")), fetched_at=dt.datetime.now())
+        links = parsed.links
+        yield LinksItem(plan.site_id, response.url, links)
+        for link in links:
+            req = self._follow(plan, link, depth)
+            if req is not None:
+                yield req
+        self._done(plan.site_id)
+
+    def on_check(self, response):
+        meta = response.meta
+        plan = self.plans[meta["site_id"]]
+        req = response.request
+        if req.method == "HEAD" and response.status >= 400 and not meta.get("fallback"):
+            # Many government servers answer HEAD with 403/404/405/501 for files that GET serves.
+            retry = self._check_request(plan, response.url if not meta.get("redirect_urls") else meta["redirect_urls"][0],
+                                        meta["tag"], method="GET")
+            retry.meta["fallback"] = True
+            yield retry
+            self._done(plan.site_id)
+            return
+        parsed, _encoding, snippet = self._parse_body(response) if req.method == "GET" else (None, None, None)
+        self.counts["targets"] += 1
+        yield self._target_item(response, parsed, snippet)
+        self._done(plan.site_id)
+
+    def on_error(self, failure):
+        req = failure.request
+        meta = req.meta
+        plan = self.plans[meta["site_id"]]
+        kind = failure_kind(failure.value)
+        redirects = list(meta.get("redirect_urls", []))
+        original = redirects[0] if redirects else req.url
+        if req.method == "HEAD" and kind == "connection_lost" and not meta.get("fallback"):
+            retry = self._check_request(plan, original, meta.get("tag", "a"), method="GET")
+            retry.meta["fallback"] = True
+            yield retry
+            self._done(plan.site_id)
+            return
+        if meta.get("role") == "page" and meta.get("depth") == 0:
+            self.homepage_error[plan.site_id] = f"{kind}: {failure.getErrorMessage()}"[:300]
+        self.counts["targets"] += 1
+        yield TargetItem(url=original, method=req.method, status=None, error=kind, final_url=req.url,
+                         redirects=redirects, content_type=None, title=None,
+                         snippet=failure.getErrorMessage()[:300], size=None,
+                         elapsed=time.monotonic() - meta.get("started", time.monotonic()))
+        self._done(plan.site_id)
+
+    def stored_body(self, content_hash: str) -> bytes | None:
+        return self.store.snapshot(content_hash) if self.store else None

@@ -1,0 +1,149 @@
+"""`govcheck` command line (DESIGN §7). Exit 0 on success (findings are not errors), 2 on bad
+input with a message naming the file/field/URL, 1 on internal failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from govcheck.registry import RegistryError, load_registry
+from govcheck.storage import StorageError
+
+err = Console(stderr=True)
+
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+    def show(self, file=None):
+        err.print(f"[red]error:[/] {self.message}", highlight=False)
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"--as-of {value!r}: expected a date YYYY-MM-DD") from None
+
+
+def _db_option(f):
+    return click.option("--db", "db_url", default=None, metavar="URL",
+                        help="SQLAlchemy URL or SQLite path (default ./govcheck.db)")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="log crawler activity")
+def main(verbose: bool) -> None:
+    """govcheck — 政府网站与政务新媒体合规巡检."""
+    level = logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler()
+    # Scrapy resets the root logger's level when a crawl starts; the handler's level holds.
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.root.addHandler(handler)
+    logging.root.setLevel(level)
+    for noisy in ("scrapy", "twisted", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+def _load(path: str, units: tuple[str, ...]):
+    try:
+        registry = load_registry(path)
+        return registry.only_units(list(units)) if units else registry
+    except RegistryError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def run_and_report(registry, db_url: str | None, as_of, max_pages: int | None, console: Console):
+    from govcheck.export import scan_findings
+    from govcheck.scan import ScanInterrupted, run_scan
+    from govcheck.storage import open_db, resolve_scan, session_factory
+    from govcheck.summary import print_summary
+
+    try:
+        outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=console.is_terminal)
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    except ScanInterrupted as exc:
+        err.print(f"[red]scan interrupted:[/] {exc}; previous findings left unchanged")
+        sys.exit(1)
+    with session_factory(open_db(db_url))() as session:
+        records = scan_findings(session, resolve_scan(session, outcome.scan_id))
+    print_summary(console, records, outcome)
+    return outcome, records
+
+
+@main.command()
+@click.argument("sites", type=click.Path(dir_okay=False))
+@_db_option
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="date ages are computed on (default: registry as_of, else today)")
+@click.option("--unit", "units", multiple=True, metavar="NAME", help="scan only this unit (repeatable)")
+@click.option("--max-pages", type=click.IntRange(min=1), help="pages crawled per site")
+def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None) -> None:
+    """Scan the sites of a registry (sites.yaml / .csv / .xlsx)."""
+    registry = _load(sites, units)
+    run_and_report(registry, db_url, _as_of(as_of), max_pages, Console())
+
+
+@main.command()
+@_db_option
+@click.option("--scan", "scan_ref", default="latest", metavar="latest|ID", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="file to write (default stdout; required for xlsx)")
+def findings(db_url: str | None, scan_ref: str, fmt: str, output: str | None) -> None:
+    """Export the findings of a scan."""
+    from govcheck.export import scan_findings, to_csv, to_jsonl, write_xlsx
+    from govcheck.storage import open_db, resolve_scan, session_factory
+
+    _require_existing_db(db_url)
+    try:
+        engine = open_db(db_url)
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    with session_factory(engine)() as session:
+        scan_row = resolve_scan(session, scan_ref)
+        if scan_row is None:
+            raise BadInput(f"--scan {scan_ref}: no such completed scan in {engine.url}")
+        records = scan_findings(session, scan_row)
+    if fmt == "xlsx":
+        if not output:
+            raise BadInput("--format xlsx needs -o FILE")
+        write_xlsx(records, output)
+    else:
+        text = to_jsonl(records) if fmt == "jsonl" else to_csv(records)
+        if output:
+            Path(output).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        else:
+            sys.stdout.write(text)
+    if output:
+        err.print(f"{len(records)} findings of scan {scan_row.id} → {output}")
+
+
+def _require_existing_db(db_url: str | None) -> None:
+    from govcheck.storage import DEFAULT_DB
+
+    url = db_url or DEFAULT_DB
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else (url if "://" not in url else None)
+    if path and not os.path.exists(path):
+        raise BadInput(f"--db {url}: database file {path!r} does not exist (run `govcheck scan` first)")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="folder for the demo database and findings")
+def demo(output: str | None) -> None:
+    """Serve the bundled demo sites on loopback, scan them and write the findings."""
+    from govcheck.demo import run_demo
+
+    run_demo(output, Console())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""Findings out: JSONL (one object a line), CSV and XLSX with Chinese headers (DESIGN §4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from checks import CHECKS
+from govcheck.storage import FindingRow, ScanRow, SightingRow
+
+# Field → 中文 header; the order is the column order of CSV and XLSX.
+COLUMNS = {
+    "id": "编号", "scan_id": "巡检批次", "unit": "单位", "target_kind": "对象类型", "target": "网站/账号",
+    "check": "检查项代码", "check_name": "检查项", "severity": "级别", "url": "页面地址", "subject": "问题对象",
+    "evidence": "证据", "detail": "详情", "first_seen": "首次发现", "last_seen": "最近发现", "status": "状态",
+}
+SEVERITY_ZH = {"veto": "单项否决", "deduct": "扣分", "warn": "预警", "review": "待复核"}
+STATUS_ZH = {"open": "未整改", "fixed": "已整改", "ignored": "已忽略"}
+
+
+def scan_findings(session: Session, scan: ScanRow) -> list[dict[str, Any]]:
+    """Findings a scan saw, plus those it found fixed; as plain records."""
+    seen = select(SightingRow.finding_id).where(SightingRow.scan_id == scan.id)
+    rows = session.scalars(select(FindingRow).where(or_(FindingRow.id.in_(seen), FindingRow.fixed_scan_id == scan.id))
+                           .order_by(FindingRow.unit, FindingRow.target, FindingRow.check, FindingRow.id))
+    return [finding_record(r, scan.id) for r in rows]
+
+
+def finding_record(row: FindingRow, scan_id: int) -> dict[str, Any]:
+    spec = CHECKS.get(row.check)
+    return {
+        "id": row.id, "scan_id": scan_id, "unit": row.unit, "target_kind": row.target_kind, "target": row.target,
+        "check": row.check, "check_name": spec.name if spec else row.check, "severity": row.severity,
+        "url": row.url, "subject": row.subject, "evidence": row.evidence, "detail": row.detail or {},
+        "first_seen": row.first_seen.isoformat(sep=" "), "last_seen": row.last_seen.isoformat(sep=" "),
+        "status": row.status,
+    }
+
+
+def to_jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def _cells(record: dict) -> list[Any]:
+    out = []
+    for key in COLUMNS:
+        value = record.get(key)
+        if key == "detail":
+            value = json.dumps(value, ensure_ascii=False)
+        elif key == "severity":
+            value = SEVERITY_ZH.get(value, value)
+        elif key == "status":
+            value = STATUS_ZH.get(value, value)
+        out.append(value)
+    return out
+
+
+def to_csv(records: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(COLUMNS.values())
+    for r in records:
+        writer.writerow(_cells(r))
+    return buf.getvalue()
+
+
+def write_xlsx(records: list[dict], path: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "问题清单"
+    ws.append(list(COLUMNS.values()))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in records:
+        ws.append([_xlsx_safe(v) for v in _cells(r)])
+    widths = {"unit": 22, "target": 30, "check_name": 14, "url": 50, "subject": 50, "evidence": 60, "detail": 40}
+    for i, key in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(key, 12)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    wb.save(path)
+
+
+def _xlsx_safe(value: Any) -> Any:
+    # openpyxl rejects control characters that real pages do contain.
+    if isinstance(value, str):
+        value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)
+        return value[:32000]
+    return value

@@ -1,0 +1,89 @@
+"""Merging a scan's findings into the findings table (DESIGN §4 identity and lifecycle).
+
+A problem seen again stays open and its last_seen moves; one no longer seen on a target the
+scan really covered becomes fixed; one a reviewer ignored stays ignored. Everything happens
+in the caller's transaction, so an interrupted scan changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from checks import CHECKS
+from govcheck.findings import Finding, finding_key
+from govcheck.storage import FindingRow, ScanRow, SightingRow, chunks
+
+
+@dataclass
+class Observed:
+    """A finding with the unit and target it belongs to."""
+
+    unit: str
+    target_kind: str  # site | account
+    target: str       # site URL or account name
+    finding: Finding
+    snapshot_hash: str | None = None
+
+    @property
+    def key(self) -> str:
+        f = self.finding
+        return finding_key(self.target_kind, self.target, f.check, f.url, f.subject, CHECKS[f.check].key_on_url)
+
+
+@dataclass
+class MergeResult:
+    new: int = 0
+    seen_again: int = 0
+    reopened: int = 0
+    fixed: int = 0
+
+
+def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], covered: set[tuple[str, str]],
+                   checks_run: set[str], seen_at: dt.datetime) -> MergeResult:
+    """`covered`: (target_kind, target) pairs this scan actually examined; only their open
+    findings of `checks_run` can become fixed (a site that could not be crawled fixes nothing)."""
+    result = MergeResult()
+    by_key: dict[str, Observed] = {}
+    for obs in observed:
+        by_key.setdefault(obs.key, obs)
+    existing: dict[str, FindingRow] = {}
+    for batch in chunks(list(by_key), 500):
+        for row in session.scalars(select(FindingRow).where(FindingRow.key.in_(batch))):
+            existing[row.key] = row
+    rows: list[FindingRow] = []
+    for key, obs in by_key.items():
+        f = obs.finding
+        spec = CHECKS[f.check]
+        row = existing.get(key)
+        if row is None:
+            row = FindingRow(key=key, check=f.check, unit=obs.unit, target_kind=obs.target_kind, target=obs.target,
+                             first_seen=seen_at, first_scan_id=scan.id, status="open")
+            session.add(row)
+            result.new += 1
+        elif row.status == "fixed":
+            row.status, row.fixed_scan_id = "open", None
+            result.reopened += 1
+        else:
+            result.seen_again += 1
+        row.severity = f.severity or spec.severity
+        row.unit, row.url, row.subject, row.evidence = obs.unit, f.url, f.subject, f.evidence
+        row.detail, row.snapshot_hash = f.detail, obs.snapshot_hash
+        row.last_seen, row.last_scan_id = seen_at, scan.id
+        rows.append(row)
+    session.flush()
+    if rows:
+        session.execute(SightingRow.__table__.insert(), [{"scan_id": scan.id, "finding_id": r.id} for r in rows])
+    # Open findings of covered targets that this scan did not see again are fixed.
+    seen_keys = set(by_key)
+    candidates = session.scalars(select(FindingRow).where(FindingRow.status == "open",
+                                                          FindingRow.check.in_(checks_run)))
+    fixed_ids = [row.id for row in candidates
+                 if (row.target_kind, row.target) in covered and row.key not in seen_keys]
+    for batch in chunks(fixed_ids, 500):
+        session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(status="fixed", fixed_scan_id=scan.id))
+    result.fixed = len(fixed_ids)
+    return result

@@ -1,0 +1,243 @@
+"""Decoding and parsing of fetched HTML: the text and links every check reads.
+
+Real government pages come in GB2312/GBK/GB18030 as often as UTF-8, declared in headers, in
+``<meta charset>`` or not at all, and sometimes declared wrongly. Text must decode correctly
+before any check reads it, so decoding happens once, here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from govcheck.urls import is_attachment, normalize_url
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _guess_undeclared(body: bytes) -> str | None:
+    # No declaration anywhere: UTF-8 if it decodes cleanly, else the GB family (GB18030 is a
+    # superset of GB2312 and GBK, so one codec reads all three).
+    for enc in ("utf-8", "gb18030"):
+        try:
+            body.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Bytes → (text, encoding used). Never raises; undecodable bytes become U+FFFD."""
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_guess_undeclared)
+    if "\ufffd" in text:
+        # Declared wrongly (a common CMS-template quirk: meta says utf-8, bytes are GBK).
+        for alt in ("utf-8", "gb18030"):
+            try:
+                return body.decode(alt), alt
+            except UnicodeDecodeError:
+                continue
+    return text, encoding
+
+
+# --------------------------------------------------------------------------- visibility
+
+_HIDING_DECLS = [
+    (re.compile(r"display\s*:\s*none", re.I), "display:none"),
+    (re.compile(r"visibility\s*:\s*hidden", re.I), "visibility:hidden"),
+    (re.compile(r"(?<![-\w])(width|height)\s*:\s*0(px|em|%)?\s*(;|$|!)", re.I), "zero size"),
+    (re.compile(r"font-size\s*:\s*0(px|em|pt|%)?\s*(;|$|!)", re.I), "font-size:0"),
+    (re.compile(r"opacity\s*:\s*0(\.0+)?\s*(;|$|!)", re.I), "opacity:0"),
+    (re.compile(r"(left|top|right|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}(px|em)?", re.I), "off-screen"),
+    (re.compile(r"clip\s*:\s*rect\(\s*0[^)]*\)", re.I), "clipped"),
+]
+
+
+def style_hides(style: str | None) -> str | None:
+    if not style:
+        return None
+    for pattern, reason in _HIDING_DECLS:
+        if pattern.search(style):
+            return reason
+    return None
+
+
+def _stylesheet_hidden_selectors(tree) -> dict[str, str]:
+    """Simple `.class` / `#id` selectors that <style> blocks hide — the usual 暗链 trick
+    (`<div class="xq"> …links… </div>` with `.xq{display:none}` in the head)."""
+    hidden: dict[str, str] = {}
+    for style in tree.iter("style"):
+        css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.S)
+        for selectors, decls in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+            reason = style_hides(decls)
+            if not reason:
+                continue
+            for sel in selectors.split(","):
+                sel = sel.strip()
+                m = re.fullmatch(r"(?:[a-z0-9]+)?([.#][-\w]+)", sel, re.I)
+                if m:
+                    hidden[m.group(1)] = f"{reason} ({sel})"
+    return hidden
+
+
+# --------------------------------------------------------------------------- links
+
+@dataclass(frozen=True)
+class LinkRef:
+    url: str                 # normalised absolute target
+    tag: str                 # a | img | script | css | iframe | frame | attachment | media
+    text: str                # anchor text, alt or title
+    hidden: str | None       # why the link is invisible, if it is
+    pagination: bool = False
+
+    @property
+    def is_page_link(self) -> bool:
+        """A link a visitor follows to another page (vs. an asset the page loads)."""
+        return self.tag in ("a", "iframe", "frame")
+
+
+_LINK_ATTRS = (
+    ("a", "href", "a"), ("area", "href", "a"), ("img", "src", "img"), ("script", "src", "script"),
+    ("link", "href", "css"), ("iframe", "src", "iframe"), ("frame", "src", "frame"),
+    ("embed", "src", "media"), ("source", "src", "media"), ("video", "src", "media"),
+    ("audio", "src", "media"), ("object", "data", "media"),
+)
+_LINK_XPATH = " | ".join(f"//{tag}[@{attr}]" for tag, attr, _ in _LINK_ATTRS)
+_KIND = {tag: (attr, kind) for tag, attr, kind in _LINK_ATTRS}
+# <link rel=…> values that name a host or a document relation, not a resource to load.
+_SKIP_REL = {"dns-prefetch", "preconnect", "canonical", "alternate", "shortlink", "search", "pingback"}
+_PAGER_TEXT = re.compile(r"^\s*(下一页|下页|尾页|末页|上一页|上页|>|>>|»)\s*$")
+_PAGER_NUMBER = re.compile(r"^\s*\[?\d{1,4}\]?\s*$")
+# A numbered pager link names its page in the URL (index_2.html, list_3.shtml, ?page=4).
+_PAGER_URL = re.compile(r"_\d+\.s?html?$|[?&](page|pageno|pagenum|pageindex|curpage|p)=\d+", re.I)
+# TRS WCM list pages write their pager with createPageHTML(pages, current, "index", "html").
+_TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
+
+
+class ParsedPage:
+    def __init__(self, url: str, html: str):
+        self.url = url
+        self.html = html
+        self.tree = _parse(html)
+
+    @cached_property
+    def base_url(self) -> str:
+        base = self.tree.find(".//base[@href]")
+        if base is not None:
+            return normalize_url(base.get("href"), self.url) or self.url
+        return self.url
+
+    @cached_property
+    def title(self) -> str:
+        el = self.tree.find(".//title")
+        return _squash(el.text_content()) if el is not None else ""
+
+    def meta(self, name: str) -> str | None:
+        for el in self.tree.iter("meta"):
+            if (el.get("name") or el.get("property") or "").lower() == name.lower():
+                value = (el.get("content") or "").strip()
+                if value:
+                    return value
+        return None
+
+    @cached_property
+    def _hidden_selectors(self) -> dict[str, str]:
+        return _stylesheet_hidden_selectors(self.tree)
+
+    def hidden_reason(self, el) -> str | None:
+        """Why an element is invisible: its own or an ancestor's inline style/attributes, or a
+        hiding rule in the page's <style> for its class or id."""
+        sel = self._hidden_selectors
+        while el is not None and isinstance(el.tag, str):
+            reason = style_hides(el.get("style"))
+            if reason:
+                return reason
+            if el.get("hidden") is not None:
+                return "hidden attribute"
+            if el.tag in ("a", "div", "span", "p", "li", "ul", "td", "section"):
+                w, h = el.get("width"), el.get("height")
+                if w in ("0", "0px") or h in ("0", "0px"):
+                    return "zero size"
+            if sel:
+                for cls in (el.get("class") or "").split():
+                    if "." + cls in sel:
+                        return sel["." + cls]
+                if el.get("id") and "#" + el.get("id") in sel:
+                    return sel["#" + el.get("id")]
+            el = el.getparent()
+        return None
+
+    @cached_property
+    def links(self) -> list[LinkRef]:
+        out: list[LinkRef] = []
+        base = self.base_url
+        for el in self.tree.xpath(_LINK_XPATH):
+            attr, kind = _KIND[el.tag]
+            if el.tag == "link" and (el.get("rel") or "").lower().strip() in _SKIP_REL:
+                continue
+            url = normalize_url(el.get(attr), base)
+            if url is None:
+                continue
+            text = _squash(el.text_content() if kind == "a" else (el.get("alt") or el.get("title") or ""))
+            if kind == "a" and is_attachment(url):
+                kind = "attachment"
+            pagination = kind == "a" and _same_dir(url, self.url) and (
+                bool(_PAGER_TEXT.match(text)) or bool(_PAGER_NUMBER.match(text) and _PAGER_URL.search(url)))
+            out.append(LinkRef(url, kind, text[:200], self.hidden_reason(el), pagination))
+        out.extend(self._trs_pager_links())
+        return out
+
+    def _trs_pager_links(self) -> list[LinkRef]:
+        found = []
+        for script in self.tree.iter("script"):
+            m = _TRS_PAGER.search(script.text or "")
+            if m:
+                pages, _current, stem, ext = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+                for i in range(1, min(pages, 200)):
+                    url = normalize_url(f"{stem}_{i}.{ext}", self.url)
+                    if url:
+                        found.append(LinkRef(url, "a", str(i + 1), None, True))
+        return found
+
+    @cached_property
+    def visible_text(self) -> str:
+        """Text a visitor sees: no scripts, styles, comments or hidden elements."""
+        parts: list[str] = []
+        self._collect_text(self.tree, parts)
+        return _squash(" ".join(parts))
+
+    def _collect_text(self, el, parts: list[str]) -> None:
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template", "head", "title"):
+            return
+        if style_hides(el.get("style")) or el.get("hidden") is not None:
+            return
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            self._collect_text(child, parts)
+            if child.tail:
+                parts.append(child.tail)
+
+
+def _parse(html: str):
+    # lxml refuses str input that carries an XML encoding declaration.
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    if not html.strip():
+        html = "<html></html>"
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return lxml.html.document_fromstring("<html></html>")
+
+
+def _same_dir(a: str, b: str) -> bool:
+    return a.rsplit("/", 1)[0].split("?")[0] == b.rsplit("/", 1)[0].split("?")[0]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()

@@ -1,0 +1,436 @@
+"""The registry of units, sites, columns and accounts (DESIGN §3) — the only loader.
+
+A bad registry must fail before any request is made, with a message naming the file, the
+line, the unit/site and the field, so that monitoring staff can fix a 200-unit sheet without
+reading a traceback. ``RegistryError`` carries exactly that; the CLI turns it into exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import ipaddress
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from govcheck.urls import normalize_url
+
+COLUMN_RULES = ("2w", "6m", "1y", "none")
+PLATFORMS = ("wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "app", "other")
+
+
+class RegistryError(ValueError):
+    def __init__(self, file: str | os.PathLike, line: int | None, where: str, message: str):
+        self.file, self.line, self.where, self.message = str(file), line, where, message
+        loc = f"{self.file}:{line}" if line else self.file
+        super().__init__(f"{loc}: {where}: {message}" if where else f"{loc}: {message}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Crawl limits and rule thresholds (DESIGN: "all thresholds are configuration")."""
+
+    max_pages: int = 500            # pages crawled per site
+    max_depth: int = 4              # link hops from the homepage
+    timeout: float = 15.0           # the national 15-second rule
+    retries: int = 2
+    retry_after_max: float = 60.0   # never sleep longer than this for a Retry-After
+    concurrency_per_host: int = 4
+    concurrency: int = 32
+    user_agent: str = "govcheck/0.1 (+government website compliance monitoring)"
+    resolve_only: bool = False      # refuse DNS for hosts missing from resolve: (tests, demo)
+    check_external: bool = True     # check targets outside the site (DESIGN §2 counts them)
+    max_asset_bytes: int = 2_000_000
+
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    url: str
+    rule: str | None = None         # None: inferred from the name (issue 3)
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    unit: str
+    site_code: str | None = None
+    allow_domains: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    name: str
+    feed: str
+    unit: str
+    warn_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    group: str | None = None
+    sites: tuple[Site, ...] = ()
+    accounts: tuple[Account, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registry:
+    path: str
+    units: tuple[Unit, ...]
+    as_of: dt.date | None = None
+    wordlists: tuple[str, ...] = ()
+    resolve: dict[str, str] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def sites(self) -> list[Site]:
+        return [s for u in self.units for s in u.sites]
+
+    @property
+    def accounts(self) -> list[Account]:
+        return [a for u in self.units for a in u.accounts]
+
+    def unit(self, name: str) -> Unit:
+        for u in self.units:
+            if u.name == name:
+                return u
+        raise KeyError(name)
+
+    def only_units(self, names: list[str]) -> Registry:
+        """Restrict to --unit NAME…; an unknown name is bad input."""
+        known = {u.name for u in self.units}
+        for n in names:
+            if n not in known:
+                raise RegistryError(self.path, None, "--unit", f"no unit named {n!r} (known: {', '.join(sorted(known))})")
+        return replace(self, units=tuple(u for u in self.units if u.name in names))
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+class _Map(dict):
+    """A mapping that remembers the line of each key (1-based) and its own."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        mapping = _Map(super().construct_mapping(node, deep=True))
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
+        return mapping
+
+
+# YAML 1.1 reads 2024-04-19 as a date but also "on"/"yes" as booleans; keep dates, since
+# as_of is one, and nothing in the registry is a yes/no word.
+def _line(m: Any, key: str | None = None) -> int | None:
+    if isinstance(m, _Map):
+        return m.key_lines.get(key, m.line) if key else m.line
+    return None
+
+
+# --------------------------------------------------------------------------- validation
+
+class _Checker:
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, node: Any, key: str | None, where: str, message: str):
+        raise RegistryError(self.path, _line(node, key), where, message)
+
+    def keys(self, node: Any, allowed: set[str], where: str, required: tuple[str, ...] = ()):
+        if not isinstance(node, dict):
+            self.fail(node, None, where, f"expected a mapping, got {type(node).__name__}")
+        for k in node:
+            if k not in allowed:
+                self.fail(node, k, f"{where}.{k}" if where else str(k),
+                          f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})")
+        for k in required:
+            if node.get(k) in (None, ""):
+                self.fail(node, None, where, f"missing required field {k!r}")
+
+    def text(self, node: Any, key: str, where: str, required: bool = False) -> str | None:
+        value = node.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(node, key, where, f"missing required field {key!r}")
+            return None
+        if isinstance(value, (dict, list)):
+            self.fail(node, key, f"{where}.{key}", f"expected text, got {type(value).__name__}")
+        return str(value).strip()
+
+    def url(self, node: Any, key: str, where: str, required: bool = True) -> str | None:
+        raw = self.text(node, key, where, required)
+        if raw is None:
+            return None
+        norm = normalize_url(raw)
+        if norm is None or "://" not in raw:
+            self.fail(node, key, f"{where}.{key}", f"{raw!r} is not an absolute http(s) URL")
+        return norm
+
+    def str_list(self, node: Any, key: str, where: str) -> tuple[str, ...]:
+        value = node.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [v for v in value.replace(";", ",").replace("，", ",").split(",")]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            self.fail(node, key, f"{where}.{key}", "expected a list of text values")
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _where_unit(i: int, name: str | None) -> str:
+    return f"units[{i}]" + (f" ({name})" if name else "")
+
+
+def _parse_settings(c: _Checker, node: Any) -> Settings:
+    if node is None:
+        return Settings()
+    c.keys(node, Settings.field_names(), "settings")
+    defaults = Settings()
+    values = {}
+    for k, v in node.items():
+        expected = type(getattr(defaults, k))
+        try:
+            if expected is bool:
+                if not isinstance(v, bool):
+                    raise ValueError
+                values[k] = v
+            else:
+                values[k] = expected(v)
+                if expected in (int, float) and values[k] < 0:
+                    raise ValueError
+        except (TypeError, ValueError):
+            c.fail(node, k, f"settings.{k}", f"expected a {'non-negative ' if expected in (int, float) else ''}{expected.__name__}, got {v!r}")
+    return Settings(**values)
+
+
+def _parse_resolve(c: _Checker, node: Any) -> dict[str, str]:
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        c.fail(node, None, "resolve", "expected a mapping of host → address")
+    out = {}
+    for host, addr in node.items():
+        try:
+            ipaddress.ip_address(str(addr))
+        except ValueError:
+            c.fail(node, host, f"resolve.{host}", f"{addr!r} is not an IP address")
+        out[str(host).lower()] = str(addr)
+    return out
+
+
+def _parse_as_of(c: _Checker, node: Any) -> dt.date | None:
+    value = node.get("as_of")
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        c.fail(node, "as_of", "as_of", f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+def _parse_units(c: _Checker, units: Any, top: Any) -> tuple[Unit, ...]:
+    if not isinstance(units, list) or not units:
+        c.fail(top, "units", "units", "expected a non-empty list of units")
+    seen_units: dict[str, int] = {}
+    seen_sites: dict[str, str] = {}
+    out = []
+    for i, u in enumerate(units):
+        where = _where_unit(i, u.get("name") if isinstance(u, dict) else None)
+        c.keys(u, {"name", "group", "sites", "accounts"}, where, required=("name",))
+        name = c.text(u, "name", where, required=True)
+        if name in seen_units:
+            c.fail(u, "name", f"{where}.name", f"duplicate unit {name!r} (first at units[{seen_units[name]}])")
+        seen_units[name] = i
+        sites = []
+        for j, s in enumerate(u.get("sites") or []):
+            sw = f"{where}.sites[{j}]"
+            c.keys(s, {"url", "name", "site_code", "allow_domains", "columns"}, sw, required=("url",))
+            url = c.url(s, "url", sw)
+            if url in seen_sites:
+                c.fail(s, "url", f"{sw}.url", f"site {url} is already registered under {seen_sites[url]}")
+            seen_sites[url] = name
+            site_code = c.text(s, "site_code", sw)
+            columns = []
+            for k, col in enumerate(s.get("columns") or []):
+                cw = f"{sw}.columns[{k}]"
+                c.keys(col, {"name", "url", "rule"}, cw, required=("name", "url"))
+                rule = c.text(col, "rule", cw)
+                if rule is not None and rule not in COLUMN_RULES:
+                    c.fail(col, "rule", f"{cw}.rule", f"unknown rule {rule!r} (allowed: {', '.join(COLUMN_RULES)})")
+                columns.append(Column(c.text(col, "name", cw, True), c.url(col, "url", cw), rule))
+            sites.append(Site(url=url, unit=name, site_code=site_code, name=c.text(s, "name", sw),
+                              allow_domains=c.str_list(s, "allow_domains", sw), columns=tuple(columns)))
+        accounts = []
+        for j, a in enumerate(u.get("accounts") or []):
+            aw = f"{where}.accounts[{j}]"
+            c.keys(a, {"platform", "name", "feed", "warn_days"}, aw, required=("platform", "name", "feed"))
+            platform = c.text(a, "platform", aw, True).lower()
+            if platform not in PLATFORMS:
+                c.fail(a, "platform", f"{aw}.platform", f"unknown platform {platform!r} (allowed: {', '.join(PLATFORMS)})")
+            warn = a.get("warn_days")
+            if warn is not None and (not isinstance(warn, int) or isinstance(warn, bool) or warn < 1):
+                c.fail(a, "warn_days", f"{aw}.warn_days", f"expected a positive whole number of days, got {warn!r}")
+            accounts.append(Account(platform, c.text(a, "name", aw, True), c.url(a, "feed", aw), name, warn))
+        if not sites and not accounts:
+            c.fail(u, None, where, "a unit needs at least one site or account")
+        out.append(Unit(name=name, group=c.text(u, "group", where), sites=tuple(sites), accounts=tuple(accounts)))
+    return tuple(out)
+
+
+def _from_mapping(path: str, top: Any) -> Registry:
+    c = _Checker(path)
+    c.keys(top, {"as_of", "wordlists", "resolve", "units", "settings"}, "", required=("units",))
+    base = Path(path).resolve().parent
+    wordlists = []
+    for w in c.str_list(top, "wordlists", "wordlists"):
+        p = (base / w) if not Path(w).is_absolute() else Path(w)
+        if not p.is_file():
+            c.fail(top, "wordlists", "wordlists", f"wordlist file {w!r} not found (looked in {p})")
+        wordlists.append(str(p))
+    settings = _parse_settings(c, top.get("settings"))
+    if os.environ.get("GOVCHECK_RESOLVE_ONLY") == "1":
+        settings = replace(settings, resolve_only=True)
+    return Registry(path=path, units=_parse_units(c, top.get("units"), top), as_of=_parse_as_of(c, top),
+                    wordlists=tuple(wordlists), resolve=_parse_resolve(c, top.get("resolve")), settings=settings)
+
+
+# --------------------------------------------------------------------------- tabular import
+
+# One row per site, column or account; the unit name repeats on every row. Headers may be
+# the English field names or the Chinese ones used in assessment sheets.
+TABLE_HEADERS = {
+    "unit": ("unit", "单位", "单位名称"),
+    "group": ("group", "分组", "类别"),
+    "url": ("url", "site_url", "网站地址", "网址"),
+    "site_code": ("site_code", "网站标识码"),
+    "allow_domains": ("allow_domains", "允许域名"),
+    "column": ("column", "栏目", "栏目名称"),
+    "column_url": ("column_url", "栏目地址"),
+    "rule": ("rule", "更新规则"),
+    "platform": ("platform", "平台"),
+    "account": ("account", "账号", "账号名称"),
+    "feed": ("feed", "订阅地址"),
+    "warn_days": ("warn_days", "预警天数"),
+}
+
+
+def _rows_to_mapping(path: str, header: list[str], rows: list[tuple[int, list[Any]]]) -> _Map:
+    names = {}
+    for i, h in enumerate(header):
+        h = str(h or "").strip()
+        for key, aliases in TABLE_HEADERS.items():
+            if h in aliases:
+                names[i] = key
+                break
+        else:
+            if h:
+                raise RegistryError(path, 1, f"column {h!r}", f"unknown column (allowed: {', '.join(TABLE_HEADERS)})")
+    if "unit" not in names.values():
+        raise RegistryError(path, 1, "header", "missing the unit column (unit / 单位)")
+    units: dict[str, _Map] = {}
+    top = _Map(units=[])
+    top.line, top.key_lines = 1, {"units": 1}
+    for lineno, row in rows:
+        rec = {names[i]: (str(v).strip() if v is not None else "") for i, v in enumerate(row) if i in names}
+        if not any(rec.values()):
+            continue
+        def mk(d: dict) -> _Map:
+            m = _Map({k: v for k, v in d.items() if v not in ("", None)})
+            m.line, m.key_lines = lineno, {}
+            return m
+        name = rec.get("unit", "")
+        if not name:
+            raise RegistryError(path, lineno, "unit", "missing required field 'unit'")
+        unit = units.get(name)
+        if unit is None:
+            unit = units[name] = mk({"name": name, "group": rec.get("group")})
+            unit["sites"], unit["accounts"] = [], []
+            top["units"].append(unit)
+        if rec.get("url"):
+            site = next((s for s in unit["sites"] if s["url"] == rec["url"]), None)
+            if site is None:
+                site = mk({"url": rec["url"], "site_code": rec.get("site_code"), "allow_domains": rec.get("allow_domains")})
+                site["columns"] = []
+                unit["sites"].append(site)
+            if rec.get("column") or rec.get("column_url"):
+                site["columns"].append(mk({"name": rec.get("column"), "url": rec.get("column_url"), "rule": rec.get("rule")}))
+        elif rec.get("column"):
+            raise RegistryError(path, lineno, f"unit {name}", "a column row needs the site url")
+        if rec.get("account") or rec.get("feed") or rec.get("platform"):
+            acc = mk({"platform": rec.get("platform"), "name": rec.get("account"), "feed": rec.get("feed")})
+            if rec.get("warn_days"):
+                try:
+                    acc["warn_days"] = int(float(rec["warn_days"]))
+                except ValueError:
+                    raise RegistryError(path, lineno, f"unit {name}", f"warn_days {rec['warn_days']!r} is not a number") from None
+            unit["accounts"].append(acc)
+    return top
+
+
+def _load_csv(path: str) -> _Map:
+    raw = Path(path).read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    reader = list(csv.reader(text.splitlines()))
+    if not reader:
+        raise RegistryError(path, None, "", "empty file")
+    return _rows_to_mapping(path, reader[0], [(i + 2, r) for i, r in enumerate(reader[1:])])
+
+
+def _load_xlsx(path: str) -> _Map:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a non-workbook
+        raise RegistryError(path, None, "", f"not a readable XLSX workbook ({exc})") from None
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    if not rows:
+        raise RegistryError(path, None, "", "empty workbook")
+    return _rows_to_mapping(path, list(rows[0]), [(i + 2, list(r)) for i, r in enumerate(rows[1:])])
+
+
+def load_registry(path: str | os.PathLike) -> Registry:
+    path = str(path)
+    if not os.path.isfile(path):
+        raise RegistryError(path, None, "", "file not found")
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        top = _load_csv(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        top = _load_xlsx(path)
+    else:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                top = yaml.load(fh, Loader=_LineLoader)  # noqa: S506 — SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise RegistryError(path, mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        except UnicodeDecodeError:
+            raise RegistryError(path, None, "", "not UTF-8 text") from None
+        if not isinstance(top, dict):
+            raise RegistryError(path, 1, "", "expected a mapping with a 'units' list at the top")
+    return _from_mapping(path, top)

@@ -1,0 +1,135 @@
+"""One scan: registry → crawl (Scrapy) → checks → findings merged into the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+
+from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links
+from crawler import settings as crawl_settings
+from crawler.items import SitePlan
+from govcheck.lifecycle import MergeResult, Observed, merge_findings
+from govcheck.registry import Registry
+from govcheck.storage import (
+    LinkRow,
+    PageRow,
+    ScanRow,
+    ScanStore,
+    TargetRow,
+    open_db,
+    previous_pages,
+    session_factory,
+    sync_registry,
+)
+
+log = logging.getLogger("govcheck.scan")
+
+LINK_CHECKS = {"link_broken", "link_undetermined", "link_external", "link_hidden"}
+
+
+class ScanInterrupted(RuntimeError):
+    pass
+
+
+@dataclass
+class ScanOutcome:
+    scan_id: int
+    as_of: dt.date
+    merge: MergeResult
+    site_errors: dict[str, str] = field(default_factory=dict)   # site URL → why its homepage failed
+    site_pages: dict[str, int] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+def run_crawl(plans: list[SitePlan], settings: dict, store: ScanStore, check_external: bool):
+    """Run the Scrapy crawl in this process; returns the spider (its counters and errors)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.site import SiteSpider
+
+    process = CrawlerProcess(settings=dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
+    crawler = process.create_crawler(SiteSpider)
+    process.crawl(crawler, plans=plans, store=store, check_external=check_external)
+    process.start()
+    reason = crawler.stats.get_value("finish_reason")
+    if reason != "finished":
+        raise ScanInterrupted(f"crawl ended early ({reason})")
+    return crawler.spider
+
+
+def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
+    # Findings are dated on the scan's as-of day (so --as-of runs are reproducible), at the
+    # time of day the scan started.
+    return dt.datetime.combine(as_of, started.time().replace(microsecond=0))
+
+
+def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | None = None,
+             max_pages: int | None = None, progress: bool = False) -> ScanOutcome:
+    cfg = registry.settings
+    if max_pages is not None:
+        cfg = replace(cfg, max_pages=max_pages)
+    as_of = as_of or registry.as_of or dt.date.today()
+    engine = open_db(db_url)
+    sessions = session_factory(engine)
+    started = dt.datetime.now()
+    with sessions.begin() as session:
+        site_ids = sync_registry(session, registry)
+        scan = ScanRow(started_at=started, as_of=as_of, status="running", registry_path=registry.path,
+                       units=[u.name for u in registry.units])
+        session.add(scan)
+        session.flush()
+        scan_id = scan.id
+        plans = [SitePlan(site_id=site_ids[s.url], url=s.url, allow_domains=s.allow_domains,
+                          seeds=tuple(c.url for c in s.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
+                          previous=previous_pages(session, site_ids[s.url]))
+                 for s in registry.sites]
+    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
+    try:
+        spider = run_crawl(plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
+                                                          resolve=registry.resolve, progress=progress),
+                           store, cfg.check_external) if plans else None
+        store.flush()
+        with sessions.begin() as session:
+            scan = session.get(ScanRow, scan_id)
+            observed, covered, site_pages = _analyse(session, registry, site_ids, scan_id)
+            merge = merge_findings(session, scan, observed, covered, LINK_CHECKS, _seen_at(as_of, started))
+            scan.status, scan.finished_at = "done", dt.datetime.now()
+            scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed),
+                          "new": merge.new, "fixed": merge.fixed}
+    except BaseException:
+        with sessions.begin() as session:
+            scan = session.get(ScanRow, scan_id)
+            scan.status, scan.finished_at = "failed", dt.datetime.now()
+        raise
+    errors = {}
+    if spider is not None:
+        by_id = {v: k for k, v in site_ids.items()}
+        errors = {by_id[i]: e for i, e in spider.homepage_error.items()}
+    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (dt.datetime.now() - started).total_seconds())
+
+
+def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int):
+    results = {row.url: TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
+                                     redirects=tuple(row.redirects or ()), content_type=row.content_type,
+                                     title=row.title, snippet=row.snippet, size=row.size, method=row.method)
+               for row in session.scalars(select(TargetRow).where(TargetRow.scan_id == scan_id))}
+    observed: list[Observed] = []
+    covered: set[tuple[str, str]] = set()
+    site_pages: dict[str, int] = {}
+    for site in registry.sites:
+        site_id = site_ids[site.url]
+        snapshots = dict(session.execute(select(PageRow.url, PageRow.content_hash)
+                                         .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)).all())
+        site_pages[site.url] = len(snapshots)
+        if not snapshots:
+            continue  # homepage unreachable: nothing on this site was examined
+        covered.add(("site", site.url))
+        occurrences = [LinkOccurrence(r.source_url, r.target_url, r.tag, r.anchor or "", r.hidden)
+                       for r in session.scalars(select(LinkRow).where(LinkRow.scan_id == scan_id,
+                                                                     LinkRow.site_id == site_id).order_by(LinkRow.id))]
+        findings = check_links(SiteLinks(site.url, site.allow_domains, site.url, occurrences), results)
+        observed.extend(Observed(site.unit, "site", site.url, f, snapshots.get(f.url)) for f in findings)
+    return observed, covered, site_pages
