@@ -185,7 +185,7 @@ def check_links(site: SiteLinks, results: dict[str, TargetResult]) -> list[Findi
                     detail["redirects"] = list(result.redirects) + [result.final_url]
                 findings.append(Finding(spec.code, first.source_url, target,
                                         f"{verdict.message} ← {context} 见于 {first.source_url}", detail))
-        external = is_external(target, site.site_url, site.allow_domains)
+        external = is_external(target, site.site_url, site.allow_domains) and not _is_service_link(target)
         if external and any(o.tag in ("a", "iframe", "frame", "attachment") for o in occs):
             findings.append(Finding(LINK_EXTERNAL.code, first.source_url, target,
                                     f"外部链接 {host_of(target)} ← {context} 见于 {first.source_url}",

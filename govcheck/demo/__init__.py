@@ -1,0 +1,45 @@
+"""`govcheck demo`: serve the bundled demo sites on loopback, scan them, write the findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from pathlib import Path
+
+from rich.console import Console
+
+from govcheck.loopback import LoopbackSites
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (the demo's unreachable site points here)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_demo(output: str | None, console: Console) -> Path:
+    from govcheck.cli import run_and_report
+    from govcheck.demo.sites import build_sites, registry_yaml, render_routes
+    from govcheck.export import to_jsonl, write_xlsx
+    from govcheck.registry import load_registry
+
+    out = Path(output or f"govcheck-demo-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    out.mkdir(parents=True, exist_ok=True)
+    sites = build_sites()
+    server = LoopbackSites({})
+    port = server.start()
+    server.hosts = render_routes(sites, port)
+    closed = free_port()
+    registry_path = out / "sites.yaml"
+    registry_path.write_text(registry_yaml(sites, port, closed), encoding="utf-8")
+    db = out / "govcheck.db"
+    console.print(f"demo sites on 127.0.0.1:{port} ({len(sites)} units + 1 unreachable); scanning into {db}")
+    try:
+        _outcome, records = run_and_report(load_registry(registry_path), f"sqlite:///{db}", None, None, console)
+    finally:
+        server.stop()
+    (out / "findings.jsonl").write_text(to_jsonl(records), encoding="utf-8")
+    write_xlsx(records, str(out / "findings.xlsx"))
+    console.print(f"\n[bold green]demo output:[/] {out.resolve()}  (sites.yaml, govcheck.db, findings.jsonl, findings.xlsx)")
+    return out

@@ -1,0 +1,250 @@
+"""The bundled demo sites: three units' websites with realistic pages and planted problems.
+
+Every planted problem is listed in PLANTED (what a scan of the demo must report), so the demo
+doubles as an end-to-end test fixture. Dates are relative to DEMO_AS_OF so the demo is
+reproducible whatever day it runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from govcheck.loopback import Route
+
+DEMO_AS_OF = dt.date(2024, 4, 19)
+TEMPLATES = Path(__file__).parent / "templates"
+
+PARAGRAPHS = [
+    "为深入贯彻落实党中央、国务院关于优化营商环境的决策部署，进一步提升政务服务效能，现将有关事项通知如下。",
+    "各相关单位要高度重视，明确责任分工，细化工作措施，确保各项任务按时保质完成。",
+    "会议强调，要坚持以人民为中心的发展思想，聚焦群众急难愁盼问题，持续推进政务公开标准化规范化建设。",
+    "下一步，我们将继续加强政府网站和政务新媒体日常监管，及时更新信息，切实提升政府网站集约化水平。",
+    "各苏木镇、街道及区直各部门要结合实际，认真组织实施，并于规定时间前报送工作进展情况。",
+    "本次活动共发放宣传资料三千余份，现场解答群众咨询二百余人次，取得了良好的社会效果。",
+]
+
+
+@dataclass
+class Item:
+    title: str
+    date: str
+    path: str
+    paragraphs: list[str] = field(default_factory=lambda: PARAGRAPHS[:3])
+    links: list[tuple[str, str]] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DemoColumn:
+    name: str
+    path: str
+    items: list[Item] = field(default_factory=list)
+    per_page: int = 8
+
+    def page_path(self, n: int) -> str:
+        return self.path if n == 0 else f"{self.path}index_{n}.html"
+
+
+@dataclass
+class DemoSite:
+    host: str
+    name: str
+    unit: str
+    group: str
+    sponsor: str
+    site_code: str
+    icp: str
+    psb: str
+    psb_code: str
+    conac_id: str
+    phone: str
+    email: str
+    slogan: str
+    charset: str = "utf-8"
+    columns: list[DemoColumn] = field(default_factory=list)
+    friend_links: list[tuple[str, str]] = field(default_factory=list)
+    home_extra_links: list[tuple[str, str]] = field(default_factory=list)
+    hidden_links: list[tuple[str, str]] = field(default_factory=list)
+    extra_routes: dict[str, Route] = field(default_factory=dict)
+    url: str = ""
+
+
+def _items(prefix: str, titles: list[str], start: dt.date, step_days: int, year_dir: bool = True) -> list[Item]:
+    out = []
+    for i, title in enumerate(titles):
+        day = start - dt.timedelta(days=i * step_days)
+        path = f"{prefix}{day:%Y%m}/t{day:%Y%m%d}_{1000 + i}.html" if year_dir else f"{prefix}{1000 + i}.html"
+        out.append(Item(title, day.isoformat(), path, paragraphs=[PARAGRAPHS[(i + k) % len(PARAGRAPHS)] for k in range(3)]))
+    return out
+
+
+def build_sites() -> list[DemoSite]:
+    a = DEMO_AS_OF
+    ds = DemoSite(
+        host="www.ds.gov.cn", name="东胜区人民政府", unit="东胜区人民政府", group="旗区", sponsor="东胜区人民政府办公室",
+        site_code="1506020001", icp="蒙ICP备05003216号-1", psb="蒙公网安备 15060202000101号", psb_code="15060202000101",
+        conac_id="1506020001", phone="0477-8321234", email="dszfb@ds.gov.cn", slogan="建设美丽幸福东胜",
+        columns=[
+            DemoColumn("工作动态", "/gzdt/", _items("/gzdt/", [
+                "东胜区召开2024年优化营商环境推进会", "区政府常务会议研究部署春季植树造林工作",
+                "东胜区开展安全生产大检查", "东胜区举办政务公开业务培训班", "东胜区推进城市更新重点项目建设",
+                "东胜区召开防汛抗旱工作部署会", "东胜区开展“学雷锋”志愿服务活动", "东胜区启动第三次土壤普查",
+                "东胜区召开一季度经济运行分析会", "东胜区推动数字政府建设提质增效"], a - dt.timedelta(days=2), 4)),
+            DemoColumn("通知公告", "/tzgg/", _items("/tzgg/", [
+                "关于开展2024年度政府网站自查工作的通知", "关于公布2024年第一批行政许可事项的公告",
+                "关于做好清明节期间森林草原防火工作的通知", "关于征求《东胜区城市绿化管理办法》意见的公告"],
+                a - dt.timedelta(days=20), 15)),
+            DemoColumn("政策文件", "/zcwj/", _items("/zcwj/", [
+                "东胜区人民政府关于印发2024年政府工作要点的通知", "东胜区人民政府办公室关于进一步加强政务服务工作的意见",
+                "东胜区关于促进民营经济高质量发展的若干措施"], a - dt.timedelta(days=40), 30)),
+        ],
+        friend_links=[("中国政府网", "http://www.gov.cn:{port}/"), ("内蒙古自治区人民政府", "http://www.nmg.gov.cn:{port}/"),
+                      ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/")],
+        # Planted: an external portal link (外链) and a hidden gambling link (暗链).
+        home_extra_links=[("东胜旅游资讯网", "http://www.dslyzx.com:{port}/")],
+        hidden_links=[("澳门新葡京娱乐城", "http://www.xpj-casino.com:{port}/")],
+    )
+    gzdt = ds.columns[0].items
+    gzdt[0].links = [("附件：2024年优化营商环境重点任务清单.pdf", "/gzdt/files/2024yshj.pdf"),  # 404 attachment
+                     ("附件：政策解读图解", "/gzdt/files/tujie.html")]                            # soft-404
+    gzdt[1].links = [("东胜区统计数据查询系统", "/tjsj/query.jsp")]                                # 500
+    ds.extra_routes = {
+        "/gzdt/files/tujie.html": Route(200, "<html><head><title>提示信息</title></head><body><div>"
+                                        "对不起，您访问的页面不存在或已被删除！<a href='/'>返回首页</a></div></body></html>"),
+        "/tjsj/query.jsp": Route(500, "<html><body>java.lang.NullPointerException</body></html>"),
+    }
+
+    sthj = DemoSite(
+        host="sthjj.ordos.gov.cn", name="鄂尔多斯市生态环境局", unit="鄂尔多斯市生态环境局", group="部门",
+        sponsor="鄂尔多斯市生态环境局", site_code="1506000034", icp="蒙ICP备05003216号-8",
+        psb="蒙公网安备 15060202000233号", psb_code="15060202000233", conac_id="1506000034", phone="0477-8587000",
+        email="sthjj@ordos.gov.cn", slogan="守护蓝天碧水净土", charset="gb2312",
+        columns=[
+            DemoColumn("环保要闻", "/hbyw/", _items("/hbyw/", [
+                "市生态环境局召开2024年全市生态环境保护工作会议", "鄂尔多斯市开展春季扬尘污染专项整治",
+                "市生态环境局部署重点排污单位自行监测工作", "我市黄河流域生态保护取得阶段性成效",
+                "市生态环境局开展“六五”环境日宣传活动筹备工作"], a - dt.timedelta(days=5), 6)),
+            DemoColumn("通知公告", "/tzgg/", _items("/tzgg/", [
+                "关于2024年第一季度重点排污单位名录的公告", "关于建设项目环境影响评价文件审批的公示"],
+                a - dt.timedelta(days=30), 20)),
+        ],
+        friend_links=[("生态环境部", "http://www.mee.gov.cn:{port}/"), ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/"),
+                      ("原环境保护局网站", "http://www.ordoshbj.gov.cn:{port}/")],   # unresolvable: the old site is gone
+    )
+    hbyw = sthj.columns[0].items
+    hbyw[0].links = [("2023年环境质量公报（原链接）", "/hjzl/2023/gb.html"),     # redirects to the homepage
+                     ("排污许可信息公开平台", "/pwxk/index.html"),             # 403 (undetermined)
+                     ("环境监测实时数据", "/jcsj/realtime.html")]              # times out
+    hbyw[1].images = ["/uploadfiles/202404/yangchen.jpg"]                    # missing image
+    sthj.extra_routes = {
+        "/hjzl/2023/gb.html": Route(redirect="/"),
+        "/pwxk/index.html": Route(403, "<html><body>403 Forbidden</body></html>"),
+        "/jcsj/realtime.html": Route(200, "<html><body>实时数据</body></html>", delay=6.0),
+    }
+
+    kbs = DemoSite(
+        host="www.kbs.gov.cn", name="康巴什区人民政府", unit="康巴什区人民政府", group="旗区",
+        sponsor="康巴什区人民政府办公室", site_code="1506030001", icp="蒙ICP备05003216号-12",
+        psb="蒙公网安备 15060302000045号", psb_code="15060302000045", conac_id="1506030001", phone="0477-8597001",
+        email="kbszf@kbs.gov.cn", slogan="城市会客厅",
+        columns=[
+            DemoColumn("康巴什要闻", "/kbsyw/", _items("/kbsyw/", [
+                "康巴什区召开全区经济工作会议", "康巴什区举办2024年春季招聘会", "康巴什区推进“一网通办”改革",
+                "康巴什区开展城市精细化管理提升行动", "康巴什区召开民生实事项目推进会", "康巴什区创建全国文明城区工作推进会召开",
+                "康巴什区部署2024年度重点工作", "康巴什区开展消防安全培训", "康巴什区召开教育工作会议",
+                "康巴什区举办文化惠民演出", "康巴什区推进智慧社区建设", "康巴什区开展食品安全检查"],
+                a - dt.timedelta(days=1), 3)),
+            DemoColumn("通知公告", "/tzgg/", _items("/tzgg/", [
+                "关于2024年度公开招聘社区工作者的公告", "关于开展城镇燃气安全排查整治的通知"],
+                a - dt.timedelta(days=10), 25)),
+        ],
+        friend_links=[("中国政府网", "http://www.gov.cn:{port}/"), ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/")],
+    )
+    kbs.columns[0].items[2].links = [("政务服务网办事指南", "/zwfw/guide.html")]  # 429 with Retry-After
+    kbs.extra_routes = {"/zwfw/guide.html": Route(429, "Too Many Requests", headers={"Retry-After": "1"})}
+    return [ds, sthj, kbs]
+
+
+# What a demo scan must report: (unit, check, subject path or URL). The e2e test and the
+# demo's own summary are read against this.
+PLANTED = [
+    ("东胜区人民政府", "link_broken", "/gzdt/files/2024yshj.pdf"),
+    ("东胜区人民政府", "link_broken", "/gzdt/files/tujie.html"),
+    ("东胜区人民政府", "link_broken", "/tjsj/query.jsp"),
+    ("东胜区人民政府", "link_external", "http://www.dslyzx.com:{port}/"),
+    ("东胜区人民政府", "link_external", "http://www.xpj-casino.com:{port}/"),
+    ("东胜区人民政府", "link_hidden", "http://www.xpj-casino.com:{port}/"),
+    ("鄂尔多斯市生态环境局", "link_broken", "/hjzl/2023/gb.html"),
+    ("鄂尔多斯市生态环境局", "link_undetermined", "/pwxk/index.html"),
+    ("鄂尔多斯市生态环境局", "link_broken", "/jcsj/realtime.html"),
+    ("鄂尔多斯市生态环境局", "link_broken", "/uploadfiles/202404/yangchen.jpg"),
+    ("鄂尔多斯市生态环境局", "link_broken", "http://www.ordoshbj.gov.cn:{port}/"),
+    ("康巴什区人民政府", "link_undetermined", "/zwfw/guide.html"),
+]
+
+# Links to other sites carry the loopback port: the demo serves every host on one port.
+# Hosts outside the registry's sites that the demo still serves (friend links, the external
+# portal, the gambling site of the hidden link) — everything else fails to resolve.
+NATIONAL = {
+    "www.gov.cn": "中国政府网", "www.nmg.gov.cn": "内蒙古自治区人民政府", "www.ordos.gov.cn": "鄂尔多斯市人民政府",
+    "www.mee.gov.cn": "生态环境部", "www.dslyzx.com": "东胜旅游资讯网", "www.xpj-casino.com": "娱乐城",
+    "bszs.conac.cn": "党政机关网站标识", "zfwzgl.www.gov.cn": "我为政府网站找错", "beian.miit.gov.cn": "ICP备案",
+    "www.beian.gov.cn": "公安备案",
+}
+UNREACHABLE_SITE = ("纳林陶亥镇人民政府", "镇街", "www.nlth.gov.cn")
+
+
+def render_routes(sites: list[DemoSite], port: int) -> dict[str, dict[str, Route]]:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    hosts: dict[str, dict[str, Route]] = {}
+    for site in sites:
+        site.url = f"http://{site.host}:{port}/"
+        for attr in ("home_extra_links", "hidden_links", "friend_links"):
+            setattr(site, attr, [(t, u.format(port=port)) for t, u in getattr(site, attr)])
+        ctype = f"text/html; charset={site.charset}"
+        enc = "gb18030" if site.charset.lower() in ("gb2312", "gbk", "gb18030") else site.charset
+
+        def page(template: str, **ctx) -> Route:
+            return Route(body=env.get_template(template).render(site=site, charset=site.charset, port=port, **ctx),
+                         content_type=ctype, encoding=enc)
+
+        routes = {"/": page("home.html")}
+        for col in site.columns:
+            pages = max(1, -(-len(col.items) // col.per_page))
+            for n in range(pages):
+                routes[col.page_path(n)] = page("list.html", col=col, items=col.items[n * col.per_page:(n + 1) * col.per_page],
+                                                page=n, pages=pages)
+            for i, item in enumerate(col.items):
+                routes[item.path] = page("article.html", col=col, item=item, loop_index=i)
+        for static in ("/images/style.css", "/js/jquery.min.js", "/images/logo.png", "/images/ga.png", "/images/red.png",
+                       "/images/jiucuo.png", "/images/banner.jpg"):
+            kind = {"css": "text/css", "js": "application/javascript"}.get(static.rsplit(".", 1)[1], "image/png")
+            routes[static] = Route(body=b"/* demo asset */" if kind != "image/png" else b"\x89PNG\r\n\x1a\n", content_type=kind)
+        for path in ("/about/", "/sitemap/", "/contact/", "/search/"):
+            routes[path] = page("list.html", col=DemoColumn("网站信息", path), items=[], page=0, pages=1)
+        routes.update(site.extra_routes)
+        hosts[site.host] = routes
+    for host, title in NATIONAL.items():
+        hosts[host] = {"*": Route(body=f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>")}
+    return hosts
+
+
+def registry_yaml(sites: list[DemoSite], port: int, closed_port: int) -> str:
+    resolve = {s.host: "127.0.0.1" for s in sites} | dict.fromkeys(NATIONAL, "127.0.0.1")
+    resolve[UNREACHABLE_SITE[2]] = "127.0.0.1"
+    lines = [f"# govcheck demo registry (loopback port {port})", f"as_of: {DEMO_AS_OF.isoformat()}", "settings:",
+             "  resolve_only: true     # hosts not listed below fail as DNS errors; nothing leaves loopback",
+             "  timeout: 3             # the demo's slow page need not hold the demo for 15 s", "  retries: 1",
+             "resolve:"]
+    lines += [f"  {h}: {ip}" for h, ip in resolve.items()]
+    lines.append("units:")
+    for s in sites:
+        lines += [f"  - name: {s.unit}", f"    group: {s.group}", "    sites:", f"      - url: http://{s.host}:{port}/",
+                  f"        name: {s.name}", f'        site_code: "{s.site_code}"', "        allow_domains: [ordos.gov.cn]"]
+    name, group, host = UNREACHABLE_SITE
+    lines += [f"  - name: {name}", f"    group: {group}", "    sites:", f"      - url: http://{host}:{closed_port}/"]
+    return "\n".join(lines) + "\n"
