@@ -45,6 +45,8 @@ class LoopbackSites:
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)
         self.requests: list[tuple[str, str, str]] = []  # (host, method, path)
+        self.request_times: list[float] = []             # monotonic time of each request above
+        self.conditional: list[tuple[str, str]] = []     # (host, path) asked with If-None-Match
         self.server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -69,6 +71,9 @@ class LoopbackSites:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self.server.server_address[1]
 
+    def count(self, host: str, path: str, method: str | None = None) -> int:
+        return sum(1 for h, m, p in self.requests if h == host and p == path and (method is None or m == method))
+
     def stop(self) -> None:
         if self.server:
             self.server.shutdown()
@@ -92,6 +97,9 @@ class LoopbackSites:
         path = h.path if h.path.startswith("/") else urlsplit(h.path).path or "/"
         with self.lock:
             self.requests.append((host, h.command, path))
+            self.request_times.append(time.monotonic())
+            if h.headers.get("If-None-Match"):
+                self.conditional.append((host, path))
             self.in_flight[host] += 1
             self.max_in_flight[host] = max(self.max_in_flight[host], self.in_flight[host])
         try:

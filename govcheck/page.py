@@ -116,6 +116,7 @@ _PAGER_NUMBER = re.compile(r"^\s*\[?\d{1,4}\]?\s*$")
 # A numbered pager link names its page in the URL (index_2.html, list_3.shtml, ?page=4).
 _PAGER_URL = re.compile(r"_\d+\.s?html?$|[?&](page|pageno|pagenum|pageindex|curpage|p)=\d+", re.I)
 # TRS WCM list pages write their pager with createPageHTML(pages, current, "index", "html").
+_JS_REDIRECT = re.compile(r"location(\.href)?\s*=|location\.(replace|assign)\s*\(", re.I)
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
 
 
@@ -210,6 +211,15 @@ class ParsedPage:
         parts: list[str] = []
         self._collect_text(self.tree, parts)
         return _squash(" ".join(parts))
+
+    @cached_property
+    def snippet(self) -> str:
+        """Start of the visible text; a page with none that redirects by script says so, since
+        CMS column stubs (`<script>location.href=…</script>`) are tiny but not error pages."""
+        text = self.visible_text[:1000]
+        if not text and any(_JS_REDIRECT.search(s.text or "") for s in self.tree.iter("script")):
+            return "（脚本跳转页）"
+        return text
 
     def _collect_text(self, el, parts: list[str]) -> None:
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template", "head", "title"):

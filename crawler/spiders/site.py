@@ -12,7 +12,7 @@ import time
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import TextResponse
 
 from crawler.items import LinksItem, PageItem, SitePlan, TargetItem
@@ -62,12 +62,16 @@ class SiteSpider(scrapy.Spider):
         self.outstanding: dict[int, int] = dict.fromkeys(self.plans, 0)
         self.sites_done: set[int] = set()
         self.homepage_error: dict[int, str] = {}
+        # Pages of another registered site linked from this one: that site's own crawl will
+        # likely fetch them, so their check waits until the crawl is idle (fetched once).
+        self.deferred: dict[str, tuple[SitePlan, str]] = {}
         self.counts = {"pages": 0, "targets": 0}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
     # ------------------------------------------------------------------ scheduling
@@ -122,7 +126,24 @@ class SiteSpider(scrapy.Spider):
                     return req
         if not in_site and not self.check_external:
             return None
+        if not in_site and link.is_page_link and url not in self.checked and self._registered_host(url):
+            self.deferred.setdefault(url, (plan, link.tag))
+            return None
         return self._check_request(plan, url, link.tag)
+
+    def _registered_host(self, url: str) -> bool:
+        netloc = netloc_of(url)
+        return any(netloc in hosts for hosts in self.netlocs.values())
+
+    def _idle(self):
+        pending = [(url, plan, tag) for url, (plan, tag) in self.deferred.items() if url not in self.checked]
+        self.deferred.clear()
+        for url, plan, tag in pending:
+            req = self._check_request(plan, url, tag)
+            if req is not None:
+                self.crawler.engine.crawl(req)
+        if pending:
+            raise DontCloseSpider
 
     def _done(self, site_id: int) -> None:
         self.outstanding[site_id] -= 1
@@ -161,7 +182,7 @@ class SiteSpider(scrapy.Spider):
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         text, encoding = decode_html(response.body, ctype)
         parsed = ParsedPage(response.url, text)
-        return parsed, encoding, parsed.visible_text[:1000]
+        return parsed, encoding, parsed.snippet
 
     def parse_page(self, response):
         meta = response.meta

@@ -1,0 +1,68 @@
+"""Shared fixtures: loopback sites, registries written to tmp, and the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from govcheck.loopback import LoopbackSites, Route
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# No test may resolve a real name: hosts missing from a registry's resolve: map fail as DNS
+# errors without a lookup (the machine's resolver is not on loopback).
+os.environ["GOVCHECK_RESOLVE_ONLY"] = "1"
+
+
+def html(title: str, body: str = "", head: str = "") -> str:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>{head}</head><body>{body}</body></html>"
+
+
+@pytest.fixture
+def serve():
+    """serve({host: {path: Route}}) → running LoopbackSites (stopped after the test)."""
+    started = []
+
+    def _serve(hosts, **kw) -> LoopbackSites:
+        s = LoopbackSites(hosts, **kw)
+        s.start()
+        started.append(s)
+        return s
+
+    yield _serve
+    for s in started:
+        s.stop()
+
+
+def write_registry(path: Path, units: list[dict], resolve: dict | None = None, settings: dict | None = None,
+                   **top) -> Path:
+    doc = dict(top)
+    doc["settings"] = {"resolve_only": True, "timeout": 2, "retries": 1, **(settings or {})}
+    doc["resolve"] = resolve or {}
+    doc["units"] = units
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def govcheck(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 240) -> subprocess.CompletedProcess:
+    """Run the real command line in a subprocess (Scrapy's reactor runs once per process)."""
+    proc = subprocess.run([sys.executable, "-m", "govcheck", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", COLUMNS="200"))
+    if check and proc.returncode != 0:
+        raise AssertionError(f"govcheck {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def findings_jsonl(db: Path | str, scan: str = "latest", cwd: Path | None = None) -> list[dict]:
+    url = db if "://" in str(db) else f"sqlite:///{db}"
+    out = govcheck("findings", "--db", str(url), "--scan", scan, "--format", "jsonl", cwd=cwd).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+__all__ = ["Route", "html", "write_registry", "govcheck", "findings_jsonl", "SHARED"]

@@ -1,0 +1,122 @@
+"""link_broken / link_undetermined / link_external / link_hidden: cases that must and must not fire."""
+
+import pytest
+
+from checks import CHECKS
+from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify, is_soft_404
+
+SITE = "http://www.ds.gov.cn/"
+
+
+def verdict(**kw):
+    v = classify(TargetResult(url="http://www.ds.gov.cn/a/b.html", **kw))
+    return (v.kind, v.reason) if v else None
+
+
+@pytest.mark.parametrize("kw, expected", [
+    (dict(status=404), ("broken", "404")),
+    (dict(status=410), ("broken", "410")),
+    (dict(status=500), ("broken", "500")),
+    (dict(status=503), ("broken", "503")),
+    (dict(error="dns"), ("broken", "dns")),
+    (dict(error="refused"), ("broken", "refused")),
+    (dict(error="timeout"), ("broken", "timeout")),
+    (dict(error="too_many_redirects"), ("broken", "too_many_redirects")),
+    (dict(status=401), ("undetermined", "401")),
+    (dict(status=403), ("undetermined", "403")),
+    (dict(status=429), ("undetermined", "429")),
+    (dict(status=200, title="安全验证", snippet="请开启JavaScript并刷新页面"), ("undetermined", "challenge")),
+    (dict(status=521, title="", snippet="__jsl_clearance 加速乐"), ("undetermined", "challenge")),
+    (dict(status=200, title="页面不存在", snippet="", size=3000), ("broken", "soft404")),
+    (dict(status=200, title="东胜区人民政府", snippet="对不起，您访问的页面不存在或已被删除！返回首页", size=3000), ("broken", "soft404")),
+    (dict(status=200, title="404 Not Found", snippet="", size=200), ("broken", "soft404")),
+    (dict(status=200, title="", snippet="error", size=40), ("broken", "soft404")),
+    (dict(status=200, title="", snippet="", size=0, content_type="text/html"), ("broken", "soft404")),
+    (dict(status=200, title="关于做好2024年防汛工作的通知", snippet="正文" * 300, size=20000), None),
+    (dict(status=200, method="HEAD", size=0, content_type="image/png"), None),
+    (dict(status=200, title="", snippet="", size=0, content_type="image/png"), None),
+])
+def test_classify(kw, expected):
+    assert verdict(**kw) == expected
+
+
+def test_long_article_mentioning_404_is_not_soft404():
+    text = "国务院办公厅关于印发《政府网站发展指引》的通知，要求清理404错误页面。" + "正文" * 600
+    assert is_soft_404("关于政府网站建设的通知", text, 30000) is None
+
+
+def test_js_redirect_stub_is_not_an_error_page():
+    # Hanweb/TRS column stubs: a tiny page whose only content is a script redirect.
+    assert is_soft_404("", "", 90, "text/html") is not None  # truly empty: broken
+    assert verdict(status=200, title="跳转", snippet="", size=120) is None
+
+
+def test_deep_link_redirected_to_homepage_is_broken():
+    r = TargetResult(url="http://www.ds.gov.cn/old/a.html", status=200, final_url="http://www.ds.gov.cn/",
+                     redirects=("http://www.ds.gov.cn/old/a.html",))
+    assert classify(r).reason == "redirect_home"
+
+
+def test_homepage_moving_to_https_is_fine():
+    r = TargetResult(url="http://www.ds.gov.cn/", status=200, final_url="https://www.ds.gov.cn/",
+                     redirects=("http://www.ds.gov.cn/",))
+    assert classify(r) is None
+    r = TargetResult(url="http://www.ds.gov.cn/gzdt", status=200, final_url="http://www.ds.gov.cn/gzdt/",
+                     redirects=("http://www.ds.gov.cn/gzdt",))
+    assert classify(r) is None
+
+
+def occ(src, target, tag="a", text="", hidden=None):
+    return LinkOccurrence(src, target, tag, text, hidden)
+
+
+def test_one_finding_per_target_with_every_referrer_homepage_kept_apart():
+    occs = [occ(SITE, "http://www.ds.gov.cn/x.pdf", "attachment", "附件"),
+            occ("http://www.ds.gov.cn/gzdt/1.html", "http://www.ds.gov.cn/x.pdf", "attachment"),
+            occ("http://www.ds.gov.cn/gzdt/2.html", "http://www.ds.gov.cn/y.jpg", "img")]
+    results = {"http://www.ds.gov.cn/x.pdf": TargetResult("http://www.ds.gov.cn/x.pdf", status=404),
+               "http://www.ds.gov.cn/y.jpg": TargetResult("http://www.ds.gov.cn/y.jpg", status=404, method="GET")}
+    found = check_links(SiteLinks(SITE, occurrences=occs), results)
+    by_subject = {f.subject: f for f in found}
+    assert {f.check for f in found} == {"link_broken"}
+    pdf = by_subject["http://www.ds.gov.cn/x.pdf"]
+    assert pdf.detail["referrers"] == [SITE, "http://www.ds.gov.cn/gzdt/1.html"]
+    assert pdf.detail["on_homepage"] is True and pdf.url == SITE
+    assert "HTTP 404" in pdf.evidence and "附件" in pdf.evidence
+    assert by_subject["http://www.ds.gov.cn/y.jpg"].detail["on_homepage"] is False
+
+
+def test_working_links_produce_nothing():
+    occs = [occ(SITE, "http://www.ds.gov.cn/a.html"), occ(SITE, "http://www.gov.cn/")]
+    results = {u: TargetResult(u, status=200, title="正常页面", snippet="内容" * 600, size=10000)
+               for u in ("http://www.ds.gov.cn/a.html", "http://www.gov.cn/")}
+    assert check_links(SiteLinks(SITE, occurrences=occs), results) == []
+
+
+def test_external_links():
+    occs = [occ(SITE, "http://www.baidu.com/", text="百度"), occ(SITE, "http://news.ordos.com.cn/a"),
+            occ(SITE, "http://www.nmg.gov.cn/"), occ(SITE, "http://cdn.bootcss.com/x.js", "script"),
+            occ(SITE, "https://bszs.conac.cn/sitename?method=show&id=1", text="党政机关")]
+    found = check_links(SiteLinks(SITE, ("ordos.com.cn",), occurrences=occs), {})
+    assert [(f.check, f.subject) for f in found] == [("link_external", "http://www.baidu.com/")]
+
+
+def test_hidden_links_fire_only_off_site():
+    occs = [occ(SITE, "http://www.xpj-casino.com/", text="娱乐城", hidden="display:none"),
+            occ(SITE, "http://www.ds.gov.cn/hidden-menu.html", hidden="display:none"),
+            occ(SITE, "https://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code=1", hidden="display:none"),
+            occ(SITE, "http://www.visible.com/")]
+    found = check_links(SiteLinks(SITE, occurrences=occs), {})
+    hidden = [f for f in found if f.check == "link_hidden"]
+    assert [f.subject for f in hidden] == ["http://www.xpj-casino.com/"]
+    assert hidden[0].detail["hidden_by"] == "display:none"
+
+
+def test_registry_entries_are_complete():
+    for code in ("link_broken", "link_undetermined", "link_external", "link_hidden"):
+        spec = CHECKS[code]
+        assert spec.name and spec.rule and spec.source and not spec.key_on_url
+
+
+def test_script_redirect_stub_is_not_broken():
+    assert verdict(status=200, title="", snippet="（脚本跳转页）", size=90) is None
