@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from checks.registry import register
 from govcheck.findings import Finding
-from govcheck.urls import domain_matches, host_of, is_external, is_homepage_path, netloc_of, same_site
+from govcheck.urls import domain_matches, host_of, is_external, is_gov_host, is_homepage_path, netloc_of, same_site
 
 SOURCE = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 
@@ -34,12 +34,16 @@ LINK_EXTERNAL = register(
     SOURCE + " 外链管理", key_on_url=False, family="links")
 LINK_HIDDEN = register(
     "link_hidden", "暗链", "veto",
-    "以 display:none、visibility:hidden、零尺寸、移出屏幕等方式隐藏、指向站外的链接（暗链，单项否决候选，需人工确认）。",
+    "以 display:none、visibility:hidden、零尺寸、移出屏幕等方式隐藏、指向站外非政府网站的链接"
+    "（暗链，单项否决候选，需人工确认）。",
     SOURCE + " 安全防护", key_on_url=False, family="links")
 
 # Hosts of the national services every government site is required to embed (党政机关网站标识,
 # 我为政府网站找错). Sites often hide their badge/jiucuo markup; that is a footer question, not 暗链.
 SERVICE_DOMAINS = ("conac.cn", "zfwzgl.www.gov.cn", "kaipuyun.cn", "121.43.68.40")
+# Government CMS vendors whose templates carry a hidden "Produced By" credit link (seen on
+# real Hanweb 大汉版通 pages): a vendor credit, not a planted 暗链.
+CMS_VENDOR_DOMAINS = ("hanweb.com", "trs.com.cn", "dcits.com", "ucap.com.cn")
 
 _UNDETERMINED_STATUS = {401: "HTTP 401 需要登录", 403: "HTTP 403 禁止访问", 429: "HTTP 429 请求过多"}
 _SOFT404_TITLE = re.compile(
@@ -190,9 +194,13 @@ def check_links(site: SiteLinks, results: dict[str, TargetResult]) -> list[Findi
             findings.append(Finding(LINK_EXTERNAL.code, first.source_url, target,
                                     f"外部链接 {host_of(target)} ← {context} 见于 {first.source_url}",
                                     dict(base_detail, host=host_of(target))))
-        hidden = [o for o in occs if o.hidden]
+        # 暗链 are planted anchors to non-government sites. Hidden drop-down menus linking
+        # other government sites (display:none until hover) and hidden images are not.
+        hidden = [o for o in occs if o.hidden and o.tag in ("a", "iframe", "frame")]
         if hidden and not same_site(target, site.site_url) and netloc_of(target) != netloc_of(homepage) \
-                and not _is_service_link(target) and not any(domain_matches(host_of(target), d) for d in site.allow_domains):
+                and not is_gov_host(host_of(target)) and not _is_service_link(target) \
+                and not any(domain_matches(host_of(target), d) for d in CMS_VENDOR_DOMAINS) \
+                and not any(domain_matches(host_of(target), d) for d in site.allow_domains):
             h = hidden[0]
             findings.append(Finding(LINK_HIDDEN.code, h.source_url, target,
                                     f"隐藏链接（{h.hidden}）{('「' + h.text[:40] + '」') if h.text else ''} → {target}",

@@ -47,6 +47,7 @@ class LoopbackSites:
         self.requests: list[tuple[str, str, str]] = []  # (host, method, path)
         self.request_times: list[float] = []             # monotonic time of each request above
         self.conditional: list[tuple[str, str]] = []     # (host, path) asked with If-None-Match
+        self.user_agents: set[str] = set()
         self.server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -98,6 +99,7 @@ class LoopbackSites:
         with self.lock:
             self.requests.append((host, h.command, path))
             self.request_times.append(time.monotonic())
+            self.user_agents.add(h.headers.get("User-Agent") or "")
             if h.headers.get("If-None-Match"):
                 self.conditional.append((host, path))
             self.in_flight[host] += 1

@@ -105,6 +105,8 @@ def test_hidden_links_fire_only_off_site():
     occs = [occ(SITE, "http://www.xpj-casino.com/", text="娱乐城", hidden="display:none"),
             occ(SITE, "http://www.ds.gov.cn/hidden-menu.html", hidden="display:none"),
             occ(SITE, "https://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code=1", hidden="display:none"),
+            occ(SITE, "http://www.nmg.gov.cn/bm/", text="部门网站", hidden="display:none"),   # drop-down menu
+            occ(SITE, "http://img.spam.com/1.gif", "img", hidden="display:none"),
             occ(SITE, "http://www.visible.com/")]
     found = check_links(SiteLinks(SITE, occurrences=occs), {})
     hidden = [f for f in found if f.check == "link_hidden"]

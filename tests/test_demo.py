@@ -1,0 +1,30 @@
+"""`govcheck demo` reports exactly the planted problems and writes JSONL + XLSX."""
+
+import json
+import re
+
+from openpyxl import load_workbook
+
+from conftest import govcheck
+from govcheck.demo.sites import PLANTED
+
+
+def test_demo_finds_every_planted_problem(tmp_path):
+    out = tmp_path / "demo"
+    proc = govcheck("demo", "-o", str(out))
+    assert "demo output:" in proc.stdout and "首页无法打开" in proc.stdout
+    port = re.search(r"127\.0\.0\.1:(\d+)", proc.stdout).group(1)
+    records = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    def subject(unit_host, s):
+        s = s.format(port=port)
+        return s if s.startswith("http") else f"http://{unit_host}:{port}{s}"
+
+    hosts = {"东胜区人民政府": "www.ds.gov.cn", "鄂尔多斯市生态环境局": "sthjj.ordos.gov.cn", "康巴什区人民政府": "www.kbs.gov.cn"}
+    expected = {(u, c, subject(hosts[u], s)) for u, c, s in PLANTED}
+    assert {(r["unit"], r["check"], r["subject"]) for r in records} == expected
+    ws = load_workbook(out / "findings.xlsx").active
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["编号", "巡检批次", "单位", "对象类型"] and "证据" in header
+    assert ws.max_row == len(records) + 1
+    assert (out / "govcheck.db").exists() and (out / "sites.yaml").exists()
