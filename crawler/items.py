@@ -19,6 +19,8 @@ class SitePlan:
     max_pages: int = 500
     max_depth: int = 4
     previous: dict = field(default_factory=dict)  # url → (etag, last_modified, content_hash)
+    probes: int = 0                      # homepage availability probes in this scan
+    probe_interval: float = 5.0
 
 
 @dataclass
@@ -45,6 +47,16 @@ class LinksItem:
     site_id: int
     source_url: str
     links: list[LinkRef]
+
+
+@dataclass
+class ProbeItem:
+    site_id: int
+    at: dt.datetime
+    ok: bool
+    status: int | None
+    error: str | None
+    elapsed: float | None
 
 
 @dataclass

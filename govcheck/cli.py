@@ -18,6 +18,12 @@ from govcheck.storage import StorageError
 err = Console(stderr=True)
 
 
+def out_console() -> Console:
+    """stdout; wide enough for the summary table when it goes to a file or a pipe."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 class BadInput(click.ClickException):
     exit_code = 2
 
@@ -90,7 +96,7 @@ def run_and_report(registry, db_url: str | None, as_of, max_pages: int | None, c
 def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None) -> None:
     """Scan the sites of a registry (sites.yaml / .csv / .xlsx)."""
     registry = _load(sites, units)
-    run_and_report(registry, db_url, _as_of(as_of), max_pages, Console())
+    run_and_report(registry, db_url, _as_of(as_of), max_pages, out_console())
 
 
 @main.command()
@@ -142,7 +148,7 @@ def demo(output: str | None) -> None:
     """Serve the bundled demo sites on loopback, scan them and write the findings."""
     from govcheck.demo import run_demo
 
-    run_demo(output, Console())
+    run_demo(output, out_console())
 
 
 if __name__ == "__main__":  # pragma: no cover

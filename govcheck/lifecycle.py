@@ -42,10 +42,10 @@ class MergeResult:
     fixed: int = 0
 
 
-def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], covered: set[tuple[str, str]],
-                   checks_run: set[str], seen_at: dt.datetime) -> MergeResult:
-    """`covered`: (target_kind, target) pairs this scan actually examined; only their open
-    findings of `checks_run` can become fixed (a site that could not be crawled fixes nothing)."""
+def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], covered: set[tuple[str, str, str]],
+                   seen_at: dt.datetime) -> MergeResult:
+    """`covered`: (target_kind, target, check) this scan actually examined; only those open
+    findings can become fixed (a site whose homepage failed fixes none of its link findings)."""
     result = MergeResult()
     by_key: dict[str, Observed] = {}
     for obs in observed:
@@ -79,10 +79,10 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
         session.execute(SightingRow.__table__.insert(), [{"scan_id": scan.id, "finding_id": r.id} for r in rows])
     # Open findings of covered targets that this scan did not see again are fixed.
     seen_keys = set(by_key)
-    candidates = session.scalars(select(FindingRow).where(FindingRow.status == "open",
-                                                          FindingRow.check.in_(checks_run)))
+    checks = {c for _k, _t, c in covered}
+    candidates = session.scalars(select(FindingRow).where(FindingRow.status == "open", FindingRow.check.in_(checks)))
     fixed_ids = [row.id for row in candidates
-                 if (row.target_kind, row.target) in covered and row.key not in seen_keys]
+                 if (row.target_kind, row.target, row.check) in covered and row.key not in seen_keys]
     for batch in chunks(fixed_ids, 500):
         session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(status="fixed", fixed_scan_id=scan.id))
     result.fixed = len(fixed_ids)

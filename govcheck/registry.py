@@ -45,6 +45,17 @@ class Settings:
     resolve_only: bool = False      # refuse DNS for hosts missing from resolve: (tests, demo)
     check_external: bool = True     # check targets outside the site (DESIGN §2 counts them)
     max_asset_bytes: int = 2_000_000
+    # 站点无法访问: homepage probes in every scan, judged over a window with the scheduler's probes
+    probes: int = 3
+    probe_interval: float = 5.0     # seconds between a scan's probes
+    probe_window_days: int = 7      # 国办 rule: a week of probes, ≥ 5 % failed is a veto
+    unreachable_veto: float = 0.05
+    unreachable_warn: float = 0.03
+    # 首页不更新 / 栏目不更新 / 空白栏目
+    home_max_age_days: int = 14
+    stale_veto: int = 5             # stale 2w/6m columns that make a veto
+    stale_1y_veto: int = 10
+    blank_veto: int = 5
 
     @classmethod
     def field_names(cls) -> set[str]:

@@ -6,19 +6,15 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
 
-from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links
 from crawler import settings as crawl_settings
 from crawler.items import SitePlan
+from govcheck.analysis import SiteCrawl, SiteReport, analyse_site, load_results
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
 from govcheck.storage import (
-    LinkRow,
-    PageRow,
     ScanRow,
     ScanStore,
-    TargetRow,
     open_db,
     previous_pages,
     session_factory,
@@ -26,9 +22,6 @@ from govcheck.storage import (
 )
 
 log = logging.getLogger("govcheck.scan")
-
-LINK_CHECKS = {"link_broken", "link_undetermined", "link_external", "link_hidden"}
-
 
 class ScanInterrupted(RuntimeError):
     pass
@@ -42,6 +35,7 @@ class ScanOutcome:
     site_errors: dict[str, str] = field(default_factory=dict)   # site URL → why its homepage failed
     site_pages: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
+    reports: dict[str, SiteReport] = field(default_factory=dict)
 
 
 def run_crawl(plans: list[SitePlan], settings: dict, store: ScanStore, check_external: bool):
@@ -84,18 +78,22 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
         scan_id = scan.id
         plans = [SitePlan(site_id=site_ids[s.url], url=s.url, allow_domains=s.allow_domains,
                           seeds=tuple(c.url for c in s.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
-                          previous=previous_pages(session, site_ids[s.url]))
+                          previous=previous_pages(session, site_ids[s.url]), probes=cfg.probes,
+                          probe_interval=cfg.probe_interval)
                  for s in registry.sites]
-    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
+    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE, as_of=as_of)
+    seen_at = _seen_at(as_of, started)
     try:
         spider = run_crawl(plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
                                                           resolve=registry.resolve, progress=progress),
                            store, cfg.check_external) if plans else None
         store.flush()
+        homepage_errors = spider.homepage_error if spider is not None else {}
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
-            observed, covered, site_pages = _analyse(session, registry, site_ids, scan_id)
-            merge = merge_findings(session, scan, observed, covered, LINK_CHECKS, _seen_at(as_of, started))
+            observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, homepage_errors)
+            merge = merge_findings(session, scan, observed, covered, seen_at)
+            site_pages = {url: r.pages for url, r in reports.items()}
             scan.status, scan.finished_at = "done", dt.datetime.now()
             scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed),
                           "new": merge.new, "fixed": merge.fixed}
@@ -104,32 +102,23 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
             scan = session.get(ScanRow, scan_id)
             scan.status, scan.finished_at = "failed", dt.datetime.now()
         raise
-    errors = {}
-    if spider is not None:
-        by_id = {v: k for k, v in site_ids.items()}
-        errors = {by_id[i]: e for i, e in spider.homepage_error.items()}
-    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (dt.datetime.now() - started).total_seconds())
+    by_id = {v: k for k, v in site_ids.items()}
+    errors = {by_id[i]: e for i, e in homepage_errors.items()}
+    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (dt.datetime.now() - started).total_seconds(), reports)
 
 
-def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int):
-    results = {row.url: TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
-                                     redirects=tuple(row.redirects or ()), content_type=row.content_type,
-                                     title=row.title, snippet=row.snippet, size=row.size, method=row.method)
-               for row in session.scalars(select(TargetRow).where(TargetRow.scan_id == scan_id))}
+def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,
+             seen_at: dt.datetime, homepage_errors: dict[int, str]):
+    results = load_results(session, scan_id)
     observed: list[Observed] = []
-    covered: set[tuple[str, str]] = set()
-    site_pages: dict[str, int] = {}
+    covered: set[tuple[str, str, str]] = set()
+    reports: dict[str, SiteReport] = {}
     for site in registry.sites:
         site_id = site_ids[site.url]
-        snapshots = dict(session.execute(select(PageRow.url, PageRow.content_hash)
-                                         .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)).all())
-        site_pages[site.url] = len(snapshots)
-        if not snapshots:
-            continue  # homepage unreachable: nothing on this site was examined
-        covered.add(("site", site.url))
-        occurrences = [LinkOccurrence(r.source_url, r.target_url, r.tag, r.anchor or "", r.hidden)
-                       for r in session.scalars(select(LinkRow).where(LinkRow.scan_id == scan_id,
-                                                                     LinkRow.site_id == site_id).order_by(LinkRow.id))]
-        findings = check_links(SiteLinks(site.url, site.allow_domains, site.url, occurrences), results)
-        observed.extend(Observed(site.unit, "site", site.url, f, snapshots.get(f.url)) for f in findings)
-    return observed, covered, site_pages
+        crawl = SiteCrawl(session, scan_id, site, site_id, results)
+        report = analyse_site(session, crawl, registry.settings, as_of, seen_at, homepage_errors.get(site_id))
+        reports[site.url] = report
+        covered |= {("site", site.url, check) for check in report.checks_run}
+        snapshots = crawl.snapshots
+        observed.extend(Observed(site.unit, "site", site.url, f, snapshots.get(f.url)) for f in report.findings)
+    return observed, covered, reports

@@ -155,6 +155,20 @@ class TargetRow(Base):
     elapsed: Mapped[float | None] = mapped_column(Float)
 
 
+class ProbeRow(Base):
+    """One availability probe of a homepage (from a scan or the scheduler's daytime probes)."""
+
+    __tablename__ = "probes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    elapsed: Mapped[float | None] = mapped_column(Float)
+
+
 class FindingRow(Base):
     __tablename__ = "findings"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -327,10 +341,13 @@ def chunks(rows: Iterable[Any], size: int = 500):
 class ScanStore:
     """Batched writer of one scan's crawl data (pages + snapshots, links, targets)."""
 
-    def __init__(self, sessions: sessionmaker[Session], scan_id: int, batch_size: int = 500):
+    def __init__(self, sessions: sessionmaker[Session], scan_id: int, batch_size: int = 500,
+                 as_of: dt.date | None = None):
         self.sessions = sessions
         self.scan_id = scan_id
         self.batch_size = batch_size
+        self.as_of = as_of
+        self._probes: list[dict] = []
         self._pages: list[dict] = []
         self._snapshots: dict[str, dict] = {}
         self._links: list[dict] = []
@@ -357,12 +374,21 @@ class ScanStore:
         self._targets[url] = dict(scan_id=self.scan_id, **fields)
         self._maybe_flush()
 
+    def add_probe(self, site_id: int, at: dt.datetime, ok: bool, status: int | None, error: str | None,
+                  elapsed: float | None) -> None:
+        # Dated on the scan's as-of day like its findings, so --as-of runs judge the window
+        # they describe.
+        if self.as_of is not None:
+            at = dt.datetime.combine(self.as_of, at.time())
+        self._probes.append(dict(site_id=site_id, scan_id=self.scan_id, at=at, ok=ok, status=status, error=error,
+                                 elapsed=elapsed))
+
     def _maybe_flush(self) -> None:
         if len(self._pages) + len(self._links) + len(self._targets) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        if not (self._pages or self._links or self._targets):
+        if not (self._pages or self._links or self._targets or self._probes):
             return
         with self.sessions.begin() as session:
             insert_ignore(session, SnapshotRow, list(self._snapshots.values()), ["content_hash"])
@@ -370,8 +396,10 @@ class ScanStore:
             if self._links:
                 session.execute(LinkRow.__table__.insert(), self._links)
             insert_ignore(session, TargetRow, list(self._targets.values()), ["scan_id", "url"])
+            if self._probes:
+                session.execute(ProbeRow.__table__.insert(), self._probes)
         self._written_targets.update(self._targets)
-        self._pages, self._snapshots, self._links, self._targets = [], {}, [], {}
+        self._pages, self._snapshots, self._links, self._targets, self._probes = [], {}, [], {}, []
 
     def snapshot(self, content_hash: str) -> bytes | None:
         if content_hash in self._snapshots:

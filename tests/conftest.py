@@ -43,7 +43,7 @@ def serve():
 def write_registry(path: Path, units: list[dict], resolve: dict | None = None, settings: dict | None = None,
                    **top) -> Path:
     doc = dict(top)
-    doc["settings"] = {"resolve_only": True, "timeout": 2, "retries": 1, **(settings or {})}
+    doc["settings"] = {"resolve_only": True, "timeout": 2, "retries": 1, "probe_interval": 0.1, **(settings or {})}
     doc["resolve"] = resolve or {}
     doc["units"] = units
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")

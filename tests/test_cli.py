@@ -32,7 +32,8 @@ def test_scan_prints_summary(scanned):
 
 def test_jsonl_fields(scanned):
     tmp, _ = scanned
-    rec = json.loads(govcheck("findings", "--db", str(tmp / "g.db")).stdout.splitlines()[0])
+    lines = govcheck("findings", "--db", str(tmp / "g.db")).stdout.splitlines()
+    rec = next(r for r in map(json.loads, lines) if r["check"] == "link_broken")
     for field in ("scan_id", "unit", "target_kind", "target", "check", "severity", "url", "subject", "evidence",
                   "detail", "first_seen", "last_seen", "status"):
         assert field in rec
@@ -44,6 +45,7 @@ def test_csv_and_xlsx_carry_the_same_columns(scanned):
     text = govcheck("findings", "--db", str(tmp / "g.db"), "--format", "csv").stdout
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["编号", "巡检批次", "单位"] and rows[1][2] == "命令行单位" and rows[1][14] == "未整改"
+    assert "链接不可用" in {r[6] for r in rows[1:]}
     govcheck("findings", "--db", str(tmp / "g.db"), "--format", "xlsx", "-o", str(tmp / "f.xlsx"))
     ws = load_workbook(tmp / "f.xlsx").active
     assert [c.value for c in ws[1]] == rows[0]

@@ -16,15 +16,26 @@ def test_demo_finds_every_planted_problem(tmp_path):
     port = re.search(r"127\.0\.0\.1:(\d+)", proc.stdout).group(1)
     records = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
 
-    def subject(unit_host, s):
-        s = s.format(port=port)
-        return s if s.startswith("http") else f"http://{unit_host}:{port}{s}"
-
     hosts = {"东胜区人民政府": "www.ds.gov.cn", "鄂尔多斯市生态环境局": "sthjj.ordos.gov.cn", "康巴什区人民政府": "www.kbs.gov.cn"}
-    expected = {(u, c, subject(hosts[u], s)) for u, c, s in PLANTED}
+
+    def subject(unit, check, s):
+        if s is None or not check.startswith("link_"):
+            return s
+        s = s.format(port=port)
+        return s if s.startswith("http") else f"http://{hosts[unit]}:{port}{s}"
+
+    expected = {(u, c, subject(u, c, s)) for u, c, s in PLANTED}
     assert {(r["unit"], r["check"], r["subject"]) for r in records} == expected
     ws = load_workbook(out / "findings.xlsx").active
     header = [c.value for c in ws[1]]
     assert header[:4] == ["编号", "巡检批次", "单位", "对象类型"] and "证据" in header
     assert ws.max_row == len(records) + 1
     assert (out / "govcheck.db").exists() and (out / "sites.yaml").exists()
+    by = {(r["unit"], r["check"], r["subject"]): r for r in records}
+    home = by[("鄂尔多斯市生态环境局", "home_not_updated", None)]
+    assert home["detail"]["age_days"] == 30 and home["severity"] == "veto"
+    stale = by[("鄂尔多斯市生态环境局", "column_stale", "通知公告")]
+    assert stale["detail"]["rule"] == "6m" and stale["detail"]["newest"] == "2023-09-01" and stale["severity"] == "veto"
+    yearly = by[("东胜区人民政府", "column_stale", "人事信息")]
+    assert yearly["detail"]["rule"] == "1y" and yearly["severity"] == "deduct" and "天未更新" in yearly["evidence"]
+    assert "单项否决" in proc.stdout

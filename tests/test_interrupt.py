@@ -26,7 +26,7 @@ def test_interrupted_scan_keeps_previous_findings(tmp_path, serve):
     db = tmp_path / "g.db"
     govcheck("scan", str(registry), "--db", str(db))
     before = findings_jsonl(db)
-    assert [r["check"] for r in before] == ["link_broken"]
+    assert [r["check"] for r in before if r["check"].startswith("link_")] == ["link_broken"]
 
     # Scan 2: the broken link is repaired but every page is now slow; stop it half-way.
     server.hosts["www.i.gov.cn"] = many_pages(40, delay=0.2)
@@ -47,7 +47,7 @@ def test_interrupted_scan_keeps_previous_findings(tmp_path, serve):
         assert statuses == ["done", "failed"]
     after = findings_jsonl(db)          # latest completed scan is still scan 1, unchanged
     assert after == before
-    assert after[0]["status"] == "open"  # not marked fixed by the half-done scan
+    assert all(r["status"] == "open" for r in after)  # not marked fixed by the half-done scan
 
 
 def test_unit_filter_and_max_pages(tmp_path, serve):

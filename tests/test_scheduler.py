@@ -35,4 +35,4 @@ def test_once_runs_a_scan(tmp_path, serve):
     proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), str(registry), "--db", str(db), "--once"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert [r["check"] for r in findings_jsonl(db)] == ["link_broken"]
+    assert "link_broken" in [r["check"] for r in findings_jsonl(db)]

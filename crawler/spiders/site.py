@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import TextResponse
 
-from crawler.items import LinksItem, PageItem, SitePlan, TargetItem
+from crawler.items import LinksItem, PageItem, ProbeItem, SitePlan, TargetItem
 from govcheck.page import ParsedPage, decode_html
 from govcheck.urls import is_asset, is_attachment, netloc_of
 
@@ -65,6 +65,7 @@ class SiteSpider(scrapy.Spider):
         # Pages of another registered site linked from this one: that site's own crawl will
         # likely fetch them, so their check waits until the crawl is idle (fetched once).
         self.deferred: dict[str, tuple[SitePlan, str]] = {}
+        self.probes_pending = 0
         self.counts = {"pages": 0, "targets": 0}
 
     @classmethod
@@ -77,6 +78,14 @@ class SiteSpider(scrapy.Spider):
     # ------------------------------------------------------------------ scheduling
 
     async def start(self):
+        from twisted.internet import reactor
+
+        for plan in self.plans.values():
+            # 站点无法访问: single attempts (no retry) spread over the scan, judged with the
+            # scheduler's daytime probes.
+            for i in range(plan.probes):
+                self.probes_pending += 1
+                reactor.callLater(i * plan.probe_interval, self._probe, plan)
         for plan in self.plans.values():
             for i, url in enumerate((plan.url, *plan.seeds)):
                 req = self._page_request(plan, url, depth=0 if i == 0 else 1)
@@ -135,7 +144,27 @@ class SiteSpider(scrapy.Spider):
         netloc = netloc_of(url)
         return any(netloc in hosts for hosts in self.netlocs.values())
 
+    def _probe(self, plan: SitePlan) -> None:
+        meta = {"site_id": plan.site_id, "role": "probe", "started": time.monotonic(), "dont_retry": True,
+                "handle_httpstatus_list": ALL_ERRORS}
+        self.crawler.engine.crawl(scrapy.Request(plan.url, callback=self.on_probe, errback=self.on_probe_error,
+                                                 meta=meta, dont_filter=True, priority=100))
+
+    def on_probe(self, response):
+        self.probes_pending -= 1
+        meta = response.meta
+        yield ProbeItem(meta["site_id"], dt.datetime.now(), response.status < 400, response.status,
+                        None if response.status < 400 else f"HTTP {response.status}", time.monotonic() - meta["started"])
+
+    def on_probe_error(self, failure):
+        self.probes_pending -= 1
+        meta = failure.request.meta
+        yield ProbeItem(meta["site_id"], dt.datetime.now(), False, None,
+                        f"{failure_kind(failure.value)}: {failure.getErrorMessage()}"[:300], time.monotonic() - meta["started"])
+
     def _idle(self):
+        if self.probes_pending > 0:
+            raise DontCloseSpider
         pending = [(url, plan, tag) for url, (plan, tag) in self.deferred.items() if url not in self.checked]
         self.deferred.clear()
         for url, plan, tag in pending:

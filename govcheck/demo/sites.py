@@ -44,6 +44,7 @@ class DemoColumn:
     path: str
     items: list[Item] = field(default_factory=list)
     per_page: int = 8
+    undated: bool = False   # list rows print no date (only the article pages do)
 
     def page_path(self, n: int) -> str:
         return self.path if n == 0 else f"{self.path}index_{n}.html"
@@ -101,6 +102,11 @@ def build_sites() -> list[DemoSite]:
             DemoColumn("政策文件", "/zcwj/", _items("/zcwj/", [
                 "东胜区人民政府关于印发2024年政府工作要点的通知", "东胜区人民政府办公室关于进一步加强政务服务工作的意见",
                 "东胜区关于促进民营经济高质量发展的若干措施"], a - dt.timedelta(days=40), 30)),
+            # Planted: a 1-year column last updated in 2022, and a blank column.
+            DemoColumn("人事信息", "/rsxx/", _items("/rsxx/", [
+                "东胜区人民政府关于王某某等同志职务任免的通知", "东胜区2022年事业单位公开招聘工作人员拟聘用人员公示"],
+                dt.date(2022, 11, 30), 40)),
+            DemoColumn("规划计划", "/ghjh/"),
         ],
         friend_links=[("中国政府网", "http://www.gov.cn:{port}/"), ("内蒙古自治区人民政府", "http://www.nmg.gov.cn:{port}/"),
                       ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/")],
@@ -124,13 +130,22 @@ def build_sites() -> list[DemoSite]:
         psb="蒙公网安备 15060202000233号", psb_code="15060202000233", conac_id="1506000034", phone="0477-8587000",
         email="sthjj@ordos.gov.cn", slogan="守护蓝天碧水净土", charset="gb2312",
         columns=[
+            # Planted: nothing new for a month (首页不更新, 环保要闻 over 2 weeks) and four 6-month
+            # columns silent since 2023: five stale 2w/6m columns make a single veto.
             DemoColumn("环保要闻", "/hbyw/", _items("/hbyw/", [
                 "市生态环境局召开2024年全市生态环境保护工作会议", "鄂尔多斯市开展春季扬尘污染专项整治",
                 "市生态环境局部署重点排污单位自行监测工作", "我市黄河流域生态保护取得阶段性成效",
-                "市生态环境局开展“六五”环境日宣传活动筹备工作"], a - dt.timedelta(days=5), 6)),
+                "市生态环境局开展“六五”环境日宣传活动筹备工作"], a - dt.timedelta(days=30), 6)),
             DemoColumn("通知公告", "/tzgg/", _items("/tzgg/", [
-                "关于2024年第一季度重点排污单位名录的公告", "关于建设项目环境影响评价文件审批的公示"],
-                a - dt.timedelta(days=30), 20)),
+                "关于2023年第三季度重点排污单位名录的公告", "关于建设项目环境影响评价文件审批的公示"],
+                dt.date(2023, 9, 1), 20)),
+            DemoColumn("政策文件", "/zcwj/", _items("/zcwj/", [
+                "鄂尔多斯市生态环境局关于印发《2023年大气污染防治工作要点》的通知"], dt.date(2023, 6, 15), 30)),
+            DemoColumn("政策解读", "/zcjd/", _items("/zcjd/", [
+                "《鄂尔多斯市扬尘污染防治条例》解读"], dt.date(2023, 5, 20), 30)),
+            DemoColumn("环评公示", "/hpgs/", _items("/hpgs/", [
+                "某煤矿建设项目环境影响报告书受理公示", "某化工园区规划环境影响评价第二次公示"],
+                dt.date(2023, 8, 10), 12)),
         ],
         friend_links=[("生态环境部", "http://www.mee.gov.cn:{port}/"), ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/"),
                       ("原环境保护局网站", "http://www.ordoshbj.gov.cn:{port}/")],   # unresolvable: the old site is gone
@@ -161,6 +176,9 @@ def build_sites() -> list[DemoSite]:
             DemoColumn("通知公告", "/tzgg/", _items("/tzgg/", [
                 "关于2024年度公开招聘社区工作者的公告", "关于开展城镇燃气安全排查整治的通知"],
                 a - dt.timedelta(days=10), 25)),
+            # Rows without dates (a photo wall): the newest items' article pages give the date.
+            DemoColumn("图片新闻", "/tpxw/", _items("/tpxw/", [
+                "康巴什区举办春季植树活动", "康巴什区城市夜景亮化工程完工"], a - dt.timedelta(days=4), 6), undated=True),
         ],
         friend_links=[("中国政府网", "http://www.gov.cn:{port}/"), ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/")],
     )
@@ -169,7 +187,8 @@ def build_sites() -> list[DemoSite]:
     return [ds, sthj, kbs]
 
 
-# What a demo scan must report: (unit, check, subject path or URL). The e2e test and the
+# What a demo scan must report: (unit, check, subject: a path or URL for links, the column
+# name for columns, None for site-level checks). The e2e test and the
 # demo's own summary are read against this.
 PLANTED = [
     ("东胜区人民政府", "link_broken", "/gzdt/files/2024yshj.pdf"),
@@ -184,6 +203,15 @@ PLANTED = [
     ("鄂尔多斯市生态环境局", "link_broken", "/uploadfiles/202404/yangchen.jpg"),
     ("鄂尔多斯市生态环境局", "link_broken", "http://www.ordoshbj.gov.cn:{port}/"),
     ("康巴什区人民政府", "link_undetermined", "/zwfw/guide.html"),
+    ("东胜区人民政府", "column_stale", "人事信息"),
+    ("东胜区人民政府", "column_blank", "规划计划"),
+    ("鄂尔多斯市生态环境局", "home_not_updated", None),
+    ("鄂尔多斯市生态环境局", "column_stale", "环保要闻"),
+    ("鄂尔多斯市生态环境局", "column_stale", "通知公告"),
+    ("鄂尔多斯市生态环境局", "column_stale", "政策文件"),
+    ("鄂尔多斯市生态环境局", "column_stale", "政策解读"),
+    ("鄂尔多斯市生态环境局", "column_stale", "环评公示"),
+    ("纳林陶亥镇人民政府", "site_unreachable", None),   # UNREACHABLE_SITE
 ]
 
 # Links to other sites carry the loopback port: the demo serves every host on one port.
@@ -239,6 +267,7 @@ def registry_yaml(sites: list[DemoSite], port: int, closed_port: int) -> str:
     lines = [f"# govcheck demo registry (loopback port {port})", f"as_of: {DEMO_AS_OF.isoformat()}", "settings:",
              "  resolve_only: true     # hosts not listed below fail as DNS errors; nothing leaves loopback",
              "  timeout: 3             # the demo's slow page need not hold the demo for 15 s", "  retries: 1",
+             "  probe_interval: 0.5    # homepage probes close together: the demo is short",
              "resolve:"]
     lines += [f"  {h}: {ip}" for h, ip in resolve.items()]
     lines.append("units:")

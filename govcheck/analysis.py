@@ -1,0 +1,170 @@
+"""After the crawl: one site's stored pages, links and fetch results → findings.
+
+Pages are re-read from their snapshots (the evidence), so a site can be re-analysed without
+being crawled again. Check functions stay pure; this module only gathers their inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checks.freshness import (
+    ColumnState,
+    Probe,
+    check_availability,
+    check_columns,
+    check_home,
+    infer_rule,
+)
+from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
+from govcheck.dates import article_date
+from govcheck.findings import Finding
+from govcheck.listing import discover_columns, main_list, page_items
+from govcheck.page import ParsedPage, decode_html
+from govcheck.registry import Settings, Site
+from govcheck.storage import ColumnRow, LinkRow, PageRow, ProbeRow, SnapshotRow, TargetRow
+
+LINK_CHECKS = frozenset({"link_broken", "link_undetermined", "link_external", "link_hidden"})
+PAGE_CHECKS = frozenset({"home_not_updated", "column_stale", "column_blank"})
+ALWAYS_CHECKS = frozenset({"site_unreachable"})
+ARTICLES_PER_UNDATED_LIST = 3   # undated rows: read the newest items' article pages
+
+
+def load_results(session: Session, scan_id: int) -> dict[str, TargetResult]:
+    return {row.url: TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
+                                  redirects=tuple(row.redirects or ()), content_type=row.content_type,
+                                  title=row.title, snippet=row.snippet, size=row.size, method=row.method)
+            for row in session.scalars(select(TargetRow).where(TargetRow.scan_id == scan_id))}
+
+
+class SiteCrawl:
+    """One site's crawl in one scan, read back from storage."""
+
+    def __init__(self, session: Session, scan_id: int, site: Site, site_id: int, results: dict[str, TargetResult]):
+        self.session, self.scan_id, self.site, self.site_id, self.results = session, scan_id, site, site_id, results
+        rows = session.execute(select(PageRow.url, PageRow.final_url, PageRow.content_hash, PageRow.encoding, PageRow.content_type)
+                               .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)).all()
+        self.pages = {}
+        for url, final_url, content_hash, encoding, content_type in rows:
+            self.pages.setdefault(url, (final_url, content_hash, encoding, content_type))
+            self.pages.setdefault(final_url, (final_url, content_hash, encoding, content_type))
+        self.parsed = lru_cache(maxsize=256)(self._parse)
+
+    @property
+    def snapshots(self) -> dict[str, str]:
+        return {url: v[1] for url, v in self.pages.items()}
+
+    def _parse(self, url: str) -> ParsedPage | None:
+        entry = self.pages.get(url)
+        if entry is None:
+            return None
+        final_url, content_hash, encoding, content_type = entry
+        row = self.session.get(SnapshotRow, content_hash)
+        if row is None:
+            return None
+        body = zlib.decompress(row.data)
+        try:
+            text = body.decode(encoding) if encoding else decode_html(body, content_type)[0]
+        except (LookupError, UnicodeDecodeError):
+            text = decode_html(body, content_type)[0]
+        return ParsedPage(final_url, text)
+
+    def occurrences(self) -> list[LinkOccurrence]:
+        return [LinkOccurrence(r.source_url, r.target_url, r.tag, r.anchor or "", r.hidden)
+                for r in self.session.scalars(select(LinkRow).where(LinkRow.scan_id == self.scan_id,
+                                                                   LinkRow.site_id == self.site_id).order_by(LinkRow.id))]
+
+
+@dataclass
+class SiteReport:
+    findings: list[Finding] = field(default_factory=list)
+    checks_run: set[str] = field(default_factory=set)
+    pages: int = 0
+    columns: list[ColumnState] = field(default_factory=list)
+
+
+def newest_of(crawl: SiteCrawl, items, as_of: dt.date, articles: int) -> tuple[dt.date | None, str | None, str | None]:
+    """(date, title, source) of the newest item: row dates first, else the article pages."""
+    dated = [i for i in items if i.date]
+    if dated:
+        best = max(dated, key=lambda i: i.date)
+        return best.date, best.title, best.date_source
+    found = []
+    for item in items[:articles]:
+        page = crawl.parsed(item.url)
+        got = article_date(page, as_of) if page is not None else None
+        if got:
+            found.append((got.date, item.title))
+    if found:
+        date, title = max(found)
+        return date, title, "article"
+    return None, None, None
+
+
+def column_state(crawl: SiteCrawl, name: str, url: str, rule: str, rule_source: str, as_of: dt.date) -> ColumnState:
+    state = ColumnState(name, url, rule, rule_source, fetched=False)
+    page = crawl.parsed(url)
+    if page is None:
+        result = crawl.results.get(url)
+        verdict = classify(result) if result is not None else None
+        if verdict is not None and verdict.kind == "broken":
+            state.fetched, state.error = True, verdict.message
+        return state
+    state.fetched = True
+    items = main_list(page, as_of, scope_url=url)
+    state.items = len(items)
+    state.newest, state.newest_title, state.newest_source = newest_of(crawl, items, as_of, ARTICLES_PER_UNDATED_LIST)
+    return state
+
+
+def site_columns(session: Session, crawl: SiteCrawl, home: ParsedPage | None) -> list[tuple[str, str, str, str]]:
+    """(name, url, rule, rule_source) for every column judged: the registry's, else those
+    discovered from the homepage navigation (remembered in the columns table)."""
+    site = crawl.site
+    if site.columns:
+        return [(c.name, c.url, c.rule or infer_rule(c.name, registered=True), "registry" if c.rule else "inferred")
+                for c in site.columns]
+    if home is None:
+        return []
+    out = []
+    for col in discover_columns(home):
+        rule = infer_rule(col.name)
+        row = session.scalar(select(ColumnRow).where(ColumnRow.site_id == crawl.site_id, ColumnRow.url == col.url))
+        if row is None:
+            session.add(ColumnRow(site_id=crawl.site_id, url=col.url, name=col.name, rule=None, source="discovered"))
+        elif row.rule:  # a rule set by hand on a discovered column overrides the inference
+            rule = row.rule
+        if rule != "none":
+            out.append((col.name, col.url, rule, "inferred"))
+    return out
+
+
+def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: dt.date, seen_at: dt.datetime,
+                 homepage_error: str | None) -> SiteReport:
+    site = crawl.site
+    report = SiteReport(pages=len({v[0] for v in crawl.pages.values()}))
+    since = seen_at - dt.timedelta(days=settings.probe_window_days)
+    probes = [Probe(p.at, p.ok, p.status, p.error) for p in session.scalars(
+        select(ProbeRow).where(ProbeRow.site_id == crawl.site_id, ProbeRow.at > since, ProbeRow.at <= seen_at)
+        .order_by(ProbeRow.at))]
+    report.findings += check_availability(site.url, probes, homepage_error, settings)
+    report.checks_run |= ALWAYS_CHECKS
+    if not crawl.pages:
+        return report  # homepage unreachable: nothing on this site was examined
+    report.findings += check_links(SiteLinks(site.url, site.allow_domains, site.url, crawl.occurrences()), crawl.results)
+    report.checks_run |= LINK_CHECKS
+    home = crawl.parsed(site.url)
+    if home is not None:
+        items = page_items(home, as_of)
+        newest, title, source = newest_of(crawl, items, as_of, articles=10)
+        report.findings += check_home(site.url, newest, title, source, as_of, settings)
+    report.columns = [column_state(crawl, *col, as_of) for col in site_columns(session, crawl, home)]
+    report.findings += check_columns(report.columns, as_of, settings)
+    report.checks_run |= PAGE_CHECKS
+    return report
