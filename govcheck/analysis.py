@@ -25,7 +25,7 @@ from checks.freshness import (
 from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
 from govcheck.dates import article_date
 from govcheck.findings import Finding
-from govcheck.listing import discover_columns, main_list, page_items
+from govcheck.listing import discover_columns, main_list, newest_item, page_items
 from govcheck.page import ParsedPage, decode_html
 from govcheck.registry import Settings, Site
 from govcheck.storage import ColumnRow, LinkRow, PageRow, ProbeRow, SnapshotRow, TargetRow
@@ -91,9 +91,8 @@ class SiteReport:
 
 def newest_of(crawl: SiteCrawl, items, as_of: dt.date, articles: int) -> tuple[dt.date | None, str | None, str | None]:
     """(date, title, source) of the newest item: row dates first, else the article pages."""
-    dated = [i for i in items if i.date]
-    if dated:
-        best = max(dated, key=lambda i: i.date)
+    best = newest_item(items)
+    if best is not None:
         return best.date, best.title, best.date_source
     found = []
     for item in items[:articles]:
@@ -149,9 +148,11 @@ def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: 
                  homepage_error: str | None) -> SiteReport:
     site = crawl.site
     report = SiteReport(pages=len({v[0] for v in crawl.pages.values()}))
-    since = seen_at - dt.timedelta(days=settings.probe_window_days)
+    # The window ends with the as-of day (this scan's own probes included).
+    until = dt.datetime.combine(as_of, dt.time.max)
+    since = until - dt.timedelta(days=settings.probe_window_days)
     probes = [Probe(p.at, p.ok, p.status, p.error) for p in session.scalars(
-        select(ProbeRow).where(ProbeRow.site_id == crawl.site_id, ProbeRow.at > since, ProbeRow.at <= seen_at)
+        select(ProbeRow).where(ProbeRow.site_id == crawl.site_id, ProbeRow.at > since, ProbeRow.at <= until)
         .order_by(ProbeRow.at))]
     report.findings += check_availability(site.url, probes, homepage_error, settings)
     report.checks_run |= ALWAYS_CHECKS

@@ -36,6 +36,11 @@ class ListItem:
     date_source: str | None  # row | url | None
 
 
+def newest_item(items: list[ListItem]) -> ListItem | None:
+    dated = [i for i in items if i.date]
+    return max(dated, key=lambda i: i.date) if dated else None
+
+
 def _marks(el) -> str:
     return f"{el.tag} {el.get('id') or ''} {el.get('class') or ''}"
 
