@@ -25,7 +25,7 @@ from checks.freshness import (
 from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
 from govcheck.dates import article_date
 from govcheck.findings import Finding
-from govcheck.listing import discover_columns, main_list, newest_item, page_items
+from govcheck.listing import OPEN_GOV, TREE, discover_columns, main_list, newest_item, page_items
 from govcheck.page import ParsedPage, decode_html
 from govcheck.registry import Settings, Site
 from govcheck.storage import ColumnRow, LinkRow, PageRow, ProbeRow, SnapshotRow, TargetRow
@@ -131,8 +131,14 @@ def site_columns(session: Session, crawl: SiteCrawl, home: ParsedPage | None) ->
                 for c in site.columns]
     if home is None:
         return []
+    found = discover_columns(home)
+    for col in list(found):
+        if OPEN_GOV.search(col.name):  # 政务公开 / 信息公开: its directory tree holds the columns
+            tree_page = crawl.parsed(col.url)
+            if tree_page is not None:
+                found += [c for c in discover_columns(tree_page, containers=TREE) if c.url not in {f.url for f in found}]
     out = []
-    for col in discover_columns(home):
+    for col in found:
         rule = infer_rule(col.name)
         row = session.scalar(select(ColumnRow).where(ColumnRow.site_id == crawl.site_id, ColumnRow.url == col.url))
         if row is None:

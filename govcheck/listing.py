@@ -23,6 +23,9 @@ CHROME = re.compile(r"(^|[\s_-])(nav|navbar|menu|submenu|daohang|dh|footer|foot|
                     r"friend|friendlink|links|yqlj|share|crumb|breadcrumb|position|location|weizhi|dqwz|pager|"
                     r"pagination|fenye|page_num|pagenav|search|sitemap)([\s_-]|\d|$)", re.I)
 NAV = re.compile(r"(^|[\s_-])(nav|navbar|menu|submenu|daohang|dh|lanmu|channel|column)([\s_-]|\d|$)", re.I)
+# 信息公开 pages list their columns in a directory tree beside the content.
+TREE = re.compile(r"(^|[\s_-])(tree|ztree|catalog|mulu|ml|xxgkml|gkml|left|side|sidebar|leftnav)([\s_-]|\d|$)", re.I)
+OPEN_GOV = re.compile(r"公开")
 MORE = re.compile(r"^\s*(更多|more|>>|》|更多>>|更多\s*[>》]+)\s*$", re.I)
 # Pager anchors are links, not items: "1 2 3 下一页 尾页", "[1]", "首页" of a pager.
 PAGER = re.compile(r"^\s*(\[?\d{1,4}\]?|上一页|下一页|上页|下页|首页|尾页|末页|第一页|最后一页|<|>|<<|>>|«|»)\s*$")
@@ -153,9 +156,10 @@ class DiscoveredColumn:
     url: str
 
 
-def discover_columns(page, limit: int = 60) -> list[DiscoveredColumn]:
+def discover_columns(page, limit: int = 60, containers: re.Pattern = NAV) -> list[DiscoveredColumn]:
     """Columns named in the homepage's navigation (menus and their sub-menus) and in the
-    titles of its news boxes ("工作动态 更多>>")."""
+    titles of its news boxes ("工作动态 更多>>"); with containers=TREE, the columns of a
+    信息公开 page's directory tree."""
     site = netloc_of(page.url)
     found: dict[str, DiscoveredColumn] = {}
 
@@ -170,7 +174,7 @@ def discover_columns(page, limit: int = 60) -> list[DiscoveredColumn]:
     for el in page.tree.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.tag == "nav" or NAV.search(f" {el.get('id') or ''} {el.get('class') or ''} "):
+        if el.tag == "nav" or containers.search(f" {el.get('id') or ''} {el.get('class') or ''} "):
             for a in el.iter("a"):
                 add(a.get("title") or a.text_content(), a.get("href"))
     for a in page.tree.iter("a"):

@@ -58,3 +58,14 @@ def test_a_lone_link_beside_a_date_widget_is_not_a_news_box():
     page = ParsedPage("http://www.ds.gov.cn/", '<html><body><div class="weather">2024年4月19日 星期五 '
                                                 '<a href="/tq/">天气预报</a></div></body></html>')
     assert page_items(page, AS_OF) == []
+
+
+def test_directory_tree_of_an_open_government_page():
+    from govcheck.listing import TREE
+
+    page = ParsedPage("http://www.ds.gov.cn/zwgk/", """<html><body>
+      <div class="left"><ul class="tree"><li><a href="/zwgk/jgzn/">机构职能</a></li>
+        <li><a href="/zwgk/czzj/">财政资金</a><ul><li><a href="/zwgk/czzj/ys/">部门预算</a></li></ul></li></ul></div>
+      <div class="content"><ul><li><a href="/zwgk/a.html">一条信息</a></li></ul></div></body></html>""")
+    assert [c.name for c in discover_columns(page, containers=TREE)] == ["机构职能", "财政资金", "部门预算"]
+    assert discover_columns(page) == []  # not navigation
