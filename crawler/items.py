@@ -50,6 +50,14 @@ class LinksItem:
 
 
 @dataclass
+class AttachmentItem:
+    site_id: int
+    url: str
+    body: bytes
+    content_type: str | None
+
+
+@dataclass
 class ProbeItem:
     site_id: int
     at: dt.datetime

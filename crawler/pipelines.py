@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from crawler.items import LinksItem, PageItem, ProbeItem, TargetItem
+from crawler.items import AttachmentItem, LinksItem, PageItem, ProbeItem, TargetItem
 
 
 class StoragePipeline:
@@ -21,6 +21,8 @@ class StoragePipeline:
             store.add_links(item.site_id, item.source_url, item.links)
         elif isinstance(item, TargetItem):
             store.add_target(**asdict(item))
+        elif isinstance(item, AttachmentItem):
+            store.add_attachment(item.site_id, item.url, item.body, item.content_type)
         elif isinstance(item, ProbeItem):
             store.add_probe(**asdict(item))
         return item

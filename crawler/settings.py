@@ -87,6 +87,7 @@ def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progres
         GOVCHECK_RESOLVE=dict(resolve),
         GOVCHECK_RESOLVE_ONLY=cfg.resolve_only,
         GOVCHECK_RETRY_AFTER_MAX=cfg.retry_after_max,
+        GOVCHECK_ATTACHMENT_BYTES=cfg.max_attachment_bytes,
         GOVCHECK_DB_URL=db_url,
         GOVCHECK_SCAN_ID=scan_id,
         GOVCHECK_PROGRESS=progress,

@@ -22,16 +22,21 @@ from checks.freshness import (
     check_home,
     infer_rule,
 )
+from checks.footer import check_footer, footer_identifiers
 from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
+from checks.privacy import check_privacy
+from checks.words import check_words
+from govcheck.attachments import attachment_text
 from govcheck.dates import article_date
 from govcheck.findings import Finding
 from govcheck.listing import OPEN_GOV, TREE, discover_columns, main_list, newest_item, page_items
 from govcheck.page import ParsedPage, decode_html
 from govcheck.registry import Settings, Site
-from govcheck.storage import ColumnRow, LinkRow, PageRow, ProbeRow, SnapshotRow, TargetRow
+from govcheck.storage import AttachmentRow, ColumnRow, LinkRow, PageRow, ProbeRow, SnapshotRow, TargetRow, load_snapshot
 
 LINK_CHECKS = frozenset({"link_broken", "link_undetermined", "link_external", "link_hidden"})
-PAGE_CHECKS = frozenset({"home_not_updated", "column_stale", "column_blank"})
+PAGE_CHECKS = frozenset({"home_not_updated", "column_stale", "column_blank", "word_serious", "word_typo",
+                         "word_sensitive", "footer_missing", "footer_invalid", "privacy_leak"})
 ALWAYS_CHECKS = frozenset({"site_unreachable"})
 ARTICLES_PER_UNDATED_LIST = 3   # undated rows: read the newest items' article pages
 
@@ -49,16 +54,22 @@ class SiteCrawl:
     def __init__(self, session: Session, scan_id: int, site: Site, site_id: int, results: dict[str, TargetResult]):
         self.session, self.scan_id, self.site, self.site_id, self.results = session, scan_id, site, site_id, results
         rows = session.execute(select(PageRow.url, PageRow.final_url, PageRow.content_hash, PageRow.encoding, PageRow.content_type)
-                               .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)).all()
+                               .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)
+                               .order_by(PageRow.depth, PageRow.id)).all()
         self.pages = {}
+        self.page_urls: list[str] = []   # each crawled page once, shallowest first
         for url, final_url, content_hash, encoding, content_type in rows:
+            if final_url not in self.pages:
+                self.page_urls.append(final_url)
             self.pages.setdefault(url, (final_url, content_hash, encoding, content_type))
             self.pages.setdefault(final_url, (final_url, content_hash, encoding, content_type))
+        self.attachments = {r.url: r.content_hash for r in session.scalars(
+            select(AttachmentRow).where(AttachmentRow.scan_id == scan_id, AttachmentRow.site_id == site_id))}
         self.parsed = lru_cache(maxsize=256)(self._parse)
 
     @property
     def snapshots(self) -> dict[str, str]:
-        return {url: v[1] for url, v in self.pages.items()}
+        return {url: v[1] for url, v in self.pages.items()} | self.attachments
 
     def _parse(self, url: str) -> ParsedPage | None:
         entry = self.pages.get(url)
@@ -150,8 +161,29 @@ def site_columns(session: Session, crawl: SiteCrawl, home: ParsedPage | None) ->
     return out
 
 
+def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, automaton) -> list[Finding]:
+    """错敏词 and personal data on every page and readable attachment; 标识 on a sample."""
+    findings: list[Finding] = []
+    for url in crawl.page_urls:
+        page = crawl.parsed(url)
+        if page is None:
+            continue
+        text = page.visible_text
+        findings += check_words(url, text, automaton)
+        findings += check_privacy(url, text, as_of)
+    sample = [p for p in (crawl.parsed(u) for u in crawl.page_urls[:settings.footer_sample]) if p is not None]
+    if sample:
+        findings += check_footer([footer_identifiers(p) for p in sample], crawl.site.site_code)
+    for url, content_hash in crawl.attachments.items():
+        body = load_snapshot(crawl.session, content_hash)
+        text = attachment_text(url, body) if body else None
+        if text:
+            findings += check_privacy(url, text, as_of, where="附件")
+    return findings
+
+
 def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: dt.date, seen_at: dt.datetime,
-                 homepage_error: str | None) -> SiteReport:
+                 homepage_error: str | None, automaton=None) -> SiteReport:
     site = crawl.site
     report = SiteReport(pages=len({v[0] for v in crawl.pages.values()}))
     # The window ends with the as-of day (this scan's own probes included).
@@ -173,5 +205,7 @@ def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: 
         report.findings += check_home(site.url, newest, title, source, as_of, settings)
     report.columns = [column_state(crawl, *col, as_of) for col in site_columns(session, crawl, home)]
     report.findings += check_columns(report.columns, as_of, settings)
+    if automaton is not None:
+        report.findings += content_findings(crawl, settings, as_of, automaton)
     report.checks_run |= PAGE_CHECKS
     return report

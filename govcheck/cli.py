@@ -73,10 +73,11 @@ def run_and_report(registry, db_url: str | None, as_of, max_pages: int | None, c
     from govcheck.scan import ScanInterrupted, run_scan
     from govcheck.storage import open_db, resolve_scan, session_factory
     from govcheck.summary import print_summary
+    from govcheck.wordlists import WordlistError
 
     try:
         outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=console.is_terminal)
-    except StorageError as exc:
+    except (StorageError, WordlistError) as exc:
         raise BadInput(str(exc)) from None
     except ScanInterrupted as exc:
         err.print(f"[red]scan interrupted:[/] {exc}; previous findings left unchanged")

@@ -45,6 +45,8 @@ class Settings:
     resolve_only: bool = False      # refuse DNS for hosts missing from resolve: (tests, demo)
     check_external: bool = True     # check targets outside the site (DESIGN §2 counts them)
     max_asset_bytes: int = 2_000_000
+    max_attachment_bytes: int = 10_000_000   # attachments read for personal data (.docx/.xlsx/.pdf)
+    footer_sample: int = 5          # pages whose footer is checked: the homepage and the shallowest others
     # 站点无法访问: homepage probes in every scan, judged over a window with the scheduler's probes
     probes: int = 3
     probe_interval: float = 5.0     # seconds between a scan's probes

@@ -12,6 +12,7 @@ from crawler.items import SitePlan
 from govcheck.analysis import SiteCrawl, SiteReport, analyse_site, load_results
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
+from govcheck.wordlists import load_automaton
 from govcheck.storage import (
     ScanRow,
     ScanStore,
@@ -66,6 +67,7 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     if max_pages is not None:
         cfg = replace(cfg, max_pages=max_pages)
     as_of = as_of or registry.as_of or dt.date.today()
+    automaton = load_automaton(registry.wordlists)  # a bad user list fails before any request
     engine = open_db(db_url)
     sessions = session_factory(engine)
     started = dt.datetime.now()
@@ -91,7 +93,8 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
         homepage_errors = spider.homepage_error if spider is not None else {}
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
-            observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, homepage_errors)
+            observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, homepage_errors,
+                                                  automaton)
             merge = merge_findings(session, scan, observed, covered, seen_at)
             site_pages = {url: r.pages for url, r in reports.items()}
             scan.status, scan.finished_at = "done", dt.datetime.now()
@@ -108,7 +111,7 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
 
 
 def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,
-             seen_at: dt.datetime, homepage_errors: dict[int, str]):
+             seen_at: dt.datetime, homepage_errors: dict[int, str], automaton):
     results = load_results(session, scan_id)
     observed: list[Observed] = []
     covered: set[tuple[str, str, str]] = set()
@@ -116,7 +119,7 @@ def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int
     for site in registry.sites:
         site_id = site_ids[site.url]
         crawl = SiteCrawl(session, scan_id, site, site_id, results)
-        report = analyse_site(session, crawl, registry.settings, as_of, seen_at, homepage_errors.get(site_id))
+        report = analyse_site(session, crawl, registry.settings, as_of, seen_at, homepage_errors.get(site_id), automaton)
         reports[site.url] = report
         covered |= {("site", site.url, check) for check in report.checks_run}
         snapshots = crawl.snapshots

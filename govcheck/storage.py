@@ -155,6 +155,20 @@ class TargetRow(Base):
     elapsed: Mapped[float | None] = mapped_column(Float)
 
 
+class AttachmentRow(Base):
+    """An attachment downloaded in a scan to be read (its body is a snapshot)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("scan_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(ForeignKey("snapshots.content_hash"))
+    size: Mapped[int] = mapped_column(Integer)
+
+
 class ProbeRow(Base):
     """One availability probe of a homepage (from a scan or the scheduler's daytime probes)."""
 
@@ -348,6 +362,7 @@ class ScanStore:
         self.batch_size = batch_size
         self.as_of = as_of
         self._probes: list[dict] = []
+        self._attachments: list[dict] = []
         self._pages: list[dict] = []
         self._snapshots: dict[str, dict] = {}
         self._links: list[dict] = []
@@ -374,6 +389,13 @@ class ScanStore:
         self._targets[url] = dict(scan_id=self.scan_id, **fields)
         self._maybe_flush()
 
+    def add_attachment(self, site_id: int, url: str, body: bytes, content_type: str | None) -> None:
+        content_hash, data = compress(body)
+        self._snapshots.setdefault(content_hash, {"content_hash": content_hash, "size": len(body), "data": data})
+        self._attachments.append(dict(scan_id=self.scan_id, site_id=site_id, url=url, content_type=content_type,
+                                      content_hash=content_hash, size=len(body)))
+        self._maybe_flush()
+
     def add_probe(self, site_id: int, at: dt.datetime, ok: bool, status: int | None, error: str | None,
                   elapsed: float | None) -> None:
         # Dated on the scan's as-of day like its findings, so --as-of runs judge the window
@@ -384,11 +406,12 @@ class ScanStore:
                                  elapsed=elapsed))
 
     def _maybe_flush(self) -> None:
-        if len(self._pages) + len(self._links) + len(self._targets) >= self.batch_size:
+        # Attachments weigh more: their bodies are held until the flush.
+        if len(self._pages) + len(self._links) + len(self._targets) + 20 * len(self._attachments) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        if not (self._pages or self._links or self._targets or self._probes):
+        if not (self._pages or self._links or self._targets or self._probes or self._attachments):
             return
         with self.sessions.begin() as session:
             insert_ignore(session, SnapshotRow, list(self._snapshots.values()), ["content_hash"])
@@ -398,8 +421,10 @@ class ScanStore:
             insert_ignore(session, TargetRow, list(self._targets.values()), ["scan_id", "url"])
             if self._probes:
                 session.execute(ProbeRow.__table__.insert(), self._probes)
+            insert_ignore(session, AttachmentRow, self._attachments, ["scan_id", "url"])
         self._written_targets.update(self._targets)
         self._pages, self._snapshots, self._links, self._targets, self._probes = [], {}, [], {}, []
+        self._attachments = []
 
     def snapshot(self, content_hash: str) -> bytes | None:
         if content_hash in self._snapshots:

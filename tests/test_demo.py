@@ -39,3 +39,9 @@ def test_demo_finds_every_planted_problem(tmp_path):
     yearly = by[("东胜区人民政府", "column_stale", "人事信息")]
     assert yearly["detail"]["rule"] == "1y" and yearly["severity"] == "deduct" and "天未更新" in yearly["evidence"]
     assert "单项否决" in proc.stdout
+    typo = by[("东胜区人民政府", "word_typo", "再接再励")]
+    assert "应为“再接再厉”" in typo["evidence"] and "【再接再励】" in typo["evidence"]
+    roster = by[("东胜区人民政府", "privacy_leak", "id_card")]
+    assert roster["url"].endswith(".xlsx") and roster["detail"]["count"] == 3
+    assert all("*" in s for s in roster["detail"]["samples"])
+    assert by[("康巴什区人民政府", "footer_missing", "conac")]["detail"]["pages"]

@@ -15,9 +15,10 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import TextResponse
 
-from crawler.items import LinksItem, PageItem, ProbeItem, SitePlan, TargetItem
+from crawler.items import AttachmentItem, LinksItem, PageItem, ProbeItem, SitePlan, TargetItem
+from govcheck.attachments import READABLE
 from govcheck.page import ParsedPage, decode_html
-from govcheck.urls import is_asset, is_attachment, netloc_of
+from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
 
 # Let every 4xx/5xx reach the callbacks (a broken link is data, not an error), while 3xx
 # still go through RedirectMiddleware (handle_httpstatus_all would switch redirects off).
@@ -260,7 +261,26 @@ class SiteSpider(scrapy.Spider):
         parsed, _encoding, snippet = self._parse_body(response) if req.method == "GET" else (None, None, None)
         self.counts["targets"] += 1
         yield self._target_item(response, parsed, snippet)
+        url = meta["redirect_urls"][0] if meta.get("redirect_urls") else response.url
+        if (meta.get("tag") == "attachment" and response.status < 400 and extension_of(url) in READABLE
+                and self._in_site(plan, url)):
+            # The link works; now read it for personal data (size-limited, never retried).
+            yield self._track(plan, scrapy.Request(
+                url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True, priority=-10,
+                meta={"site_id": plan.site_id, "role": "attachment", "dont_retry": True,
+                      "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
         self._done(plan.site_id)
+
+    def on_attachment(self, response):
+        site_id = response.meta["site_id"]
+        if response.status < 400 and response.body:
+            yield AttachmentItem(site_id, response.request.url, response.body,
+                                 response.headers.get(b"Content-Type", b"").decode("latin-1") or None)
+        self._done(site_id)
+
+    def on_attachment_error(self, failure):
+        # Too large or gone between HEAD and GET: the link verdict stands; nothing to read.
+        self._done(failure.request.meta["site_id"])
 
     def on_error(self, failure):
         req = failure.request

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl import Workbook
 
 from govcheck.loopback import Route
 
@@ -66,12 +67,32 @@ class DemoSite:
     email: str
     slogan: str
     charset: str = "utf-8"
+    conac: bool = True                 # carries the 党政机关网站标识
+    meta_site_code: str | None = None  # SiteIDCode meta, when it differs from the footer
     columns: list[DemoColumn] = field(default_factory=list)
     friend_links: list[tuple[str, str]] = field(default_factory=list)
     home_extra_links: list[tuple[str, str]] = field(default_factory=list)
     hidden_links: list[tuple[str, str]] = field(default_factory=list)
     extra_routes: dict[str, Route] = field(default_factory=dict)
     url: str = ""
+
+
+def fake_id(first17: str) -> str:
+    """An ID number with a valid GB 11643 check digit (made up: region 150602, fictitious people)."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
+
+
+def subsidy_roster() -> bytes:
+    """An .xlsx 公示 roster published without masking: what leaks ID numbers in real life."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["序号", "姓名", "身份证号码", "联系电话", "补贴面积（亩）", "补贴金额（元）"])
+    for i, (name, born) in enumerate([("张某某", "19650312"), ("李某某", "19720705"), ("王某某", "19801120")], start=1):
+        ws.append([i, name, fake_id(f"150602{born}{i:02d}1"), f"1394771{i:04d}", 120 + i, 1300.5 * i])
+    buf = __import__("io").BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def _items(prefix: str, titles: list[str], start: dt.date, step_days: int, year_dir: bool = True) -> list[Item]:
@@ -117,11 +138,18 @@ def build_sites() -> list[DemoSite]:
     gzdt = ds.columns[0].items
     gzdt[0].links = [("附件：2024年优化营商环境重点任务清单.pdf", "/gzdt/files/2024yshj.pdf"),  # 404 attachment
                      ("附件：政策解读图解", "/gzdt/files/tujie.html")]                            # soft-404
+    # Planted: two typos and a wrong political formulation in article text; a roster with
+    # unmasked ID and mobile numbers as an attachment.
+    gzdt[2].paragraphs = gzdt[2].paragraphs + ["会议要求，各单位要再接再励，按装好消防设施，确保安全生产形势持续稳定。"]
+    gzdt[3].paragraphs = gzdt[3].paragraphs + ["培训中，讲解了涉台用语规范，指出不得使用“台湾政府”等错误表述。"]
+    gzdt[4].links = [("附件：2024年耕地地力保护补贴发放名单.xlsx", "/gzdt/files/2024btmd.xlsx")]
     gzdt[1].links = [("东胜区统计数据查询系统", "/tjsj/query.jsp")]                                # 500
     ds.extra_routes = {
         "/gzdt/files/tujie.html": Route(200, "<html><head><title>提示信息</title></head><body><div>"
                                         "对不起，您访问的页面不存在或已被删除！<a href='/'>返回首页</a></div></body></html>"),
         "/tjsj/query.jsp": Route(500, "<html><body>java.lang.NullPointerException</body></html>"),
+        "/gzdt/files/2024btmd.xlsx": Route(body=subsidy_roster(),
+                                           content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     }
 
     sthj = DemoSite(
@@ -129,6 +157,7 @@ def build_sites() -> list[DemoSite]:
         sponsor="鄂尔多斯市生态环境局", site_code="1506000034", icp="蒙ICP备05003216号-8",
         psb="蒙公网安备 15060202000233号", psb_code="15060202000233", conac_id="1506000034", phone="0477-8587000",
         email="sthjj@ordos.gov.cn", slogan="守护蓝天碧水净土", charset="gb2312",
+        meta_site_code="1506000035",   # Planted: SiteIDCode differs from the footer and the registry
         columns=[
             # Planted: nothing new for a month (首页不更新, 环保要闻 over 2 weeks) and four 6-month
             # columns silent since 2023: five stale 2w/6m columns make a single veto.
@@ -155,6 +184,10 @@ def build_sites() -> list[DemoSite]:
                      ("排污许可信息公开平台", "/pwxk/index.html"),             # 403 (undetermined)
                      ("环境监测实时数据", "/jcsj/realtime.html")]              # times out
     hbyw[1].images = ["/uploadfiles/202404/yangchen.jpg"]                    # missing image
+    # Planted: a penalty decision published with the person's full ID number.
+    hbyw[2].paragraphs = hbyw[2].paragraphs + [
+        f"当事人：赵某某，公民身份号码：{fake_id('15060219780823301')}，住所：鄂尔多斯市东胜区某小区。"
+        "另一当事人身份证号已按要求脱敏处理：150602********1234，联系电话：139****5678。"]
     sthj.extra_routes = {
         "/hjzl/2023/gb.html": Route(redirect="/"),
         "/pwxk/index.html": Route(403, "<html><body>403 Forbidden</body></html>"),
@@ -163,9 +196,9 @@ def build_sites() -> list[DemoSite]:
 
     kbs = DemoSite(
         host="www.kbs.gov.cn", name="康巴什区人民政府", unit="康巴什区人民政府", group="旗区",
-        sponsor="康巴什区人民政府办公室", site_code="1506030001", icp="蒙ICP备05003216号-12",
+        sponsor="康巴什区人民政府办公室", site_code="1506030001", icp="蒙ICP备0500321号-12",   # Planted: 7 digits
         psb="蒙公网安备 15060302000045号", psb_code="15060302000045", conac_id="1506030001", phone="0477-8597001",
-        email="kbszf@kbs.gov.cn", slogan="城市会客厅",
+        email="kbszf@kbs.gov.cn", slogan="城市会客厅", conac=False,   # Planted: no 党政机关网站标识
         columns=[
             DemoColumn("康巴什要闻", "/kbsyw/", _items("/kbsyw/", [
                 "康巴什区召开全区经济工作会议", "康巴什区举办2024年春季招聘会", "康巴什区推进“一网通办”改革",
@@ -183,6 +216,8 @@ def build_sites() -> list[DemoSite]:
         friend_links=[("中国政府网", "http://www.gov.cn:{port}/"), ("鄂尔多斯市人民政府", "http://www.ordos.gov.cn:{port}/")],
     )
     kbs.columns[0].items[2].links = [("政务服务网办事指南", "/zwfw/guide.html")]  # 429 with Retry-After
+    # Planted: injected gambling spam in an article (a defaced page).
+    kbs.columns[0].items[5].paragraphs = kbs.columns[0].items[5].paragraphs + ["最新六合彩开奖结果请访问官方网站查询。"]
     kbs.extra_routes = {"/zwfw/guide.html": Route(429, "Too Many Requests", headers={"Retry-After": "1"})}
     return [ds, sthj, kbs]
 
@@ -212,6 +247,16 @@ PLANTED = [
     ("鄂尔多斯市生态环境局", "column_stale", "政策解读"),
     ("鄂尔多斯市生态环境局", "column_stale", "环评公示"),
     ("纳林陶亥镇人民政府", "site_unreachable", None),   # UNREACHABLE_SITE
+    ("东胜区人民政府", "word_typo", "再接再励"),
+    ("东胜区人民政府", "word_typo", "按装"),
+    ("东胜区人民政府", "word_serious", "台湾政府"),
+    ("东胜区人民政府", "privacy_leak", "id_card"),        # the .xlsx roster
+    ("东胜区人民政府", "privacy_leak", "mobile"),
+    ("鄂尔多斯市生态环境局", "privacy_leak", "id_card"),  # the penalty decision
+    ("鄂尔多斯市生态环境局", "footer_invalid", "site_code"),
+    ("康巴什区人民政府", "footer_missing", "conac"),
+    ("康巴什区人民政府", "footer_invalid", "icp"),
+    ("康巴什区人民政府", "word_sensitive", "六合彩"),
 ]
 
 # Links to other sites carry the loopback port: the demo serves every host on one port.

@@ -1,0 +1,184 @@
+"""网站标识 (DESIGN §2): 标识缺失 / 标识不规范 on the homepage and a sample of inner pages.
+
+Items: `conac` 党政机关网站标识, `site_code` 网站标识码, `icp` ICP备案编号, `psb` 公安机关备案标识,
+`sponsor` 网站主办单位, `contact` 联系方式, `jiucuo` 我为政府网站找错. Real footers split numbers
+across <span>s, use ASCII colons, hide the 找错 link with display:none or render it as an
+<img onclick>, and sometimes carry a 网站标识码 that differs from the one in the 找错 link — the
+extraction below is written against those pages (../shared/realpages).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from checks.registry import register
+from govcheck.findings import Finding
+
+SOURCE = "《政府网站发展指引》（国办发〔2017〕47号）网站标识、ICP备案与公安备案要求"
+FOOTER_MISSING = register("footer_missing", "标识缺失", "deduct",
+                          "页面底部缺少党政机关网站标识、网站标识码、ICP备案编号、公安机关备案标识、网站主办单位、联系方式或“我为政府网站找错”入口。",
+                          SOURCE, key_on_url=False, family="footer")
+FOOTER_INVALID = register("footer_invalid", "标识不规范", "deduct",
+                          "标识存在但不规范：网站标识码、ICP备案编号、公安备案号格式错误，或网站标识码在页脚、SiteIDCode、找错链接与登记信息之间不一致。",
+                          SOURCE, key_on_url=False, family="footer")
+ITEMS = {"conac": "党政机关网站标识", "site_code": "网站标识码", "icp": "ICP备案编号", "psb": "公安机关备案标识",
+         "sponsor": "网站主办单位", "contact": "联系方式", "jiucuo": "我为政府网站找错"}
+
+PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵黔云滇藏陕甘青宁新"
+# 网站标识码: 10 digits led by a province code, or bm + 8 digits for central departments.
+PROVINCE_CODES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+                  "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+SITE_CODE_LABEL = re.compile(r"网站标识码\s*[:：]?\s*([A-Za-z]*\d*)")
+ICP_ANY = re.compile(r"[\u4e00-\u9fff]?ICP[备证][\dA-Za-z]*号?(-\d{1,3})?", re.I)
+ICP_OK = re.compile(rf"[{PROVINCES}]ICP备\d{{8}}号(-\d{{1,3}})?")
+PSB_ANY = re.compile(r"[\u4e00-\u9fff]?公网安备\s*\d*号?")
+PSB_OK = re.compile(rf"[{PROVINCES}]公网安备\s*\d{{14}}号?")  # 号 is often left off (seen on real pages)
+SPONSOR = re.compile(r"(?:主办单位|网站主办|主办)\s*[:：]\s*([^\s:：|，,]{2,40}?)(?=\s|承办|协办|联系|地址|电话|网站标识码|ICP|版权|技术支持|$)")
+PHONE = re.compile(r"(?<!\d)(0\d{2,3}[-－—\s]?\d{7,8}|1[3-9]\d{9}|400-?\d{3}-?\d{4}|12345)(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+CONTACT_LABEL = re.compile(r"联系|电话|邮箱|e-?mail|信箱", re.I)
+JIUCUO_MARKS = ("zfwzgl.www.gov.cn", "kaipuyun.cn", "exposure/jiucuo", "jiucuo.js", "121.43.68.40")
+FOOTER_MARKS = re.compile(r"(^|[\s_-])(footer|foot|bottom|copyright|banquan|dibu|bq|ft)([\s_-]|\d|$)", re.I)
+
+
+def valid_site_code(code: str) -> bool:
+    return bool(re.fullmatch(r"bm\d{8}", code, re.I) or (re.fullmatch(r"\d{10}", code) and code[:2] in PROVINCE_CODES))
+
+
+@dataclass
+class FooterInfo:
+    """What one page shows of the identifiers (values as found, whitespace removed)."""
+
+    url: str
+    conac: bool = False
+    jiucuo: bool = False
+    site_code_footer: str | None = None
+    site_code_meta: str | None = None
+    site_code_jiucuo: str | None = None
+    icp: str | None = None
+    psb: str | None = None
+    sponsor: str | None = None
+    contact: str | None = None
+    problems: dict[str, str] = field(default_factory=dict)  # item → what is malformed
+
+    def present(self, item: str) -> bool:
+        if item == "site_code":
+            return bool(self.site_code_footer)
+        return bool(getattr(self, item))
+
+
+def footer_text(page) -> str:
+    """Text of the page's footer blocks; the end of the page when it marks none."""
+    parts = []
+    for el in page.tree.iter():
+        if isinstance(el.tag, str) and (el.tag == "footer" or FOOTER_MARKS.search(f" {el.get('id') or ''} {el.get('class') or ''} ")):
+            if not any(p is el for p in parts):
+                parts.append(el)
+    # Nested matches (div.footer > div.copyright) would repeat text: keep outermost only.
+    outer = [el for el in parts if not any(o is not el and el in o.iterdescendants() for o in parts)]
+    text = " ".join(el.text_content() for el in outer)
+    return re.sub(r"\s+", " ", text).strip() or page.visible_text[-800:]
+
+
+def _attr_values(el) -> str:
+    values = " ".join(v for v in el.attrib.values() if isinstance(v, str))
+    if el.tag == "script" and el.text:
+        # The official conac/jiucuo embed codes write their markup with
+        # document.write(unescape("%3Cspan id='_ideConac'…")).
+        values += " " + unquote(el.text)
+    return values
+
+
+def _jiucuo_code(el) -> str | None:
+    for value in el.attrib.values():
+        if "site_code=" in value or "sitecode=" in value.lower():
+            q = parse_qs(urlsplit(value).query)
+            for key in ("site_code", "sitecode"):
+                if q.get(key):
+                    return q[key][0].strip()
+        m = re.search(r"\b(bm\d{8}|\d{10})\b", value)
+        if m and ("Link(" in value or el.get("id") == "_jiucuo_"):
+            return m.group(1)
+    code = el.get("sitecode") or el.get("site_code")
+    return code.strip() if code else None
+
+
+def footer_identifiers(page) -> FooterInfo:
+    info = FooterInfo(page.url)
+    whole = re.sub(r"\s+", "", page.visible_text)   # numbers split across spans join up
+    foot = footer_text(page)
+    for el in page.tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        attrs = _attr_values(el)
+        if "conac.cn" in attrs or "_ideConac" in attrs or el.get("id") == "_ideConac":
+            info.conac = True
+        if any(mark in attrs for mark in JIUCUO_MARKS) or el.get("id") == "_jiucuo_":
+            info.jiucuo = True
+            info.site_code_jiucuo = info.site_code_jiucuo or _jiucuo_code(el)
+    meta = page.meta("SiteIDCode")
+    info.site_code_meta = meta.strip() if meta else None
+    m = SITE_CODE_LABEL.search(whole)
+    if m:
+        info.site_code_footer = m.group(1) or None
+        if not info.site_code_footer:
+            info.problems["site_code"] = "“网站标识码”后没有编码"
+        elif not valid_site_code(info.site_code_footer):
+            info.problems["site_code"] = f"网站标识码“{info.site_code_footer}”格式错误（应为10位数字或bm+8位数字）"
+    m_any = ICP_ANY.search(whole)
+    if m_any:
+        ok = ICP_OK.search(whole)
+        info.icp = ok.group(0) if ok else m_any.group(0)
+        if not ok:
+            info.problems["icp"] = f"ICP备案编号“{m_any.group(0)}”格式错误"
+    p_any = PSB_ANY.search(whole)
+    if p_any:
+        ok = PSB_OK.search(whole)
+        info.psb = ok.group(0) if ok else p_any.group(0)
+        if not ok:
+            info.problems["psb"] = f"公安备案号“{p_any.group(0)}”格式错误（应为省简称+公网安备+14位数字）"
+    s = SPONSOR.search(foot) or SPONSOR.search(page.visible_text[-1500:])
+    info.sponsor = s.group(1) if s else None
+    for label in CONTACT_LABEL.finditer(foot):
+        near = foot[label.start():label.start() + 60]
+        found = PHONE.search(near) or EMAIL.search(near)
+        if found:
+            info.contact = found.group(0)
+            break
+    return info
+
+
+def check_footer(infos: list[FooterInfo], registered_code: str | None = None) -> list[Finding]:
+    """Findings for one site from the sampled pages (homepage first)."""
+    findings = []
+    for item, name in ITEMS.items():
+        lacking = [i.url for i in infos if not i.present(item)]
+        if lacking:
+            findings.append(Finding(FOOTER_MISSING.code, lacking[0], item,
+                                    f"{len(lacking)}/{len(infos)} 个抽查页面未发现{name}", {
+                                        "item": item, "name": name, "pages": lacking,
+                                        "present_on": [i.url for i in infos if i.present(item)]}))
+        bad = [(i.url, i.problems[item]) for i in infos if item in i.problems]
+        if bad:
+            findings.append(Finding(FOOTER_INVALID.code, bad[0][0], item, bad[0][1],
+                                    {"item": item, "name": name, "pages": [u for u, _ in bad]}))
+    codes = _site_codes(infos, registered_code)
+    if len(set(codes.values())) > 1 and "site_code" not in {f.subject for f in findings if f.check == FOOTER_INVALID.code}:
+        shown = "，".join(f"{where}为 {code}" for where, code in codes.items())
+        findings.append(Finding(FOOTER_INVALID.code, infos[0].url if infos else "", "site_code",
+                                f"网站标识码不一致：{shown}", {"item": "site_code", "name": ITEMS["site_code"], "codes": codes}))
+    return findings
+
+
+def _site_codes(infos: list[FooterInfo], registered: str | None) -> dict[str, str]:
+    codes: dict[str, str] = {}
+    for label, attr in (("页脚", "site_code_footer"), ("SiteIDCode", "site_code_meta"), ("找错链接", "site_code_jiucuo")):
+        for info in infos:
+            value = getattr(info, attr)
+            if value:
+                codes.setdefault(label, value)
+    if registered:
+        codes["登记信息"] = registered
+    return codes

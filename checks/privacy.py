@@ -1,0 +1,100 @@
+"""个人隐私泄露 (DESIGN §2): unmasked 身份证号, 手机号, 银行卡号 in page text and attachments.
+
+Numbers must be real to count: an ID card passes the GB 11643 checksum and carries a
+plausible birth date, a bank card passes Luhn and sits next to 卡号/账号, a mobile number is
+not part of a longer number. Masked forms (138****1234, 150102********1234) are what units
+are told to publish and never fire. Evidence is stored masked: the finding must not leak
+what it reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from checks.registry import register
+from govcheck.findings import Finding
+
+PRIVACY_LEAK = register("privacy_leak", "隐私泄露", "deduct",
+                        "页面或附件公开了未脱敏的个人信息：身份证号（校验位正确）、手机号、银行卡号（Luhn校验正确）。"
+                        "脱敏形式（如138****1234）不算。身份证号、银行卡号为严重问题。",
+                        "《政府网站与政务新媒体检查指标》、《个人信息保护法》及政府信息公开个人信息保护要求",
+                        key_on_url=True, family="privacy")
+KINDS = {"id_card": "身份证号", "mobile": "手机号", "bank_card": "银行卡号"}
+
+ID_CARD = re.compile(r"(?<![0-9A-Za-z*])([1-8]\d{16}[\dXx])(?![0-9A-Za-z*])")
+MOBILE = re.compile(r"(?<![\d*])(1[3-9]\d{9})(?![\d*])")
+BANK_CARD = re.compile(r"(?<![\d*])(\d{16,19})(?![\d*])")
+BANK_LABEL = re.compile(r"(卡号|账号|帐号|银行卡|账户|帐户|开户行)[^。；;\n]{0,15}$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def id_card_valid(number: str, today: dt.date | None = None) -> bool:
+    """GB 11643-1999 checksum and a birth date between 1900 and today."""
+    if not re.fullmatch(r"\d{17}[\dXx]", number):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS))
+    if ID_CHECK[total % 11] != number[17].upper():
+        return False
+    try:
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return dt.date(1900, 1, 1) <= born <= (today or dt.date.today())
+
+
+def luhn_valid(number: str) -> bool:
+    digits = [int(d) for d in number][::-1]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    return total % 10 == 0
+
+
+def mask(kind: str, number: str) -> str:
+    if kind == "id_card":
+        return number[:6] + "*" * 8 + number[-4:]
+    if kind == "mobile":
+        return number[:3] + "****" + number[-4:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def scrub(context: str) -> str:
+    """Mask every long digit run in a context: a window may cut into a neighbouring number
+    (the next column of a roster) that is personal data too."""
+    return re.sub(r"\d{6,}[\dXx]?", lambda m: m.group()[:2] + "*" * (len(m.group()) - 4) + m.group()[-2:], context)
+
+
+def find_personal_data(text: str, today: dt.date | None = None) -> dict[str, list[tuple[str, str]]]:
+    """kind → [(masked number, masked context)]."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    taken: set[tuple[int, int]] = set()
+
+    def add(kind: str, m: re.Match) -> None:
+        number = m.group(1)
+        lo, hi = max(0, m.start() - 15), m.end() + 10
+        context = scrub(text[lo:m.start()]) + mask(kind, number) + scrub(text[m.end():hi])
+        found.setdefault(kind, []).append((mask(kind, number), re.sub(r"\s+", " ", context)))
+        taken.add((m.start(1), m.end(1)))
+
+    for m in ID_CARD.finditer(text):
+        if id_card_valid(m.group(1), today):
+            add("id_card", m)
+    for m in BANK_CARD.finditer(text):
+        if (m.start(1), m.end(1)) in taken or not luhn_valid(m.group(1)):
+            continue
+        if BANK_LABEL.search(text[max(0, m.start() - 25):m.start()]):
+            add("bank_card", m)
+    for m in MOBILE.finditer(text):
+        add("mobile", m)
+    return found
+
+
+def check_privacy(url: str, text: str, today: dt.date | None = None, where: str = "页面") -> list[Finding]:
+    findings = []
+    for kind, hits in find_personal_data(text, today).items():
+        serious = kind in ("id_card", "bank_card")
+        findings.append(Finding(PRIVACY_LEAK.code, url, kind,
+                                f"{where}公开了 {len(hits)} 处未脱敏{KINDS[kind]}，如：…{hits[0][1]}…",
+                                {"kind": kind, "name": KINDS[kind], "count": len(hits), "serious": serious,
+                                 "samples": [h[0] for h in hits[:5]], "contexts": [h[1] for h in hits[:3]]}))
+    return findings

@@ -1,0 +1,99 @@
+"""个人隐私: valid and invalid checksums, masked forms, document numbers, landlines, attachments."""
+
+import datetime as dt
+import io
+
+from checks.privacy import check_privacy, find_personal_data, id_card_valid, luhn_valid, mask
+from govcheck.attachments import attachment_text
+from govcheck.demo.sites import fake_id
+
+ID = fake_id("15060219780823301")   # valid checksum, born 1978-08-23
+TODAY = dt.date(2024, 4, 19)
+
+
+def kinds(text):
+    return {k: [n for n, _ in v] for k, v in find_personal_data(text, TODAY).items()}
+
+
+def test_id_card_checksum_and_birth_date():
+    assert id_card_valid(ID, TODAY)
+    wrong = ID[:17] + ("0" if ID[17] != "0" else "1")
+    assert not id_card_valid(wrong, TODAY)
+    assert not id_card_valid(fake_id("15060230000101001"), TODAY)  # born in 3000
+    assert not id_card_valid(fake_id("15060219781323301"), TODAY)  # month 13
+    assert kinds(f"身份证号：{ID}") == {"id_card": [mask("id_card", ID)]}
+    assert kinds(f"身份证号：{wrong}") == {}
+
+
+def test_masked_forms_are_fine():
+    assert kinds("身份证号：150602********1234，手机：138****1234，卡号：6222 **** **** 1234") == {}
+
+
+def test_mobile_not_inside_longer_numbers():
+    assert kinds("联系人手机13947712345。") == {"mobile": ["139****2345"]}
+    assert kinds("订单号 20241394771234567 已受理") == {}
+    assert kinds("电话：0477-8321234，传真 04778321235") == {}   # landlines
+
+
+def test_document_numbers_and_dates_are_not_personal_data():
+    assert kinds("索引号：115006020115123456/2024-00012，文号东政发〔2024〕12号，编号202404190001") == {}
+
+
+def test_bank_card_needs_luhn_and_a_label():
+    card = "6222020200112233445"
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+    good = next(c for c in (card[:-1] + str(d) for d in range(10)) if luhn_valid(c))
+    assert kinds(f"开户行：工商银行，账号：{good}") == {"bank_card": [mask("bank_card", good)]}
+    assert kinds(f"统计编码 {good}") == {}
+
+
+def test_evidence_is_masked_even_around_other_numbers():
+    text = f"张某某 {ID} 13947710001 李某某"
+    [idf, mobile] = sorted(check_privacy("http://x/a.html", text, TODAY), key=lambda f: f.subject)
+    for f in (idf, mobile):
+        assert ID not in f.evidence and ID[6:14] not in f.evidence and "13947710001" not in f.evidence
+    assert idf.detail["serious"] is True and mobile.detail["serious"] is False
+
+
+def test_attachments_are_read():
+    from docx import Document
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["姓名", "身份证号码"])
+    wb.active.append(["张某某", ID])
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert ID in attachment_text("http://x/a.xlsx", buf.getvalue())
+    doc = Document()
+    doc.add_paragraph(f"当事人身份证号：{ID}")
+    buf = io.BytesIO()
+    doc.save(buf)
+    [f] = check_privacy("http://x/a.docx", attachment_text("http://x/a.docx", buf.getvalue()), TODAY, where="附件")
+    assert f.subject == "id_card" and f.evidence.startswith("附件")
+    assert attachment_text("http://x/a.pdf", b"not a pdf") is None
+    assert attachment_text("http://x/a.doc", b"\xd0\xcf\x11\xe0") is None
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A one-page PDF showing `text` in Helvetica (ASCII only), with a correct xref table."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_attachment():
+    text = attachment_text("http://x/list.pdf", minimal_pdf(f"ID {ID} TEL 13947710001"))
+    assert ID in text
+    assert {f.subject for f in check_privacy("http://x/list.pdf", text, TODAY)} == {"id_card", "mobile"}
