@@ -50,6 +50,22 @@ class LinksItem:
 
 
 @dataclass
+class AccountPlan:
+    account_id: int
+    name: str
+    feed: str
+
+
+@dataclass
+class FeedItem:
+    account_id: int
+    status: int | None
+    error: str | None
+    body: bytes | None
+    feed: object | None   # govcheck.feeds.Feed when it parsed
+
+
+@dataclass
 class AttachmentItem:
     site_id: int
     url: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from crawler.items import AttachmentItem, LinksItem, PageItem, ProbeItem, TargetItem
+from crawler.items import AttachmentItem, FeedItem, LinksItem, PageItem, ProbeItem, TargetItem
 
 
 class StoragePipeline:
@@ -23,6 +23,8 @@ class StoragePipeline:
             store.add_target(**asdict(item))
         elif isinstance(item, AttachmentItem):
             store.add_attachment(item.site_id, item.url, item.body, item.content_type)
+        elif isinstance(item, FeedItem):
+            store.add_feed(item.account_id, item.status, item.error, item.body, item.feed)
         elif isinstance(item, ProbeItem):
             store.add_probe(**asdict(item))
         return item

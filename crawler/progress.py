@@ -23,7 +23,7 @@ class ProgressExtension:
         return ext
 
     def spider_opened(self, spider):
-        if not self.enabled:
+        if not self.enabled or not hasattr(spider, "sites_done"):  # the site crawl shows progress
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -22,6 +22,7 @@ from checks.freshness import (
     check_home,
     infer_rule,
 )
+from checks.accounts import check_account
 from checks.footer import check_footer, footer_identifiers
 from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
 from checks.privacy import check_privacy
@@ -31,13 +32,26 @@ from govcheck.dates import article_date
 from govcheck.findings import Finding
 from govcheck.listing import OPEN_GOV, TREE, discover_columns, main_list, newest_item, page_items
 from govcheck.page import ParsedPage, decode_html
-from govcheck.registry import Settings, Site
-from govcheck.storage import AttachmentRow, ColumnRow, LinkRow, PageRow, ProbeRow, SnapshotRow, TargetRow, load_snapshot
+from govcheck.registry import Account, Settings, Site
+from govcheck.storage import (
+    AttachmentRow,
+    ColumnRow,
+    FeedFetchRow,
+    LinkRow,
+    PageRow,
+    PostRow,
+    ProbeRow,
+    SnapshotRow,
+    TargetRow,
+    load_snapshot,
+)
 
 LINK_CHECKS = frozenset({"link_broken", "link_undetermined", "link_external", "link_hidden"})
 PAGE_CHECKS = frozenset({"home_not_updated", "column_stale", "column_blank", "word_serious", "word_typo",
                          "word_sensitive", "footer_missing", "footer_invalid", "privacy_leak"})
 ALWAYS_CHECKS = frozenset({"site_unreachable"})
+ACCOUNT_CHECKS = frozenset({"account_unreachable", "account_stale", "account_near_stale"})
+WORD_CHECKS = frozenset({"word_serious", "word_typo", "word_sensitive"})
 ARTICLES_PER_UNDATED_LIST = 3   # undated rows: read the newest items' article pages
 
 
@@ -209,3 +223,43 @@ def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: 
         report.findings += content_findings(crawl, settings, as_of, automaton)
     report.checks_run |= PAGE_CHECKS
     return report
+
+
+@dataclass
+class AccountState:
+    """One account's standing in the scan (the summary lists accounts by it)."""
+
+    unit: str
+    name: str
+    platform: str
+    feed: str
+    error: str | None = None
+    newest: dt.datetime | None = None
+    age_days: int | None = None
+    posts: int = 0
+    verdict: str = "ok"   # unreachable | stale | near_stale | ok
+
+
+def analyse_account(session: Session, scan_id: int, account: Account, account_id: int, settings: Settings,
+                    as_of: dt.date, automaton) -> tuple[list[Finding], AccountState]:
+    fetch = session.scalar(select(FeedFetchRow).where(FeedFetchRow.scan_id == scan_id, FeedFetchRow.account_id == account_id))
+    error = "not fetched in this scan" if fetch is None else fetch.error
+    state = AccountState(account.unit, account.name, account.platform, account.feed, error)
+    until = dt.datetime.combine(as_of, dt.time.max)
+    newest = session.scalars(select(PostRow).where(PostRow.account_id == account_id, PostRow.published.is_not(None),
+                                                   PostRow.published <= until)
+                             .order_by(PostRow.published.desc()).limit(1)).first()
+    if newest is not None:
+        state.newest, state.age_days = newest.published, (as_of - newest.published.date()).days
+    findings = check_account(account.feed, account.name, error, state.newest, newest.title if newest else None, as_of,
+                             settings.account_stale_days, account.warn_days or settings.account_warn_days)
+    state.verdict = {"account_unreachable": "unreachable", "account_stale": "stale",
+                     "account_near_stale": "near_stale"}.get(findings[0].check, "ok") if findings else "ok"
+    if fetch is not None and not fetch.error and automaton is not None:
+        keys = set(fetch.post_keys or [])
+        posts = session.scalars(select(PostRow).where(PostRow.account_id == account_id, PostRow.key.in_(keys))).all() if keys else []
+        state.posts = len(posts)
+        for post in posts:
+            where = post.link or f"{account.feed}#{post.key}"
+            findings += check_words(where, f"{post.title}\n{post.text}", automaton, where="新媒体内容")
+    return findings, state

@@ -58,6 +58,9 @@ class Settings:
     stale_veto: int = 5             # stale 2w/6m columns that make a veto
     stale_1y_veto: int = 10
     blank_veto: int = 5
+    # 政务新媒体
+    account_stale_days: int = 14
+    account_warn_days: int = 10     # per account: warn_days in the registry
 
     @classmethod
     def field_names(cls) -> set[str]:

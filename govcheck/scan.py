@@ -8,8 +8,17 @@ from dataclasses import dataclass, field, replace
 
 
 from crawler import settings as crawl_settings
-from crawler.items import SitePlan
-from govcheck.analysis import SiteCrawl, SiteReport, analyse_site, load_results
+from crawler.items import AccountPlan, SitePlan
+from govcheck.analysis import (
+    ACCOUNT_CHECKS,
+    WORD_CHECKS,
+    AccountState,
+    SiteCrawl,
+    SiteReport,
+    analyse_account,
+    analyse_site,
+    load_results,
+)
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
 from govcheck.wordlists import load_automaton
@@ -37,22 +46,32 @@ class ScanOutcome:
     site_pages: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
     reports: dict[str, SiteReport] = field(default_factory=dict)
+    accounts: list[AccountState] = field(default_factory=list)
 
 
-def run_crawl(plans: list[SitePlan], settings: dict, store: ScanStore, check_external: bool):
-    """Run the Scrapy crawl in this process; returns the spider (its counters and errors)."""
+def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings: dict, store: ScanStore,
+              check_external: bool):
+    """Run the site and account spiders side by side in this process (one reactor, one
+    downloader policy); returns the site spider (its counters and errors) or None."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.spiders.accounts import AccountSpider
     from crawler.spiders.site import SiteSpider
 
     process = CrawlerProcess(settings=dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
-    crawler = process.create_crawler(SiteSpider)
-    process.crawl(crawler, plans=plans, store=store, check_external=check_external)
+    crawlers = []
+    if plans:
+        crawlers.append(process.create_crawler(SiteSpider))
+        process.crawl(crawlers[-1], plans=plans, store=store, check_external=check_external)
+    if account_plans:
+        crawlers.append(process.create_crawler(AccountSpider))
+        process.crawl(crawlers[-1], plans=account_plans, store=store)
     process.start()
-    reason = crawler.stats.get_value("finish_reason")
-    if reason != "finished":
-        raise ScanInterrupted(f"crawl ended early ({reason})")
-    return crawler.spider
+    for crawler in crawlers:
+        reason = crawler.stats.get_value("finish_reason")
+        if reason != "finished":
+            raise ScanInterrupted(f"crawl ended early ({reason})")
+    return crawlers[0].spider if plans else None
 
 
 def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
@@ -72,7 +91,8 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     sessions = session_factory(engine)
     started = dt.datetime.now()
     with sessions.begin() as session:
-        site_ids = sync_registry(session, registry)
+        account_ids: dict[tuple[str, str], int] = {}
+        site_ids = sync_registry(session, registry, account_ids)
         scan = ScanRow(started_at=started, as_of=as_of, status="running", registry_path=registry.path,
                        units=[u.name for u in registry.units])
         session.add(scan)
@@ -83,18 +103,20 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
                           previous=previous_pages(session, site_ids[s.url]), probes=cfg.probes,
                           probe_interval=cfg.probe_interval)
                  for s in registry.sites]
+        account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
     store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE, as_of=as_of)
     seen_at = _seen_at(as_of, started)
     try:
-        spider = run_crawl(plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
-                                                          resolve=registry.resolve, progress=progress),
-                           store, cfg.check_external) if plans else None
+        spider = run_crawl(plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
+                                                                         resolve=registry.resolve, progress=progress),
+                           store, cfg.check_external) if plans or account_plans else None
         store.flush()
         homepage_errors = spider.homepage_error if spider is not None else {}
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
             observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, homepage_errors,
                                                   automaton)
+            accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed, covered)
             merge = merge_findings(session, scan, observed, covered, seen_at)
             site_pages = {url: r.pages for url, r in reports.items()}
             scan.status, scan.finished_at = "done", dt.datetime.now()
@@ -107,7 +129,21 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
         raise
     by_id = {v: k for k, v in site_ids.items()}
     errors = {by_id[i]: e for i, e in homepage_errors.items()}
-    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (dt.datetime.now() - started).total_seconds(), reports)
+    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (dt.datetime.now() - started).total_seconds(), reports,
+                       accounts)
+
+
+def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as_of: dt.date, automaton,
+                      observed: list[Observed], covered: set) -> list[AccountState]:
+    states = []
+    for account in registry.accounts:
+        findings, state = analyse_account(session, scan_id, account, account_ids[(account.unit, account.name)],
+                                          registry.settings, as_of, automaton)
+        states.append(state)
+        observed.extend(Observed(account.unit, "account", account.name, f) for f in findings)
+        checks = ACCOUNT_CHECKS | (WORD_CHECKS if not state.error else frozenset())
+        covered |= {("account", account.name, c) for c in checks}
+    return states
 
 
 def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,

@@ -169,6 +169,38 @@ class AttachmentRow(Base):
     size: Mapped[int] = mapped_column(Integer)
 
 
+class FeedFetchRow(Base):
+    """One account's feed as fetched in one scan."""
+
+    __tablename__ = "feed_fetches"
+    __table_args__ = (UniqueConstraint("scan_id", "account_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    format: Mapped[str | None] = mapped_column(String(10))
+    warning: Mapped[str | None] = mapped_column(String(500))
+    post_keys: Mapped[list] = mapped_column(default=list)   # the posts the feed carried this time
+    content_hash: Mapped[str | None] = mapped_column(ForeignKey("snapshots.content_hash"))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class PostRow(Base):
+    """A new-media post, kept once per account across scans."""
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    key: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(Text)
+    published: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text)
+    first_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+
+
 class ProbeRow(Base):
     """One availability probe of a homepage (from a scan or the scheduler's daytime probes)."""
 
@@ -284,8 +316,9 @@ def insert_ignore(session: Session, model: type[Base], rows: list[dict[str, Any]
     session.execute(insert(model).on_conflict_do_nothing(index_elements=keys), rows)
 
 
-def sync_registry(session: Session, registry) -> dict[str, int]:
-    """Upsert units, sites, columns and accounts; returns site URL → site id."""
+def sync_registry(session: Session, registry, account_ids: dict | None = None) -> dict[str, int]:
+    """Upsert units, sites, columns and accounts; returns site URL → site id (and fills
+    account_ids with (unit, account name) → account id when given)."""
     site_ids: dict[str, int] = {}
     for unit in registry.units:
         urow = session.scalar(select(UnitRow).where(UnitRow.name == unit.name))
@@ -315,6 +348,9 @@ def sync_registry(session: Session, registry) -> dict[str, int]:
                 arow = AccountRow(unit_id=urow.id, name=acc.name, platform=acc.platform, feed=acc.feed)
                 session.add(arow)
             arow.platform, arow.feed, arow.warn_days = acc.platform, acc.feed, acc.warn_days
+            session.flush()
+            if account_ids is not None:
+                account_ids[(unit.name, acc.name)] = arow.id
     session.flush()
     return site_ids
 
@@ -363,6 +399,8 @@ class ScanStore:
         self.as_of = as_of
         self._probes: list[dict] = []
         self._attachments: list[dict] = []
+        self._fetches: list[dict] = []
+        self._posts: list[dict] = []
         self._pages: list[dict] = []
         self._snapshots: dict[str, dict] = {}
         self._links: list[dict] = []
@@ -396,6 +434,19 @@ class ScanStore:
                                       content_hash=content_hash, size=len(body)))
         self._maybe_flush()
 
+    def add_feed(self, account_id: int, status: int | None, error: str | None, body: bytes | None, feed=None) -> None:
+        content_hash = None
+        if body:
+            content_hash, data = compress(body)
+            self._snapshots.setdefault(content_hash, {"content_hash": content_hash, "size": len(body), "data": data})
+        posts = feed.posts if feed is not None else []
+        self._fetches.append(dict(scan_id=self.scan_id, account_id=account_id, status=status, error=error,
+                                  format=feed.format if feed else None, warning=feed.warning if feed else None,
+                                  post_keys=[p.key for p in posts], content_hash=content_hash, fetched_at=dt.datetime.now()))
+        self._posts.extend(dict(account_id=account_id, key=p.key, link=p.link, title=p.title, published=p.published,
+                                text=p.text, first_scan_id=self.scan_id) for p in posts)
+        self._maybe_flush()
+
     def add_probe(self, site_id: int, at: dt.datetime, ok: bool, status: int | None, error: str | None,
                   elapsed: float | None) -> None:
         # Dated on the scan's as-of day like its findings, so --as-of runs judge the window
@@ -411,7 +462,7 @@ class ScanStore:
             self.flush()
 
     def flush(self) -> None:
-        if not (self._pages or self._links or self._targets or self._probes or self._attachments):
+        if not (self._pages or self._links or self._targets or self._probes or self._attachments or self._fetches):
             return
         with self.sessions.begin() as session:
             insert_ignore(session, SnapshotRow, list(self._snapshots.values()), ["content_hash"])
@@ -422,9 +473,13 @@ class ScanStore:
             if self._probes:
                 session.execute(ProbeRow.__table__.insert(), self._probes)
             insert_ignore(session, AttachmentRow, self._attachments, ["scan_id", "url"])
+            insert_ignore(session, FeedFetchRow, self._fetches, ["scan_id", "account_id"])
+            # A post seen in an earlier scan keeps its first record (dedup across scans).
+            insert_ignore(session, PostRow, list({(p["account_id"], p["key"]): p for p in self._posts}.values()),
+                          ["account_id", "key"])
         self._written_targets.update(self._targets)
         self._pages, self._snapshots, self._links, self._targets, self._probes = [], {}, [], {}, []
-        self._attachments = []
+        self._attachments, self._fetches, self._posts = [], [], []
 
     def snapshot(self, content_hash: str) -> bytes | None:
         if content_hash in self._snapshots:

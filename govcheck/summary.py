@@ -23,22 +23,23 @@ def print_summary(console: Console, records: list[dict], outcome) -> None:
     for site, err in sorted(outcome.site_errors.items()):
         console.print(f"[red]首页无法打开[/] {site}: {err}")
     _print_vetoes(console, current)
-    checks = sorted({r["check"] for r in current}, key=lambda c: (SEVERITY_ORDER.get(CHECKS[c].severity, 9), c))
-    if not checks:
+    _print_accounts(console, getattr(outcome, "accounts", []))
+    if not current:
         console.print("no open findings")
         return
     table = Table(title="问题统计（按单位、检查项）")
     table.add_column("单位", no_wrap=True)
-    for c in checks:
-        table.add_column(CHECKS[c].name, justify="right")
+    table.add_column("单否", justify="right")
     table.add_column("合计", justify="right")
+    table.add_column("各检查项（数量）")
     counts = Counter((r["unit"], r["check"]) for r in current)
-    units = sorted({r["unit"] for r in current}, key=lambda u: -sum(v for (uu, _), v in counts.items() if uu == u))
-    for unit in units:
-        row = [counts.get((unit, c), 0) for c in checks]
-        table.add_row(unit, *[str(v) if v else "·" for v in row], str(sum(row)))
+    vetoes = Counter(r["unit"] for r in current if r["severity"] == "veto")
+    totals = Counter(r["unit"] for r in current)
+    order = {c: (SEVERITY_ORDER.get(spec.severity, 9), i) for i, (c, spec) in enumerate(CHECKS.items())}
+    for unit in sorted(totals, key=lambda u: (-vetoes[u], -totals[u], u)):
+        parts = [f"{CHECKS[c].name} {n}" for (u, c), n in sorted(counts.items(), key=lambda kv: order[kv[0][1]]) if u == unit]
+        table.add_row(unit, str(vetoes[unit]) if vetoes[unit] else "·", str(totals[unit]), " · ".join(parts))
     console.print(table)
-    console.print("检查项代码: " + ", ".join(f"{CHECKS[c].name}={c}" for c in checks), style="dim")
 
 
 def _print_vetoes(console: Console, current: list[dict]) -> None:
@@ -55,3 +56,21 @@ def _print_vetoes(console: Console, current: list[dict]) -> None:
             name = CHECKS[r["check"]].name
             what = f"「{r['subject']}」" if r["subject"] and not r["check"].startswith("link_") else ""
             console.print(f"  {r['unit']}  {name}{what}：{r['evidence'][:90]}", highlight=False)
+
+
+ACCOUNT_ORDER = {"unreachable": 0, "stale": 1, "near_stale": 2, "ok": 3}
+ACCOUNT_ZH = {"unreachable": "[red]无法访问（单否）[/]", "stale": "[red]超两周未更新（单否）[/]",
+              "near_stale": "[yellow]临近单否[/]", "ok": "正常"}
+
+
+def _print_accounts(console: Console, states) -> None:
+    """政务新媒体 by days since the last post: vetoes and near-vetoes first."""
+    if not states:
+        return
+    table = Table(title="政务新媒体（按距最新发布天数）")
+    for name in ("单位", "账号", "平台", "最新发布", "天数", "状态"):
+        table.add_column(name, justify="right" if name == "天数" else "left")
+    for s in sorted(states, key=lambda s: (ACCOUNT_ORDER[s.verdict], -(s.age_days if s.age_days is not None else 10**6))):
+        table.add_row(s.unit, s.name, s.platform, f"{s.newest:%Y-%m-%d %H:%M}" if s.newest else "—",
+                      str(s.age_days) if s.age_days is not None else "—", ACCOUNT_ZH[s.verdict])
+    console.print(table)

@@ -27,7 +27,7 @@ def scanned(tmp_path_factory, request):
 
 def test_scan_prints_summary(scanned):
     _tmp, proc = scanned
-    assert "巡检批次 1" in proc.stdout and "命令行单位" in proc.stdout and "link_broken" in proc.stdout
+    assert "巡检批次 1" in proc.stdout and "命令行单位" in proc.stdout and "链接不可用 1" in proc.stdout
 
 
 def test_jsonl_fields(scanned):

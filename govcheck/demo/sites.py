@@ -257,6 +257,10 @@ PLANTED = [
     ("康巴什区人民政府", "footer_missing", "conac"),
     ("康巴什区人民政府", "footer_invalid", "icp"),
     ("康巴什区人民政府", "word_sensitive", "六合彩"),
+    ("东胜区人民政府", "word_typo", "迫不急待"),           # in a WeChat post
+    ("鄂尔多斯市生态环境局", "account_stale", "鄂尔多斯生态环境"),
+    ("康巴什区人民政府", "account_near_stale", "康巴什发布"),
+    ("纳林陶亥镇人民政府", "account_unreachable", "纳林陶亥发布"),
 ]
 
 # Links to other sites carry the loopback port: the demo serves every host on one port.
@@ -303,12 +307,52 @@ def render_routes(sites: list[DemoSite], port: int) -> dict[str, dict[str, Route
         hosts[site.host] = routes
     for host, title in NATIONAL.items():
         hosts[host] = {"*": Route(body=f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>")}
+    hosts[FEED_HOST] = feed_routes()
     return hosts
+
+
+FEED_HOST = "feeds.example"
+# (unit, platform, account name, feed path): one account in each state the checks know.
+ACCOUNTS = [
+    ("东胜区人民政府", "wechat", "东胜发布", "/wechat/ds.xml"),             # fresh; a typo in a post
+    ("鄂尔多斯市生态环境局", "weibo", "鄂尔多斯生态环境", "/weibo/sthj.atom"),  # 20 days: stale (veto)
+    ("康巴什区人民政府", "douyin", "康巴什发布", "/douyin/kbs.json"),        # 11 days: near-stale
+    ("纳林陶亥镇人民政府", "toutiao", "纳林陶亥发布", "/toutiao/nlth.xml"),   # the bridge answers 500
+]
+
+
+def feed_routes() -> dict[str, Route]:
+    """RSS 2.0 with zoned RFC 822 dates, Atom with UTC times, JSON Feed with naive Beijing times."""
+    a = DEMO_AS_OF
+    day = lambda n, h=10: dt.datetime.combine(a - dt.timedelta(days=n), dt.time(h))  # noqa: E731
+    rss_items = "".join(f"""<item><title>{t}</title><link>https://mp.weixin.qq.com/s/ds{n}</link><guid>ds-{n}</guid>
+      <pubDate>{day(n):%a, %d %b %Y %H:%M:%S} +0800</pubDate><description><![CDATA[<p>{body}</p>]]></description></item>"""
+                        for n, t, body in [(1, "东胜区召开2024年优化营商环境推进会", "会议对下一阶段工作作出部署。"),
+                                           (3, "东胜区开展春季植树活动", "广大干部群众迫不急待地投入到植树活动中。"),
+                                           (6, "东胜区举办招聘会", "本次招聘会共提供岗位1200余个。")])
+    rss = f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>东胜发布</title>
+      <link>https://mp.weixin.qq.com/</link><description>东胜区人民政府官方微信</description>{rss_items}</channel></rss>"""
+    entries = "".join(f"""<entry><title>{t}</title><id>tag:weibo.com,2024:sthj{n}</id>
+      <link href="https://weibo.com/sthj/{n}"/><updated>{(day(n) - dt.timedelta(hours=8)):%Y-%m-%dT%H:%M:%S}Z</updated>
+      <content type="html">&lt;p&gt;{t}&lt;/p&gt;</content></entry>""" for n, t in [(20, "我市开展春季扬尘污染专项整治"),
+                                                                               (27, "市生态环境局召开全市生态环境保护工作会议")])
+    atom = f"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>鄂尔多斯生态环境</title>
+      <id>tag:weibo.com,2024:sthj</id><updated>{day(20):%Y-%m-%dT%H:%M:%S}Z</updated>{entries}</feed>"""
+    json_feed = {"version": "https://jsonfeed.org/version/1.1", "title": "康巴什发布", "items": [
+        {"id": f"kbs-{n}", "url": f"https://www.douyin.com/video/kbs{n}", "title": t, "content_text": t,
+         "date_published": f"{day(n):%Y-%m-%dT%H:%M:%S}"} for n, t in [(11, "康巴什城市夜景"), (15, "康巴什区春季招聘会")]]}
+    import json
+
+    return {"/wechat/ds.xml": Route(body=rss, content_type="application/rss+xml; charset=utf-8"),
+            "/weibo/sthj.atom": Route(body=atom, content_type="application/atom+xml; charset=utf-8"),
+            "/douyin/kbs.json": Route(body=json.dumps(json_feed, ensure_ascii=False), content_type="application/feed+json"),
+            "/toutiao/nlth.xml": Route(503, "RSSHub: upstream timeout", content_type="text/plain")}
 
 
 def registry_yaml(sites: list[DemoSite], port: int, closed_port: int) -> str:
     resolve = {s.host: "127.0.0.1" for s in sites} | dict.fromkeys(NATIONAL, "127.0.0.1")
     resolve[UNREACHABLE_SITE[2]] = "127.0.0.1"
+    resolve[FEED_HOST] = "127.0.0.1"
     lines = [f"# govcheck demo registry (loopback port {port})", f"as_of: {DEMO_AS_OF.isoformat()}", "settings:",
              "  resolve_only: true     # hosts not listed below fail as DNS errors; nothing leaves loopback",
              "  timeout: 3             # the demo's slow page need not hold the demo for 15 s", "  retries: 1",
@@ -319,6 +363,16 @@ def registry_yaml(sites: list[DemoSite], port: int, closed_port: int) -> str:
     for s in sites:
         lines += [f"  - name: {s.unit}", f"    group: {s.group}", "    sites:", f"      - url: http://{s.host}:{port}/",
                   f"        name: {s.name}", f'        site_code: "{s.site_code}"', "        allow_domains: [ordos.gov.cn]"]
+        lines += _accounts_yaml(s.unit, port)
     name, group, host = UNREACHABLE_SITE
     lines += [f"  - name: {name}", f"    group: {group}", "    sites:", f"      - url: http://{host}:{closed_port}/"]
+    lines += _accounts_yaml(name, port)
     return "\n".join(lines) + "\n"
+
+
+def _accounts_yaml(unit: str, port: int) -> list[str]:
+    mine = [a for a in ACCOUNTS if a[0] == unit]
+    if not mine:
+        return []
+    return ["    accounts:"] + [f"      - {{platform: {p}, name: {n}, feed: 'http://{FEED_HOST}:{port}{path}'}}"
+                               for _u, p, n, path in mine]
