@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -135,12 +134,86 @@ def findings(db_url: str | None, scan_ref: str, fmt: str, output: str | None) ->
 
 
 def _require_existing_db(db_url: str | None) -> None:
-    from govcheck.storage import DEFAULT_DB
+    from govcheck.storage import missing_sqlite_file
 
-    url = db_url or DEFAULT_DB
-    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else (url if "://" not in url else None)
-    if path and not os.path.exists(path):
-        raise BadInput(f"--db {url}: database file {path!r} does not exist (run `govcheck scan` first)")
+    path = missing_sqlite_file(db_url)
+    if path:
+        raise BadInput(f"--db {db_url or path}: database file {path!r} does not exist (run `govcheck scan` first)")
+
+
+@main.command()
+@click.argument("finding_id", type=int)
+@click.option("--ignore", "decision", flag_value="ignored", help="a false positive: never reported or deducted again")
+@click.option("--confirm", "decision", flag_value="confirmed", help="a real problem (re-opens an ignored finding)")
+@click.option("--note", default=None, help="the reviewer's reason")
+@_db_option
+def review(finding_id: int, decision: str | None, note: str | None, db_url: str | None) -> None:
+    """Record a reviewer's decision on a finding."""
+    import datetime as dt
+
+    from govcheck.storage import FindingRow, open_db, session_factory
+
+    if decision is None:
+        raise BadInput("review: give --ignore or --confirm")
+    _require_existing_db(db_url)
+    with session_factory(open_db(db_url)).begin() as session:
+        row = session.get(FindingRow, finding_id)
+        if row is None:
+            raise BadInput(f"review: no finding with id {finding_id}")
+        row.review, row.review_note, row.reviewed_at = decision, note, dt.datetime.now()
+        if decision == "ignored":
+            row.status = "ignored"
+        elif row.status == "ignored":
+            row.status = "open"
+        out_console().print(f"finding {row.id} ({row.check} {row.subject or ''}) → {row.status}"
+                            + (f"（{note}）" if note else ""), highlight=False)
+
+
+@main.command()
+@click.argument("sites", type=click.Path(dir_okay=False))
+@click.option("--scheme", "scheme_ref", required=True, metavar="NAME|FILE",
+              help="bundled scheme (ordos-2022, national-2019, otq-2020-detail, info-adoption) or a YAML file")
+@click.option("--manual", type=click.Path(dir_okay=False), help="manual scores (CSV/XLSX: 单位, 项目, 得分, 次数, 满分)")
+@click.option("--scan", "scan_ref", default=None, metavar="latest|ID", help="scan whose findings are scored (default latest)")
+@_db_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write totals and deduction records (.xlsx or .csv)")
+@click.option("--template", type=click.Path(dir_okay=False), help="write a manual-score template for the scheme and exit")
+def score(sites, scheme_ref, manual, scan_ref, db_url, output, template) -> None:
+    """Score units with a scheme: automatic deductions from findings plus manual scores."""
+    from scoring.model import SchemeError, load_scheme
+    from scoring.report import score_registry, write_scores, write_template
+
+    registry = _load(sites, ())
+    console = out_console()
+    try:
+        scheme = load_scheme(scheme_ref)
+        if template:
+            n = write_template(template, scheme, registry)
+            console.print(f"manual-score template: {n} rows → {template}")
+            return
+        scores, deductions = score_registry(registry, scheme, manual, db_url, scan_ref)
+    except (SchemeError, StorageError) as exc:
+        raise BadInput(str(exc)) from None
+    from rich.table import Table
+
+    for group in scheme.groups:
+        members = sorted((s for s in scores if s.group == group), key=lambda s: s.rank)
+        if not members:
+            continue
+        table = Table(title=f"{scheme.title} — {group}")
+        for col in ("排名", "名称", *[c.name for c in scheme.categories if group not in c.not_applicable], "总分", "备注"):
+            table.add_column(col)
+        for s in members:
+            cells = ["——" if s.categories.get(c.name) is None else f"{s.categories[c.name]:.{scheme.round}f}"
+                     for c in scheme.categories if group not in c.not_applicable]
+            table.add_row(str(s.rank), s.unit, *cells, f"{s.total:.{scheme.round}f}", s.status)
+        console.print(table)
+    automatic = [d for d in deductions if d.finding_ids]
+    console.print(f"{len(deductions)} deduction records ({len(automatic)} automatic, from "
+                  f"{sum(len(d.finding_ids) for d in automatic)} findings)")
+    if output:
+        for path in write_scores(output, scheme, scores, deductions):
+            console.print(f"→ {path}")
 
 
 @main.command()

@@ -65,7 +65,8 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
             session.add(row)
             result.new += 1
         elif row.status == "fixed":
-            row.status, row.fixed_scan_id = "open", None
+            # Seen again: open once more — unless a reviewer ruled it out (ignored stays ignored).
+            row.status, row.fixed_scan_id = ("ignored" if row.review == "ignored" else "open"), None
             result.reopened += 1
         else:
             result.seen_again += 1

@@ -312,8 +312,6 @@ def _parse_units(c: _Checker, units: Any, top: Any) -> tuple[Unit, ...]:
             if warn is not None and (not isinstance(warn, int) or isinstance(warn, bool) or warn < 1):
                 c.fail(a, "warn_days", f"{aw}.warn_days", f"expected a positive whole number of days, got {warn!r}")
             accounts.append(Account(platform, c.text(a, "name", aw, True), c.url(a, "feed", aw), name, warn))
-        if not sites and not accounts:
-            c.fail(u, None, where, "a unit needs at least one site or account")
         out.append(Unit(name=name, group=c.text(u, "group", where), sites=tuple(sites), accounts=tuple(accounts)))
     return tuple(out)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -235,7 +236,9 @@ class FindingRow(Base):
     last_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     fixed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open|fixed|ignored
+    review: Mapped[str | None] = mapped_column(String(10))            # confirmed|ignored (a reviewer's decision)
     review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class SightingRow(Base):
@@ -261,6 +264,13 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def missing_sqlite_file(url: str | None) -> str | None:
+    """The path of a SQLite database URL whose file does not exist, else None."""
+    url = url or DEFAULT_DB
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else (url if "://" not in url else None)
+    return path if path and not os.path.exists(path) else None
 
 
 def open_db(url: str | None = None, create: bool = True) -> Engine:

@@ -45,3 +45,10 @@ def test_demo_finds_every_planted_problem(tmp_path):
     assert roster["url"].endswith(".xlsx") and roster["detail"]["count"] == 3
     assert all("*" in s for s in roster["detail"]["samples"])
     assert by[("康巴什区人民政府", "footer_missing", "conac")]["detail"]["pages"]
+    # Scored: every automatic deduction names the findings behind it.
+    wb = load_workbook(out / "scores-national-2019.xlsx")
+    head = [c.value for c in wb["扣分记录"][1]]
+    rows = [dict(zip(head, [c.value for c in r])) for r in wb["扣分记录"].iter_rows(min_row=2)]
+    ids = {str(r["id"]) for r in records}
+    assert rows and all(r["依据（问题编号）"] != "人工录入" and set(r["依据（问题编号）"].split(",")) <= ids for r in rows)
+    assert {"旗区", "部门", "镇街"} <= set(wb.sheetnames)
