@@ -1,8 +1,11 @@
-"""Nightly scans with APScheduler: `python scheduler.py SITES.yaml [--db URL] [--at HH:MM] [--once]`.
+"""Nightly scans and daytime availability probes with APScheduler.
 
-Each scan runs as its own `govcheck scan` process: Scrapy's reactor can run only once per
-process, and a crashed scan must not take the scheduler down. Daytime availability probes,
-report regeneration and a persistent job store come with the monitoring-workflow issue.
+    python scheduler.py SITES.yaml [--db URL] [--at HH:MM] [--probes-per-day 20] [--reports DIR]
+                        [--scheme NAME] [--log FILE] [--once]
+
+Jobs are kept in the same database as the findings (a persistent job store), so a restart
+keeps the schedule; runs never overlap (coalesce, one instance); SIGTERM stops cleanly, passing
+the signal on to a running scan. `--once` runs the nightly cycle (scan + reports) now and exits.
 """
 
 from __future__ import annotations
@@ -10,39 +13,57 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import subprocess
 import sys
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from govcheck import jobs
+from govcheck.storage import DEFAULT_DB
 
 log = logging.getLogger("govcheck.scheduler")
 
 
-def nightly_scan(sites: str, db: str | None) -> int:
-    cmd = [sys.executable, "-m", "govcheck", "scan", sites] + (["--db", db] if db else [])
-    log.info("nightly scan: %s", " ".join(cmd))
-    code = subprocess.run(cmd).returncode
-    log.log(logging.INFO if code == 0 else logging.ERROR, "nightly scan finished with exit code %s", code)
-    return code
-
-
-def build_scheduler(sites: str, db: str | None, at: str) -> BlockingScheduler:
+def build_scheduler(sites: str, db_url: str | None, at: str, probes_per_day: int = 20, reports: str = "reports",
+                    deadline: int = 15, scheme: str | None = None) -> BlockingScheduler:
     hour, minute = (int(x) for x in at.split(":"))
-    scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
-    scheduler.add_job(nightly_scan, CronTrigger(hour=hour, minute=minute), args=[sites, db], id="nightly_scan",
-                      replace_existing=True)
+    url = db_url or DEFAULT_DB
+    scheduler = BlockingScheduler(jobstores={"default": SQLAlchemyJobStore(url=url if "://" in url else f"sqlite:///{url}")},
+                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+    scheduler.add_job(jobs.nightly_cycle, CronTrigger(hour=hour, minute=minute), args=[sites, db_url, reports, deadline, scheme],
+                      id="nightly_scan", name="nightly scan and reports", replace_existing=True)
+    if probes_per_day > 0:
+        # Spread over the day; jitter keeps probes of many schedulers from hitting in step.
+        minutes = 24 * 60 / probes_per_day
+        scheduler.add_job(jobs.probe, IntervalTrigger(minutes=minutes, jitter=min(300, int(minutes * 6))),
+                          args=[sites, db_url], id="homepage_probes", name="homepage availability probes",
+                          replace_existing=True)
     return scheduler
 
 
+def _logging(path: str) -> None:
+    fmt = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in (logging.StreamHandler(sys.stdout), logging.FileHandler(path, encoding="utf-8")):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="govcheck nightly scheduler")
+    ap = argparse.ArgumentParser(description="govcheck scheduler: nightly scans and daytime homepage probes")
     ap.add_argument("sites")
-    ap.add_argument("--db", default=None)
+    ap.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (jobs are stored there too)")
     ap.add_argument("--at", default="01:30", help="time of the nightly scan, HH:MM (default 01:30)")
-    ap.add_argument("--once", action="store_true", help="run the nightly job now and exit")
+    ap.add_argument("--probes-per-day", type=int, default=20, help="homepage probes per site per day (default 20)")
+    ap.add_argument("--reports", default="reports", help="folder for the reports of each nightly scan")
+    ap.add_argument("--deadline", type=int, default=15, help="days before an open finding is overdue")
+    ap.add_argument("--scheme", default=None, help="scheme whose score tables go into the 通报 draft")
+    ap.add_argument("--log", default="govcheck-scheduler.log", help="log file (also logged to stdout)")
+    ap.add_argument("--once", action="store_true", help="run the nightly cycle now and exit")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         hour, minute = (int(x) for x in args.at.split(":"))
         if not (0 <= hour < 24 and 0 <= minute < 60):
@@ -50,15 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"error: --at {args.at!r}: expected HH:MM", file=sys.stderr)
         return 2
+    _logging(args.log)
     if args.once:
-        return nightly_scan(args.sites, args.db)
-    scheduler = build_scheduler(args.sites, args.db, args.at)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    log.info("nightly scan at %s; Ctrl-C or SIGTERM to stop", args.at)
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        return jobs.nightly_cycle(args.sites, args.db, args.reports, args.deadline, args.scheme)
+    scheduler = build_scheduler(args.sites, args.db, args.at, args.probes_per_day, args.reports, args.deadline, args.scheme)
+
+    def stop(signum, _frame):
+        log.info("signal %s: stopping", signum)
+        jobs.stop_children(signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("nightly scan at %s, %s homepage probes a day; jobs stored in %s", args.at, args.probes_per_day,
+             args.db or DEFAULT_DB)
+    scheduler.start()
+    log.info("stopped")
     return 0
 
 

@@ -142,6 +142,21 @@ def _require_existing_db(db_url: str | None) -> None:
 
 
 @main.command()
+@click.argument("sites", type=click.Path(dir_okay=False))
+@_db_option
+def probe(sites: str, db_url: str | None) -> None:
+    """Probe every homepage once (the scheduler runs this ~20 times a day)."""
+    from govcheck.scan import run_probes
+
+    registry = _load(sites, ())
+    try:
+        total, failures = run_probes(registry, db_url)
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    out_console().print(f"{total} homepage probes, {failures} failed")
+
+
+@main.command()
 @click.argument("finding_id", type=int)
 @click.option("--ignore", "decision", flag_value="ignored", help="a false positive: never reported or deducted again")
 @click.option("--confirm", "decision", flag_value="confirmed", help="a real problem (re-opens an ignored finding)")
@@ -214,6 +229,50 @@ def score(sites, scheme_ref, manual, scan_ref, db_url, output, template) -> None
     if output:
         for path in write_scores(output, scheme, scores, deductions):
             console.print(f"→ {path}")
+
+
+@main.command()
+@_db_option
+@click.option("--scan", "scan_ref", default="latest", metavar="latest|ID", show_default=True)
+@click.option("--unit", "unit", default=None, metavar="NAME", help="only this unit's 问题清单")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="folder to write the reports into")
+@click.option("--deadline", type=click.IntRange(min=1), default=15, show_default=True,
+              help="days after first notice before an open finding is overdue (未按时整改)")
+@click.option("--scheme", "scheme_ref", default=None, metavar="NAME|FILE", help="add the score tables to the 通报 draft")
+@click.option("--manual", type=click.Path(dir_okay=False), help="manual scores for --scheme")
+def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual) -> None:
+    """Write 问题清单 (per unit, XLSX + HTML), the scan summary page and the 通报 draft."""
+    from pathlib import Path
+
+    from govcheck.reports import write_reports
+    from govcheck.storage import UnitRow, open_db, resolve_scan, session_factory
+    from scoring.model import SchemeError, load_scheme
+    from scoring.report import score_units
+
+    _require_existing_db(db_url)
+    engine = open_db(db_url)
+    with session_factory(engine)() as session:
+        scan = resolve_scan(session, scan_ref)
+        if scan is None:
+            raise BadInput(f"--scan {scan_ref}: no such completed scan in {engine.url}")
+        if unit and unit not in (scan.units or []):
+            raise BadInput(f"--unit {unit!r}: not a unit of scan {scan.id} ({', '.join(scan.units or [])})")
+        scores = scheme = None
+        if scheme_ref:
+            try:
+                scheme = load_scheme(scheme_ref)
+                units = [(u.name, u.group) for u in session.scalars(select_units(UnitRow, scan.units or []))]
+                scores, _ = score_units(units, str(engine.url), scheme, manual, db_url, str(scan.id))
+            except SchemeError as exc:
+                raise BadInput(str(exc)) from None
+        written = write_reports(session, scan, Path(output), unit, deadline, scores, scheme)
+    out_console().print(f"{len(written)} report files for scan {scan.id} → {Path(output).resolve()}")
+
+
+def select_units(model, names):
+    from sqlalchemy import select
+
+    return select(model).where(model.name.in_(names)).order_by(model.id)
 
 
 @main.command()

@@ -69,7 +69,8 @@ def to_csv(records: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_xlsx(records: list[dict], path: str) -> None:
+def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = None) -> None:
+    """The findings sheet; `extra` adds report columns (field → 中文 header) after the standard ones."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -77,11 +78,13 @@ def write_xlsx(records: list[dict], path: str) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "问题清单"
-    ws.append(list(COLUMNS.values()))
+    extra = extra or {}
+    ws.append(list(COLUMNS.values()) + list(extra.values()))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in records:
-        ws.append([_xlsx_safe(v) for v in _cells(r)])
+        ws.append([_xlsx_safe(v) for v in _cells(r)] + [_xlsx_safe("是" if r.get(k) is True else "" if r.get(k) is False
+                                                                    else r.get(k)) for k in extra])
     widths = {"unit": 22, "target": 30, "check_name": 14, "url": 50, "subject": 50, "evidence": 60, "detail": 40}
     for i, key in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(key, 12)

@@ -74,6 +74,27 @@ def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings:
     return crawlers[0].spider if plans else None
 
 
+def run_probes(registry: Registry, db_url: str | None = None) -> tuple[int, int]:
+    """One availability probe of every homepage (the scheduler's daytime job): (probes, failures)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.probe import ProbeSpider
+
+    engine = open_db(db_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        site_ids = sync_registry(session, registry)
+    store = ScanStore(sessions, scan_id=None)
+    settings = crawl_settings.for_scan(registry.settings, db_url=str(engine.url), scan_id=0, resolve=registry.resolve,
+                                       progress=False)
+    process = CrawlerProcess(settings=dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
+    process.crawl(ProbeSpider, sites=[(site_ids[s.url], s.url) for s in registry.sites], store=store)
+    process.start()
+    store.flush()
+    failures = sum(1 for p in store.flushed_probes if not p["ok"])
+    return len(store.flushed_probes), failures
+
+
 def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
     # Findings are dated on the scan's as-of day (so --as-of runs are reproducible), at the
     # time of day the scan started.

@@ -401,7 +401,7 @@ def chunks(rows: Iterable[Any], size: int = 500):
 class ScanStore:
     """Batched writer of one scan's crawl data (pages + snapshots, links, targets)."""
 
-    def __init__(self, sessions: sessionmaker[Session], scan_id: int, batch_size: int = 500,
+    def __init__(self, sessions: sessionmaker[Session], scan_id: int | None, batch_size: int = 500,
                  as_of: dt.date | None = None):
         self.sessions = sessions
         self.scan_id = scan_id
@@ -409,6 +409,7 @@ class ScanStore:
         self.as_of = as_of
         self._probes: list[dict] = []
         self._attachments: list[dict] = []
+        self.flushed_probes: list[dict] = []
         self._fetches: list[dict] = []
         self._posts: list[dict] = []
         self._pages: list[dict] = []
@@ -482,6 +483,7 @@ class ScanStore:
             insert_ignore(session, TargetRow, list(self._targets.values()), ["scan_id", "url"])
             if self._probes:
                 session.execute(ProbeRow.__table__.insert(), self._probes)
+                self.flushed_probes += self._probes
             insert_ignore(session, AttachmentRow, self._attachments, ["scan_id", "url"])
             insert_ignore(session, FeedFetchRow, self._fetches, ["scan_id", "account_id"])
             # A post seen in an earlier scan keeps its first record (dedup across scans).

@@ -40,16 +40,21 @@ def scan_findings(db_url: str | None, scan_ref: str | None) -> tuple[dict[str, l
 
 def score_registry(registry: Registry, scheme: Scheme, manual_path: str | None, db_url: str | None,
                    scan_ref: str | None) -> tuple[list[UnitScore], list[Deduction]]:
-    units = {u.name: u for u in registry.units}
-    for u in registry.units:
-        if (u.group or "") not in scheme.groups:
-            raise SchemeError(f"{registry.path}: unit {u.name!r}: group {u.group!r} is not a group of scheme "
+    return score_units([(u.name, u.group) for u in registry.units], registry.path, scheme, manual_path, db_url, scan_ref)
+
+
+def score_units(units: list[tuple[str, str | None]], source: str, scheme: Scheme, manual_path: str | None,
+                db_url: str | None, scan_ref: str | None) -> tuple[list[UnitScore], list[Deduction]]:
+    """`units`: (name, group) pairs; `source` names where they came from, for errors."""
+    for name, group in units:
+        if (group or "") not in scheme.groups:
+            raise SchemeError(f"{source}: unit {name!r}: group {group!r} is not a group of scheme "
                               f"{scheme.name} ({', '.join(scheme.groups)})")
-    manual = load_manual(manual_path, scheme, set(units)) if manual_path else {}
+    manual = load_manual(manual_path, scheme, {n for n, _ in units}) if manual_path else {}
     findings, period = scan_findings(db_url, scan_ref)
     scores, deductions = [], []
-    for u in registry.units:
-        s, d = score_unit(scheme, u.name, u.group, findings.get(u.name, []), manual, period)
+    for name, group in units:
+        s, d = score_unit(scheme, name, group, findings.get(name, []), manual, period)
         scores.append(s)
         deductions.extend(d)
     rank(scores)

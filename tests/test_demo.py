@@ -52,3 +52,21 @@ def test_demo_finds_every_planted_problem(tmp_path):
     ids = {str(r["id"]) for r in records}
     assert rows and all(r["依据（问题编号）"] != "人工录入" and set(r["依据（问题编号）"].split(",")) <= ids for r in rows)
     assert {"旗区", "部门", "镇街"} <= set(wb.sheetnames)
+
+
+def test_demo_second_round_shows_new_and_fixed(tmp_path):
+    out = tmp_path / "demo"
+    govcheck("demo", "-o", str(out))
+    proc = govcheck("demo", "-o", str(out))
+    assert "round 2" in proc.stdout and "巡检批次 2" in proc.stdout
+    records = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    fixed = {(r["unit"], r["check"], r["subject"].rsplit("/", 1)[-1] if r["subject"] else None)
+             for r in records if r["status"] == "fixed"}
+    assert {("东胜区人民政府", "link_broken", "2024yshj.pdf"), ("东胜区人民政府", "word_typo", "再接再励"),
+            ("鄂尔多斯市生态环境局", "home_not_updated", None), ("鄂尔多斯市生态环境局", "footer_invalid", "site_code"),
+            ("康巴什区人民政府", "footer_missing", "conac"), ("鄂尔多斯市生态环境局", "account_stale", "鄂尔多斯生态环境")} <= fixed
+    new = [r for r in records if r["status"] == "open" and r["first_seen"].startswith("2024-05-06")]
+    assert any(r["subject"].endswith("/gzdt/files/zgtz.docx") for r in new)
+    assert re.search(r"findings: \d+ \(new [1-9]\d*, fixed [1-9]\d*\)", proc.stdout)
+    summary = (out / "reports" / "巡检概况.html").read_text(encoding="utf-8")
+    assert "批次 2" in summary and "zgtz.docx" in summary

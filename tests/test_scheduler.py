@@ -1,8 +1,11 @@
-"""scheduler.py: the nightly job is registered with the right trigger and `--once` runs a scan."""
+"""scheduler.py: jobs and triggers, the persistent job store, SIGTERM, and `--once`."""
 
 import importlib.util
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import Route, findings_jsonl, html, write_registry
@@ -13,11 +16,14 @@ scheduler = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(scheduler)
 
 
-def test_nightly_job_trigger_and_no_overlap():
-    sched = scheduler.build_scheduler("sites.yaml", "sqlite:///x.db", "02:15")
-    [job] = sched.get_jobs()
-    trigger = str(job.trigger)
-    assert "hour='2'" in trigger and "minute='15'" in trigger
+def test_jobs_and_triggers(tmp_path):
+    sched = scheduler.build_scheduler("sites.yaml", str(tmp_path / "g.db"), "02:15", probes_per_day=20)
+    jobs = {j.id: j for j in sched.get_jobs()}
+    assert set(jobs) == {"nightly_scan", "homepage_probes"}
+    nightly = str(jobs["nightly_scan"].trigger)
+    assert "hour='2'" in nightly and "minute='15'" in nightly
+    assert jobs["homepage_probes"].trigger.interval.total_seconds() == 72 * 60   # 20 a day
+    assert jobs["nightly_scan"].func.__module__ == "govcheck.jobs"   # resolvable after a restart
     assert sched._job_defaults["coalesce"] is True and sched._job_defaults["max_instances"] == 1
 
 
@@ -27,12 +33,35 @@ def test_bad_time_is_exit_2():
     assert proc.returncode == 2 and "--at" in proc.stderr
 
 
-def test_once_runs_a_scan(tmp_path, serve):
+def test_jobs_persist_in_the_database_and_sigterm_stops_cleanly(tmp_path):
+    db = tmp_path / "g.db"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), "sites.yaml", "--db", str(db), "--at", "03:00",
+                             "--log", str(tmp_path / "s.log")], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    rows = []
+    while time.monotonic() < deadline:
+        try:
+            rows = sqlite3.connect(db).execute("select id from apscheduler_jobs").fetchall()
+        except sqlite3.Error:
+            rows = []
+        if len(rows) == 2:
+            break
+        time.sleep(0.2)
+    assert sorted(r[0] for r in rows) == ["homepage_probes", "nightly_scan"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert "stopped" in (tmp_path / "s.log").read_text(encoding="utf-8")
+
+
+def test_once_runs_a_scan_and_writes_reports(tmp_path, serve):
     server = serve({"www.s.gov.cn": {"/": Route(body=html("首页", '<a href="/gone">坏链</a>'))}})
     registry = write_registry(tmp_path / "sites.yaml", [{"name": "调度单位", "sites": [{"url": f"http://www.s.gov.cn:{server.port}/"}]}],
                               resolve={"www.s.gov.cn": "127.0.0.1"})
     db = tmp_path / "g.db"
-    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), str(registry), "--db", str(db), "--once"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), str(registry), "--db", str(db), "--once",
+                           "--reports", str(tmp_path / "reports"), "--log", str(tmp_path / "s.log")],
+                          capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert "link_broken" in [r["check"] for r in findings_jsonl(db)]
+    [day] = list((tmp_path / "reports").iterdir())
+    assert (day / "问题清单-调度单位.html").exists() and (day / "通报初稿.docx").exists()

@@ -104,7 +104,14 @@ def _items(prefix: str, titles: list[str], start: dt.date, step_days: int, year_
     return out
 
 
-def build_sites() -> list[DemoSite]:
+ROUND_DAYS = 17   # a second demo run is a scan 17 days later, after the units rectified
+
+
+def round_as_of(round_no: int) -> dt.date:
+    return DEMO_AS_OF + dt.timedelta(days=ROUND_DAYS * (round_no - 1))
+
+
+def build_sites(round_no: int = 1) -> list[DemoSite]:
     a = DEMO_AS_OF
     ds = DemoSite(
         host="www.ds.gov.cn", name="东胜区人民政府", unit="东胜区人民政府", group="旗区", sponsor="东胜区人民政府办公室",
@@ -219,7 +226,29 @@ def build_sites() -> list[DemoSite]:
     # Planted: injected gambling spam in an article (a defaced page).
     kbs.columns[0].items[5].paragraphs = kbs.columns[0].items[5].paragraphs + ["最新六合彩开奖结果请访问官方网站查询。"]
     kbs.extra_routes = {"/zwfw/guide.html": Route(429, "Too Many Requests", headers={"Retry-After": "1"})}
+    if round_no > 1:
+        _rectify(ds, sthj, kbs, round_as_of(round_no))
     return [ds, sthj, kbs]
+
+
+def _rectify(ds: DemoSite, sthj: DemoSite, kbs: DemoSite, today: dt.date) -> None:
+    """What the units did after the first 通报 (a second demo run scans this)."""
+    # 东胜区: restored the missing attachment, corrected the typos, kept 工作动态 fresh — and
+    # published a new article with a broken link.
+    ds.extra_routes["/gzdt/files/2024yshj.pdf"] = Route(body=b"%PDF-1.4 demo", content_type="application/pdf")
+    gzdt = ds.columns[0].items
+    gzdt[2].paragraphs = gzdt[2].paragraphs[:-1] + ["会议要求，各单位要再接再厉，安装好消防设施，确保安全生产形势持续稳定。"]
+    fresh = Item("东胜区召开整改工作推进会", today.isoformat(), f"/gzdt/{today:%Y%m}/t{today:%Y%m%d}_2001.html",
+                 links=[("附件：整改台账", "/gzdt/files/zgtz.docx")])
+    ds.columns[0].items = [fresh, *gzdt]
+    # 生态环境局: homepage and 环保要闻 updated, SiteIDCode corrected.
+    sthj.meta_site_code = None
+    news = Item("市生态环境局通报问题整改情况", today.isoformat(), f"/hbyw/{today:%Y%m}/t{today:%Y%m%d}_2001.html")
+    sthj.columns[0].items = [news, *sthj.columns[0].items]
+    # 康巴什区: added the 党政机关网站标识.
+    kbs.conac = True
+    kbs.columns[0].items = [Item("康巴什区部署问题整改工作", today.isoformat(), f"/kbsyw/{today:%Y%m}/t{today:%Y%m%d}_2001.html"),
+                            *kbs.columns[0].items]
 
 
 # What a demo scan must report: (unit, check, subject: a path or URL for links, the column
@@ -275,7 +304,7 @@ NATIONAL = {
 UNREACHABLE_SITE = ("纳林陶亥镇人民政府", "镇街", "www.nlth.gov.cn")
 
 
-def render_routes(sites: list[DemoSite], port: int) -> dict[str, dict[str, Route]]:
+def render_routes(sites: list[DemoSite], port: int, round_no: int = 1) -> dict[str, dict[str, Route]]:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     hosts: dict[str, dict[str, Route]] = {}
     for site in sites:
@@ -307,7 +336,7 @@ def render_routes(sites: list[DemoSite], port: int) -> dict[str, dict[str, Route
         hosts[site.host] = routes
     for host, title in NATIONAL.items():
         hosts[host] = {"*": Route(body=f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>")}
-    hosts[FEED_HOST] = feed_routes()
+    hosts[FEED_HOST] = feed_routes(round_no)
     return hosts
 
 
@@ -321,9 +350,10 @@ ACCOUNTS = [
 ]
 
 
-def feed_routes() -> dict[str, Route]:
-    """RSS 2.0 with zoned RFC 822 dates, Atom with UTC times, JSON Feed with naive Beijing times."""
-    a = DEMO_AS_OF
+def feed_routes(round_no: int = 1) -> dict[str, Route]:
+    """RSS 2.0 with zoned RFC 822 dates, Atom with UTC times, JSON Feed with naive Beijing times.
+    In later rounds the stale and near-stale accounts posted again on the new as-of day."""
+    a = round_as_of(round_no)
     day = lambda n, h=10: dt.datetime.combine(a - dt.timedelta(days=n), dt.time(h))  # noqa: E731
     rss_items = "".join(f"""<item><title>{t}</title><link>https://mp.weixin.qq.com/s/ds{n}</link><guid>ds-{n}</guid>
       <pubDate>{day(n):%a, %d %b %Y %H:%M:%S} +0800</pubDate><description><![CDATA[<p>{body}</p>]]></description></item>"""
@@ -334,13 +364,14 @@ def feed_routes() -> dict[str, Route]:
       <link>https://mp.weixin.qq.com/</link><description>东胜区人民政府官方微信</description>{rss_items}</channel></rss>"""
     entries = "".join(f"""<entry><title>{t}</title><id>tag:weibo.com,2024:sthj{n}</id>
       <link href="https://weibo.com/sthj/{n}"/><updated>{(day(n) - dt.timedelta(hours=8)):%Y-%m-%dT%H:%M:%S}Z</updated>
-      <content type="html">&lt;p&gt;{t}&lt;/p&gt;</content></entry>""" for n, t in [(20, "我市开展春季扬尘污染专项整治"),
-                                                                               (27, "市生态环境局召开全市生态环境保护工作会议")])
+      <content type="html">&lt;p&gt;{t}&lt;/p&gt;</content></entry>""" for n, t in ([(0, "问题整改情况通报")] if round_no > 1 else [])
+                      + [(20, "我市开展春季扬尘污染专项整治"), (27, "市生态环境局召开全市生态环境保护工作会议")])
     atom = f"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>鄂尔多斯生态环境</title>
       <id>tag:weibo.com,2024:sthj</id><updated>{day(20):%Y-%m-%dT%H:%M:%S}Z</updated>{entries}</feed>"""
     json_feed = {"version": "https://jsonfeed.org/version/1.1", "title": "康巴什发布", "items": [
         {"id": f"kbs-{n}", "url": f"https://www.douyin.com/video/kbs{n}", "title": t, "content_text": t,
-         "date_published": f"{day(n):%Y-%m-%dT%H:%M:%S}"} for n, t in [(11, "康巴什城市夜景"), (15, "康巴什区春季招聘会")]]}
+         "date_published": f"{day(n):%Y-%m-%dT%H:%M:%S}"} for n, t in ([(1, "整改进行时")] if round_no > 1 else [])
+        + [(11, "康巴什城市夜景"), (15, "康巴什区春季招聘会")]]}
     import json
 
     return {"/wechat/ds.xml": Route(body=rss, content_type="application/rss+xml; charset=utf-8"),
@@ -349,11 +380,12 @@ def feed_routes() -> dict[str, Route]:
             "/toutiao/nlth.xml": Route(503, "RSSHub: upstream timeout", content_type="text/plain")}
 
 
-def registry_yaml(sites: list[DemoSite], port: int, closed_port: int) -> str:
+def registry_yaml(sites: list[DemoSite], port: int, closed_port: int, round_no: int = 1) -> str:
     resolve = {s.host: "127.0.0.1" for s in sites} | dict.fromkeys(NATIONAL, "127.0.0.1")
     resolve[UNREACHABLE_SITE[2]] = "127.0.0.1"
     resolve[FEED_HOST] = "127.0.0.1"
-    lines = [f"# govcheck demo registry (loopback port {port})", f"as_of: {DEMO_AS_OF.isoformat()}", "settings:",
+    lines = [f"# govcheck demo registry (loopback port {port}, round {round_no})", f"as_of: {round_as_of(round_no).isoformat()}",
+             "settings:",
              "  resolve_only: true     # hosts not listed below fail as DNS errors; nothing leaves loopback",
              "  timeout: 3             # the demo's slow page need not hold the demo for 15 s", "  retries: 1",
              "  probe_interval: 0.5    # homepage probes close together: the demo is short",

@@ -1,0 +1,317 @@
+"""`govcheck report -o DIR`: per-unit 问题清单 (XLSX + one self-contained HTML page), the scan
+summary page for staff (counts, new/fixed, vetoes, inline SVG charts), and a 通报 draft
+(Markdown + DOCX) in the style of the seed notices, with score tables when a scheme is given.
+
+Every finding links to the stored snapshot of its page, written under snapshots/ with a
+Content-Security-Policy that keeps it from loading anything: evidence opens offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import zlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from checks import CHECKS
+from govcheck.export import COLUMNS, STATUS_ZH, scan_findings, write_xlsx
+from govcheck.storage import FindingRow, ScanRow, SightingRow, SnapshotRow, UnitRow
+
+TEMPLATES = Path(__file__).parent / "templates"
+GRAVE = {"veto": 0, "warn": 1}
+DEFAULT_DEADLINE = 15
+# The 通报's problem sections, in the order the seed notices use.
+NOTICE_SECTIONS = [
+    ("网站无法访问及信息不更新问题", ("site_unreachable", "home_not_updated", "column_stale", "column_blank"), "site"),
+    ("错链、外链、暗链问题", ("link_broken", "link_external", "link_hidden"), "site"),
+    ("错别字及严重表述问题", ("word_serious", "word_typo", "word_sensitive"), "site"),
+    ("个人隐私及身份信息泄露问题", ("privacy_leak",), "site"),
+    ("网站标识不规范问题", ("footer_missing", "footer_invalid"), "site"),
+    ("政务新媒体更新不及时、临近单否及错敏词问题",
+     ("account_unreachable", "account_stale", "account_near_stale", "word_serious", "word_typo", "word_sensitive"), "account"),
+]
+
+
+@dataclass
+class ReportData:
+    scan: ScanRow
+    previous: ScanRow | None
+    records: list[dict]
+    deadline: int
+    units: dict[str, str | None] = field(default_factory=dict)   # unit → group
+    trend: list[tuple[int, dt.date, int]] = field(default_factory=list)  # (scan id, as_of, problems seen)
+
+    @property
+    def current(self) -> list[dict]:
+        return [r for r in self.records if r["status"] == "open"]
+
+    @property
+    def new(self) -> list[dict]:
+        return [r for r in self.current if r["first_scan_id"] == self.scan.id]
+
+    @property
+    def fixed(self) -> list[dict]:
+        return [r for r in self.records if r["status"] == "fixed"]
+
+
+def overdue(first_seen: dt.datetime, as_of: dt.date, deadline: int) -> bool:
+    """Open longer than the rectification deadline after first notice (seed rubrics deduct
+    每检测到1次未按时整改)."""
+    return (as_of - first_seen.date()).days > deadline
+
+
+def gather(session: Session, scan: ScanRow, deadline: int = DEFAULT_DEADLINE, unit: str | None = None,
+           trend_scans: int = 10) -> ReportData:
+    records = scan_findings(session, scan)
+    rows = {r.id: r for r in session.scalars(select(FindingRow).where(FindingRow.id.in_([x["id"] for x in records])))}
+    for r in records:
+        row = rows[r["id"]]
+        r["first_scan_id"], r["snapshot_hash"] = row.first_scan_id, row.snapshot_hash
+        r["overdue"] = r["status"] == "open" and overdue(row.first_seen, scan.as_of, deadline)
+        r["review_note"] = row.review_note
+        spec = CHECKS.get(r["check"])
+        r["rule"] = spec.rule if spec else ""
+        r["correction"] = (r["detail"] or {}).get("correction")
+    if unit:
+        records = [r for r in records if r["unit"] == unit]
+    previous = session.scalar(select(ScanRow).where(ScanRow.status == "done", ScanRow.id < scan.id)
+                              .order_by(ScanRow.id.desc()).limit(1))
+    units = {u.name: u.group for u in session.scalars(select(UnitRow).where(UnitRow.name.in_(scan.units or [])))}
+    recent = session.scalars(select(ScanRow).where(ScanRow.status == "done", ScanRow.id <= scan.id)
+                             .order_by(ScanRow.id.desc()).limit(trend_scans)).all()[::-1]
+    counts = dict(session.execute(select(SightingRow.scan_id, func.count()).join(FindingRow, FindingRow.id == SightingRow.finding_id)
+                                  .where(SightingRow.scan_id.in_([s.id for s in recent]), FindingRow.status != "ignored")
+                                  .group_by(SightingRow.scan_id)).all())
+    trend = [(s.id, s.as_of, counts.get(s.id, 0)) for s in recent]
+    return ReportData(scan, previous, records, deadline, units, trend)
+
+
+# --------------------------------------------------------------------------- rendering helpers
+
+def highlight(evidence: str) -> Markup:
+    """Evidence with the offending text (【…】 in the evidence) marked."""
+    escaped = html.escape(evidence or "")
+    return Markup(re.sub(r"【(.+?)】", r"<mark>\1</mark>", escaped))
+
+
+def bar_chart(values: list[tuple[str, int]], width: int = 640) -> Markup:
+    """Horizontal bars as inline SVG (no script, no network)."""
+    if not values:
+        return Markup("")
+    top = max(v for _, v in values) or 1
+    row, label_w = 24, 220
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row * len(values) + 10}" role="img">']
+    for i, (label, v) in enumerate(values):
+        y = 5 + i * row
+        w = (width - label_w - 60) * v / top
+        parts.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="13">{html.escape(label)}</text>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="#c0392b"/>'
+                     f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" font-size="13">{v}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(points: list[tuple[str, int]], width: int = 640, height: int = 200) -> Markup:
+    if not points:
+        return Markup("")
+    top = max(v for _, v in points) or 1
+    pad, n = 40, len(points)
+    step = (width - 2 * pad) / max(1, n - 1)
+    xy = [(pad + i * step, height - pad - (height - 2 * pad) * v / top) for i, (_, v) in enumerate(points)]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>']
+    if n > 1:
+        parts.append('<polyline fill="none" stroke="#2c3e50" stroke-width="2" points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + '"/>')
+    for (x, y), (label, v) in zip(xy, points):
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#2c3e50"/>'
+                     f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="12">{v}</text>'
+                     f'<text x="{x:.1f}" y="{height - pad + 16}" text-anchor="middle" font-size="11">{html.escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env.filters["highlight"] = highlight
+    env.globals.update(CHECKS=CHECKS, STATUS_ZH=STATUS_ZH)
+    return env
+
+
+def _sort_key(r: dict) -> tuple:
+    return (GRAVE.get(r["severity"], 2), r["target"], r["check"], r["url"] or "")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", name)
+
+
+def write_snapshots(session: Session, records: list[dict], out: Path) -> None:
+    folder = out / "snapshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    # No script, no network: the page as fetched, for reading, not for running.
+    csp = b'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
+    for content_hash in {r["snapshot_hash"] for r in records if r.get("snapshot_hash")}:
+        target = folder / f"{content_hash}.html"
+        if target.exists():
+            continue
+        row = session.get(SnapshotRow, content_hash)
+        if row is not None:
+            target.write_bytes(csp + b"\n" + zlib.decompress(row.data))
+
+
+# --------------------------------------------------------------------------- outputs
+
+def write_unit_lists(data: ReportData, out: Path) -> list[Path]:
+    env = _env()
+    written = []
+    by_unit: dict[str, list[dict]] = defaultdict(list)
+    for r in data.records:
+        if r["status"] != "ignored":   # a reviewer ruled it out: units never see it
+            by_unit[r["unit"]].append(r)
+    for unit, records in sorted(by_unit.items()):
+        records = sorted(records, key=_sort_key)
+        sites: dict[str, list[dict]] = defaultdict(list)
+        for r in records:
+            sites[r["target"]].append(r)
+        stem = out / f"问题清单-{_safe(unit)}"
+        page = env.get_template("unit.html").render(unit=unit, group=data.units.get(unit), scan=data.scan, sites=sites,
+                                                   grave=[r for r in records if r["severity"] in GRAVE and r["status"] == "open"],
+                                                   counts=Counter(r["status"] for r in records), deadline=data.deadline,
+                                                   generated=dt.datetime.now())
+        stem.with_suffix(".html").write_text(page, encoding="utf-8")
+        write_xlsx(records, str(stem.with_suffix(".xlsx")), extra={"overdue": "逾期未整改", "rule": "规则"})
+        written += [stem.with_suffix(".html"), stem.with_suffix(".xlsx")]
+    return written
+
+
+def write_summary(data: ReportData, out: Path) -> Path:
+    env = _env()
+    current = data.current
+    per_unit = Counter(r["unit"] for r in current)
+    checks = sorted({r["check"] for r in current}, key=lambda c: (GRAVE.get(CHECKS[c].severity, 2), c))
+    table = [(u, [sum(1 for r in current if r["unit"] == u and r["check"] == c) for c in checks], n)
+             for u, n in per_unit.most_common()]
+    page = env.get_template("summary.html").render(
+        data=data, checks=checks, table=table, grave=sorted((r for r in current if r["severity"] in GRAVE), key=_sort_key),
+        per_unit_chart=bar_chart(per_unit.most_common()),
+        trend_chart=line_chart([(f"#{sid} {as_of:%m-%d}", n) for sid, as_of, n in data.trend]),
+        overdue=sum(1 for r in current if r["overdue"]), generated=dt.datetime.now())
+    path = out / "巡检概况.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, office: str = "政务公开领导小组办公室") -> str:
+    scan = data.scan
+    current = data.current
+    sites = {r["target"] for r in data.records if r["target_kind"] == "site"}
+    accounts = {r["target"] for r in data.records if r["target_kind"] == "account"}
+    vetoes = [r for r in current if r["severity"] == "veto"]
+    near = [r for r in current if r["severity"] == "warn"]
+    lines = [f"# 关于{scan.as_of.year}年{scan.as_of.month}月政府网站和政务新媒体监测情况的通报（初稿）", "",
+             "## 一、总体情况", "",
+             f"{scan.as_of:%Y年%m月%d}日，对{len(scan.units or [])}家单位的政府网站和政务新媒体进行了监测（巡检批次{scan.id}），"
+             f"共发现问题 {len(current)} 条，其中单项否决问题 {len(vetoes)} 条、临近单否预警 {len(near)} 条；"
+             f"较上次监测新增 {len(data.new)} 条，已整改 {len(data.fixed)} 条；"
+             f"超过{data.deadline}天仍未整改的问题 {sum(1 for r in current if r['overdue'])} 条。"
+             f"涉及网站 {len(sites)} 个、政务新媒体 {len(accounts)} 个。", "", "## 二、存在问题", ""]
+    numerals = "一二三四五六七八九十"
+    n = 0
+    for title, codes, kind in NOTICE_SECTIONS:
+        hits = [r for r in current if r["check"] in codes and r["target_kind"] == kind]
+        if not hits:
+            continue
+        per_unit = Counter(r["unit"] for r in hits)
+        listing = "、".join(f"{u}（{c} 条）" for u, c in per_unit.most_common())
+        lines.append(f"（{numerals[n]}）{title}。本次监测发现相关问题 {len(hits)} 条，涉及的单位有：{listing}。")
+        veto_units = sorted({r["unit"] for r in hits if r["severity"] == "veto"})
+        if veto_units:
+            lines.append(f"其中，{'、'.join(veto_units)}存在单项否决问题，请立即整改。")
+        warn_units = sorted({r["unit"] for r in hits if r["severity"] == "warn"})
+        if warn_units:
+            lines.append(f"{'、'.join(warn_units)}的政务新媒体临近单否，存在单项否决的风险，请及时更新。")
+        lines.append("")
+        n += 1
+    if n == 0:
+        lines += ["本次监测未发现问题。", ""]
+    lines += ["## 三、工作要求", "",
+              "一要压实主体责任。各单位要严格落实信息发布“编审发”制度，明确专职工作人员，做好政府网站和政务新媒体内容保障。", "",
+              f"二要抓好问题整改。各单位要对照问题清单逐条整改，于{data.deadline}日内完成并举一反三做好自查，"
+              "坚决避免“书面整改”，做到真查真改见真效。", "",
+              "三要加强日常监测。对临近单否的政务新媒体要及时更新，杜绝单项否决问题发生。", ""]
+    if scores and scheme is not None:
+        lines += ["## 附件：评分情况", ""]
+        for group in scheme.groups:
+            members = sorted((s for s in scores if s.group == group), key=lambda s: s.rank)
+            if not members:
+                continue
+            cats = [c for c in scheme.categories if group not in c.not_applicable]
+            head = ["排名", "名称"] + [f"{c.name}（{c.max_for(group):g}）" if c.max_for(group) is not None else c.name
+                                    for c in cats] + ["总分"]
+            lines += [f"### {group}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            for s in members:
+                cells = ["——" if s.categories.get(c.name) is None else f"{s.categories[c.name]:g}" for c in cats]
+                lines.append("| " + " | ".join([str(s.rank), s.unit, *cells, f"{s.total:g}{'（单项否决）' if s.vetoed else ''}"]) + " |")
+            lines.append("")
+    lines += [office, f"{dt.date.today():%Y年%m月%d日}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_notice(markdown: str, out: Path) -> list[Path]:
+    from docx import Document
+
+    md = out / "通报初稿.md"
+    md.write_text(markdown, encoding="utf-8")
+    doc = Document()
+    table_rows: list[list[str]] = []
+
+    def flush_table():
+        if table_rows:
+            t = doc.add_table(rows=len(table_rows), cols=len(table_rows[0]))
+            t.style = "Table Grid"
+            for i, row in enumerate(table_rows):
+                for j, cell in enumerate(row):
+                    t.cell(i, j).text = cell
+            table_rows.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            if not set(line.replace("|", "")) <= {"-"}:
+                table_rows.append([c.strip() for c in line.strip("|").split("|")])
+            continue
+        flush_table()
+        if line.startswith("# "):
+            doc.add_heading(line[2:], level=0)
+        elif line.startswith("## "):
+            doc.add_heading(line[3:], level=1)
+        elif line.startswith("### "):
+            doc.add_heading(line[4:], level=2)
+        elif line.strip():
+            doc.add_paragraph(line)
+    flush_table()
+    docx_path = out / "通报初稿.docx"
+    doc.save(str(docx_path))
+    return [md, docx_path]
+
+
+def write_reports(session: Session, scan: ScanRow, out: Path, unit: str | None = None, deadline: int = DEFAULT_DEADLINE,
+                  scores: list | None = None, scheme=None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    data = gather(session, scan, deadline, unit)
+    write_snapshots(session, data.records, out)
+    written = write_unit_lists(data, out)
+    written.append(write_summary(data, out))
+    written += write_notice(notice_markdown(data, scores, scheme), out)
+    return written
+
+
+__all__ = ["COLUMNS", "write_reports", "gather", "overdue"]
