@@ -90,11 +90,13 @@ def main() -> None:
         pages = con.execute("select count(*) from pages").fetchone()[0]
         targets = con.execute("select count(*) from targets").fetchone()[0]
         findings = con.execute("select count(*) from findings").fetchone()[0]
+        stats = json.loads(con.execute("select stats from scans").fetchone()[0])
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         requests = len(server.requests)
     print(f"site: {n_html} HTML pages, {len(routes)} URLs; server think time {args.delay * 1000:.0f} ms")
     print(f"scan: {pages} pages, {targets} link targets, {requests} HTTP requests, {findings} findings")
-    print(f"wall: {wall:.1f} s (process start, crawl, checks, storage)")
+    print(f"wall: {wall:.1f} s (process start, crawl, checks, storage): crawl {stats['crawl_seconds']} s, "
+          f"analysis (all checks, findings merge) {stats['analysis_seconds']} s")
     print(f"rate: {pages / wall:.1f} pages/s, {targets / wall:.1f} targets/s, {requests / wall:.1f} requests/s")
     print(f"peak RSS of the scan process: {peak_mb:.0f} MB")
 

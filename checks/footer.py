@@ -105,6 +105,19 @@ def _jiucuo_code(el) -> str | None:
     return code.strip() if code else None
 
 
+def _registration(text: str, anywhere: re.Pattern, well_formed: re.Pattern, item: str, problem: str,
+                  problems: dict[str, str]) -> str | None:
+    """An ICP/公安 registration number: the well-formed one if printed, else what is printed
+    (and the item noted as malformed)."""
+    found = anywhere.search(text)
+    if not found:
+        return None
+    ok = well_formed.search(text)
+    if not ok:
+        problems[item] = problem.format(found.group(0))
+    return ok.group(0) if ok else found.group(0)
+
+
 def footer_identifiers(page) -> FooterInfo:
     info = FooterInfo(page.url)
     whole = re.sub(r"\s+", "", page.visible_text)   # numbers split across spans join up
@@ -127,18 +140,9 @@ def footer_identifiers(page) -> FooterInfo:
             info.problems["site_code"] = "“网站标识码”后没有编码"
         elif not valid_site_code(info.site_code_footer):
             info.problems["site_code"] = f"网站标识码“{info.site_code_footer}”格式错误（应为10位数字或bm+8位数字）"
-    m_any = ICP_ANY.search(whole)
-    if m_any:
-        ok = ICP_OK.search(whole)
-        info.icp = ok.group(0) if ok else m_any.group(0)
-        if not ok:
-            info.problems["icp"] = f"ICP备案编号“{m_any.group(0)}”格式错误"
-    p_any = PSB_ANY.search(whole)
-    if p_any:
-        ok = PSB_OK.search(whole)
-        info.psb = ok.group(0) if ok else p_any.group(0)
-        if not ok:
-            info.problems["psb"] = f"公安备案号“{p_any.group(0)}”格式错误（应为省简称+公网安备+14位数字）"
+    info.icp = _registration(whole, ICP_ANY, ICP_OK, "icp", "ICP备案编号“{}”格式错误", info.problems)
+    info.psb = _registration(whole, PSB_ANY, PSB_OK, "psb", "公安备案号“{}”格式错误（应为省简称+公网安备+14位数字）",
+                             info.problems)
     s = SPONSOR.search(foot) or SPONSOR.search(page.visible_text[-1500:])
     info.sponsor = s.group(1) if s else None
     for label in CONTACT_LABEL.finditer(foot):

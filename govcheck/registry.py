@@ -373,7 +373,7 @@ def _rows_to_mapping(path: str, header: list[str], rows: list[tuple[int, list[An
         rec = {names[i]: (str(v).strip() if v is not None else "") for i, v in enumerate(row) if i in names}
         if not any(rec.values()):
             continue
-        def mk(d: dict) -> _Map:
+        def mk(d: dict, lineno: int = lineno) -> _Map:
             m = _Map({k: v for k, v in d.items() if v not in ("", None)})
             m.line, m.key_lines = lineno, {}
             return m

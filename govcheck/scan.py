@@ -132,6 +132,7 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
                                                                          resolve=registry.resolve, progress=progress),
                            store, cfg.check_external) if plans or account_plans else None
         store.flush()
+        crawled = dt.datetime.now()
         homepage_errors = spider.homepage_error if spider is not None else {}
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
@@ -141,8 +142,9 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
             merge = merge_findings(session, scan, observed, covered, seen_at)
             site_pages = {url: r.pages for url, r in reports.items()}
             scan.status, scan.finished_at = "done", dt.datetime.now()
-            scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed),
-                          "new": merge.new, "fixed": merge.fixed}
+            scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
+                          "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
+                          "analysis_seconds": round((dt.datetime.now() - crawled).total_seconds(), 1)}
     except BaseException:
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)

@@ -242,7 +242,7 @@ def load_manual(path: str, scheme: Scheme, units: set[str]) -> dict[tuple[str, s
             raise SchemeError(f"{path}:1: missing the {need} column ({' / '.join(MANUAL_HEADERS[need])})")
     out: dict[tuple[str, str], ManualEntry] = {}
     for lineno, row in enumerate(rows[1:], start=2):
-        get = lambda k: row[cols[k]].strip() if k in cols and cols[k] < len(row) else ""  # noqa: E731
+        get = lambda k, row=row: row[cols[k]].strip() if k in cols and cols[k] < len(row) else ""  # noqa: E731
         unit, item = get("unit"), get("item")
         if not unit and not item:
             continue

@@ -23,7 +23,7 @@ def test_accounts_end_to_end(tmp_path, serve):
                             content_type="application/rss+xml"),
         "/stale.json": Route(body=json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "陈旧", "items": [
             {"id": "s1", "title": "旧视频", "date_published": "2024-03-20T10:00:00"}]}), content_type="application/feed+json"),
-        "/near.atom": Route(body=f"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>临近</title><id>n</id>
+        "/near.atom": Route(body="""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>临近</title><id>n</id>
             <updated>2024-04-07T02:00:00Z</updated><entry><title>临近单否</title><id>n1</id><updated>2024-04-07T02:00:00Z</updated>
             </entry></feed>""", content_type="application/atom+xml"),
         "/broken.xml": Route(body="<rss><channel><item><title>半截", content_type="application/rss+xml"),

@@ -314,7 +314,7 @@ def render_routes(sites: list[DemoSite], port: int, round_no: int = 1) -> dict[s
         ctype = f"text/html; charset={site.charset}"
         enc = "gb18030" if site.charset.lower() in ("gb2312", "gbk", "gb18030") else site.charset
 
-        def page(template: str, **ctx) -> Route:
+        def page(template: str, site=site, ctype=ctype, enc=enc, **ctx) -> Route:
             return Route(body=env.get_template(template).render(site=site, charset=site.charset, port=port, **ctx),
                          content_type=ctype, encoding=enc)
 
