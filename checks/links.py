@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 
 from checks.registry import register
 from govcheck.findings import Finding
-from govcheck.urls import domain_matches, host_of, is_external, is_gov_host, is_homepage_path, netloc_of, same_site
+from govcheck.urls import (
+    domain_matches,
+    host_of,
+    is_external,
+    is_gov_host,
+    is_homepage_path,
+    netloc_of,
+    same_site,
+)
 
 SOURCE = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import email.utils
 import time
 
-from twisted.internet import reactor, task
-
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import HtmlResponse
 from scrapy.utils.response import response_status_message
+from twisted.internet import reactor, task
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:

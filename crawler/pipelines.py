@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from crawler.items import AttachmentItem, FeedItem, LinksItem, PageItem, ProbeItem, TargetItem
+from crawler.items import (
+    AttachmentItem,
+    FeedItem,
+    LinksItem,
+    PageItem,
+    ProbeItem,
+    TargetItem,
+)
 
 
 class StoragePipeline:

@@ -25,7 +25,13 @@ class ProgressExtension:
     def spider_opened(self, spider):
         if not self.enabled or not hasattr(spider, "sites_done"):  # the site crawl shows progress
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(TextColumn("[bold]巡检[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
                                  TextColumn("{task.fields[pages]} pages · {task.fields[targets]} links"),

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
-
-from scrapy.resolver import CachingThreadedResolver
 
 
 class RegistryResolver(CachingThreadedResolver):

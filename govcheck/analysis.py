@@ -14,6 +14,8 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checks.accounts import check_account
+from checks.footer import check_footer, footer_identifiers
 from checks.freshness import (
     ColumnState,
     Probe,
@@ -22,15 +24,20 @@ from checks.freshness import (
     check_home,
     infer_rule,
 )
-from checks.accounts import check_account
-from checks.footer import check_footer, footer_identifiers
 from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
 from checks.privacy import check_privacy
 from checks.words import check_words
 from govcheck.attachments import attachment_text
 from govcheck.dates import article_date
 from govcheck.findings import Finding
-from govcheck.listing import OPEN_GOV, TREE, discover_columns, main_list, newest_item, page_items
+from govcheck.listing import (
+    OPEN_GOV,
+    TREE,
+    discover_columns,
+    main_list,
+    newest_item,
+    page_items,
+)
 from govcheck.page import ParsedPage, decode_html
 from govcheck.registry import Account, Settings, Site
 from govcheck.storage import (

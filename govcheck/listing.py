@@ -15,7 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from govcheck.dates import FULL_DATE, make_date, short_date, url_date
-from govcheck.urls import is_asset, is_attachment, is_homepage_path, netloc_of, normalize_url
+from govcheck.urls import (
+    is_asset,
+    is_attachment,
+    is_homepage_path,
+    netloc_of,
+    normalize_url,
+)
 
 ROW_TAGS = ("li", "tr", "dd", "dt", "p")
 # Containers that are not content lists. Matched against tag, id and class.

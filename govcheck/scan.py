@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field, replace
 
-
 from crawler import settings as crawl_settings
 from crawler.items import AccountPlan, SitePlan
 from govcheck.analysis import (
@@ -21,7 +20,6 @@ from govcheck.analysis import (
 )
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
-from govcheck.wordlists import load_automaton
 from govcheck.storage import (
     ScanRow,
     ScanStore,
@@ -30,8 +28,10 @@ from govcheck.storage import (
     session_factory,
     sync_registry,
 )
+from govcheck.wordlists import load_automaton
 
 log = logging.getLogger("govcheck.scan")
+
 
 class ScanInterrupted(RuntimeError):
     pass

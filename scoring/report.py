@@ -10,8 +10,25 @@ from pathlib import Path
 from sqlalchemy import select
 
 from govcheck.registry import Registry
-from govcheck.storage import FindingRow, ScanRow, SightingRow, missing_sqlite_file, open_db, resolve_scan, session_factory
-from scoring.model import Deduction, FindingRef, Scheme, SchemeError, UnitScore, load_manual, rank, score_unit
+from govcheck.storage import (
+    FindingRow,
+    ScanRow,
+    SightingRow,
+    missing_sqlite_file,
+    open_db,
+    resolve_scan,
+    session_factory,
+)
+from scoring.model import (
+    Deduction,
+    FindingRef,
+    Scheme,
+    SchemeError,
+    UnitScore,
+    load_manual,
+    rank,
+    score_unit,
+)
 
 KIND_ZH = {"per_occurrence": "按次扣分", "per_occurrence_over": "超次扣分", "percent": "按比例扣分", "veto": "单项否决",
            "bonus": "加减分", "manual": "人工评分"}

@@ -5,9 +5,8 @@ import io
 import json
 
 import pytest
-from openpyxl import load_workbook
-
 from conftest import Route, govcheck, html, write_registry
+from openpyxl import load_workbook
 
 
 @pytest.fixture(scope="module")

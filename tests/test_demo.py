@@ -3,9 +3,9 @@
 import json
 import re
 
+from conftest import govcheck
 from openpyxl import load_workbook
 
-from conftest import govcheck
 from govcheck.demo.sites import PLANTED
 
 

@@ -3,9 +3,9 @@ do not affect the others; posts are kept once across scans; post text is word-ch
 
 import json
 
+from conftest import Route, findings_jsonl, govcheck, write_registry
 from sqlalchemy import func, select
 
-from conftest import Route, findings_jsonl, govcheck, write_registry
 from govcheck.storage import FeedFetchRow, PostRow, open_db, session_factory
 
 HOST = "rsshub.example"

@@ -5,6 +5,7 @@ import datetime as dt
 import socket
 
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
+
 from govcheck.registry import load_registry
 from govcheck.storage import ProbeRow, open_db, session_factory, sync_registry
 

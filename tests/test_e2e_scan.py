@@ -6,9 +6,9 @@ then the site is fixed and scanned again (fixed findings, conditional GET, share
 
 import socket
 
+from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from sqlalchemy import func, select
 
-from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from govcheck.storage import PageRow, open_db, session_factory
 
 E2E, OTHER, DEAD_UNIT_HOST = "www.e2e.gov.cn", "www.other.gov.cn", "www.down.gov.cn"

@@ -3,9 +3,9 @@
 import csv
 
 import pytest
+from conftest import SHARED
 
 from checks.footer import check_footer, footer_identifiers, valid_site_code
-from conftest import SHARED
 from govcheck.page import ParsedPage, decode_html
 
 GOOD = """<html><head><meta name="SiteIDCode" content="1506020001"></head><body><div class="main">正文</div>

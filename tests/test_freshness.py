@@ -4,7 +4,14 @@ import datetime as dt
 
 import pytest
 
-from checks.freshness import ColumnState, Probe, check_availability, check_columns, check_home, infer_rule
+from checks.freshness import (
+    ColumnState,
+    Probe,
+    check_availability,
+    check_columns,
+    check_home,
+    infer_rule,
+)
 from govcheck.registry import Settings
 
 AS_OF = dt.date(2024, 4, 19)

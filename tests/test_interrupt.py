@@ -7,9 +7,9 @@ import subprocess
 import sys
 import time
 
+from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from sqlalchemy import select
 
-from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from govcheck.storage import PageRow, ScanRow, open_db, session_factory
 
 

@@ -4,9 +4,8 @@ deadline, and the reports parsed back."""
 
 import json
 
-from openpyxl import load_workbook
-
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
+from openpyxl import load_workbook
 
 HOST = "www.life.gov.cn"
 

@@ -3,7 +3,14 @@
 import pytest
 
 from checks import CHECKS
-from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify, is_soft_404
+from checks.links import (
+    LinkOccurrence,
+    SiteLinks,
+    TargetResult,
+    check_links,
+    classify,
+    is_soft_404,
+)
 
 SITE = "http://www.ds.gov.cn/"
 

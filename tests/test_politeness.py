@@ -2,7 +2,6 @@
 the configured limit (DESIGN §8 — Scrapy's asyncio reactor broke this; the epoll reactor holds)."""
 
 import pytest
-
 from conftest import Route, govcheck, html, write_registry
 
 

@@ -7,9 +7,8 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
+from sqlalchemy import create_engine, text
 
 PG = os.environ.get("GOVCHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

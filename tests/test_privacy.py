@@ -3,7 +3,13 @@
 import datetime as dt
 import io
 
-from checks.privacy import check_privacy, find_personal_data, id_card_valid, luhn_valid, mask
+from checks.privacy import (
+    check_privacy,
+    find_personal_data,
+    id_card_valid,
+    luhn_valid,
+    mask,
+)
 from govcheck.attachments import attachment_text
 from govcheck.demo.sites import fake_id
 

@@ -3,9 +3,9 @@
 import csv
 
 import pytest
+from conftest import SHARED
 
 from checks.links import LinkOccurrence, SiteLinks, check_links
-from conftest import SHARED
 from govcheck.page import ParsedPage, decode_html
 
 PAGES = SHARED / "realpages" / "pages"

@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-
 from conftest import govcheck
+
 from govcheck.registry import RegistryError, load_registry
 
 GOOD = """\

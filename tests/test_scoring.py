@@ -4,9 +4,17 @@ import json
 
 import pytest
 import yaml
-
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
-from scoring.model import FindingRef, ManualEntry, SchemeError, UnitScore, load_scheme, rank, score_unit
+
+from scoring.model import (
+    FindingRef,
+    ManualEntry,
+    SchemeError,
+    UnitScore,
+    load_scheme,
+    rank,
+    score_unit,
+)
 
 SCHEME = """
 name: t

@@ -5,7 +5,6 @@ import csv
 
 import pytest
 import yaml
-
 from conftest import SHARED, govcheck
 
 FIX = SHARED / "fixtures"

@@ -3,11 +3,16 @@
 from pathlib import Path
 
 import pytest
+from conftest import SHARED, govcheck, write_registry
 
 from checks.words import WordEntry, build_automaton, check_words, find_hits
-from conftest import SHARED, govcheck, write_registry
 from govcheck.page import ParsedPage, decode_html
-from govcheck.wordlists import WordlistError, load_automaton, load_entries, parse_wordlist
+from govcheck.wordlists import (
+    WordlistError,
+    load_automaton,
+    load_entries,
+    parse_wordlist,
+)
 
 LISTS = load_automaton()
 

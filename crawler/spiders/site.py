@@ -15,7 +15,14 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import TextResponse
 
-from crawler.items import AttachmentItem, LinksItem, PageItem, ProbeItem, SitePlan, TargetItem
+from crawler.items import (
+    AttachmentItem,
+    LinksItem,
+    PageItem,
+    ProbeItem,
+    SitePlan,
+    TargetItem,
+)
 from govcheck.attachments import READABLE
 from govcheck.page import ParsedPage, decode_html
 from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
