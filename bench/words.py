@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
 
-from checks.words import check_words  # noqa: E402
+from checks.words import check_words, on_word_boundaries  # noqa: E402
 from govcheck.page import ParsedPage, decode_html  # noqa: E402
 from govcheck.wordlists import load_automaton, load_entries  # noqa: E402
 
@@ -83,20 +83,26 @@ def main() -> None:
         t = time.perf_counter()
         automaton = load_automaton([str(extra)])
         build = time.perf_counter() - t
-    check_words("http://warm.up/", pages[0], automaton)  # jieba's window tokenizer loads once
+    on_word_boundaries("预热文本", 0, 2)  # the check's own jieba tokenizer loads once per process
 
-    t = time.perf_counter()
-    findings = sum(len(check_words(f"http://x.gov.cn/{i}.html", p, automaton)) for i, p in enumerate(pages))
-    words_s = time.perf_counter() - t
-    t = time.perf_counter()
-    tokens = sum(sum(1 for _ in jieba.cut(p)) for p in pages)
-    jieba_s = time.perf_counter() - t
+    def best_of(runs, fn):
+        times, result = [], None
+        for _ in range(runs):
+            t = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - t)
+        return min(times), result
+
+    # Best of three for both sides: a shared 2-core machine adds noise of ±30 % to single runs.
+    words_s, findings = best_of(3, lambda: sum(len(check_words(f"http://x.gov.cn/{i}.html", p, automaton))
+                                               for i, p in enumerate(pages)))
+    jieba_s, tokens = best_of(3, lambda: sum(sum(1 for _ in jieba.cut(p)) for p in pages))
 
     print(f"text: {mb:.1f} MB, {chars:,} characters in {len(pages)} pages; lists: {len(automaton):,} entries "
           f"({bundled:,} bundled), automaton ready in {build:.2f} s")
     print(f"word check : {words_s:6.2f} s  {mb / words_s:6.2f} MB/s  {chars / words_s / 1e6:5.2f} M chars/s  ({findings:,} findings)")
     print(f"jieba.cut  : {jieba_s:6.2f} s  {mb / jieba_s:6.2f} MB/s  {chars / jieba_s / 1e6:5.2f} M chars/s  ({tokens:,} tokens)")
-    print(f"speed-up   : {jieba_s / words_s:.1f}× (target ≥ 10×)")
+    print(f"speed-up   : {jieba_s / words_s:.1f}× (target ≥ 10×; best of 3 runs each)")
 
 
 if __name__ == "__main__":

@@ -210,7 +210,7 @@ class SiteSpider(scrapy.Spider):
     def _is_html(response) -> bool:
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if ctype:
-            return "html" in ctype or "xml" in ctype and b"<html" in response.body[:2048].lower()
+            return "html" in ctype or ("xml" in ctype and b"<html" in response.body[:2048].lower())
         return isinstance(response, TextResponse) or b"<html" in response.body[:2048].lower()
 
     def _parse_body(self, response) -> tuple[ParsedPage | None, str | None, str | None]:
