@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.export import COLUMNS, STATUS_ZH, scan_findings, write_xlsx
+from govcheck.export import STATUS_ZH, scan_findings, write_xlsx
 from govcheck.storage import FindingRow, ScanRow, SightingRow, SnapshotRow, UnitRow
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -314,4 +314,4 @@ def write_reports(session: Session, scan: ScanRow, out: Path, unit: str | None =
     return written
 
 
-__all__ = ["COLUMNS", "write_reports", "gather", "overdue"]
+__all__ = ["write_reports", "gather", "overdue"]
