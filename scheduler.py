@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from govcheck import jobs
-from govcheck.storage import DEFAULT_DB
+from govcheck.store.engine import DEFAULT_DB
 
 log = logging.getLogger("govcheck.scheduler")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from govcheck.loopback import LoopbackSites, Route  # noqa: E402
+from govcheck.demo.loopback import LoopbackSites, Route  # noqa: E402
 
 HOST = "www.bench.gov.cn"
 COLUMNS = ["gzdt", "tzgg", "zcwj", "rsxx", "czzj", "tjsj", "ghjh", "xxgk"]

@@ -16,8 +16,8 @@ import yaml
 from dateutil.relativedelta import relativedelta
 
 from checks.registry import register
+from govcheck.config import Settings
 from govcheck.findings import Finding
-from govcheck.registry import Settings
 
 SOURCE = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 

@@ -21,6 +21,7 @@ class SitePlan:
     previous: dict = field(default_factory=dict)  # url → (etag, last_modified, content_hash)
     probes: int = 0                      # homepage availability probes in this scan
     probe_interval: float = 5.0
+    probe_day: dt.date | None = None     # date the probes are recorded on (the scan's as-of day)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, c
 from checks.privacy import check_privacy
 from checks.words import check_words
 from govcheck.attachments import attachment_text
+from govcheck.config import Settings
 from govcheck.dates import article_date
 from govcheck.findings import Finding
 from govcheck.listing import (
@@ -39,8 +40,9 @@ from govcheck.listing import (
     page_items,
 )
 from govcheck.page import ParsedPage, decode_html
-from govcheck.registry import Account, Settings, Site
-from govcheck.storage import (
+from govcheck.registry import Account, Site
+from govcheck.store.queries import load_snapshot
+from govcheck.store.schema import (
     AttachmentRow,
     ColumnRow,
     FeedFetchRow,
@@ -50,7 +52,6 @@ from govcheck.storage import (
     ProbeRow,
     SnapshotRow,
     TargetRow,
-    load_snapshot,
 )
 
 LINK_CHECKS = frozenset({"link_broken", "link_undetermined", "link_external", "link_hidden"})

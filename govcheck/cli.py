@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
 
 from govcheck.registry import RegistryError, load_registry
-from govcheck.storage import StorageError
+from govcheck.store.engine import StorageError
 
 err = Console(stderr=True)
 
@@ -67,24 +68,20 @@ def _load(path: str, units: tuple[str, ...]):
         raise BadInput(str(exc)) from None
 
 
-def run_and_report(registry, db_url: str | None, as_of, max_pages: int | None, console: Console):
-    from govcheck.export import scan_findings
-    from govcheck.scan import ScanInterrupted, run_scan
-    from govcheck.storage import open_db, resolve_scan, session_factory
-    from govcheck.summary import print_summary
+@contextmanager
+def scan_errors():
+    """A scan's bad input (database, wordlists) is exit 2; an interrupted crawl is exit 1
+    with the previous findings untouched."""
+    from govcheck.scan import ScanInterrupted
     from govcheck.wordlists import WordlistError
 
     try:
-        outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=console.is_terminal)
+        yield
     except (StorageError, WordlistError) as exc:
         raise BadInput(str(exc)) from None
     except ScanInterrupted as exc:
         err.print(f"[red]scan interrupted:[/] {exc}; previous findings left unchanged")
         sys.exit(1)
-    with session_factory(open_db(db_url))() as session:
-        records = scan_findings(session, resolve_scan(session, outcome.scan_id))
-    print_summary(console, records, outcome)
-    return outcome, records
 
 
 @main.command()
@@ -95,8 +92,11 @@ def run_and_report(registry, db_url: str | None, as_of, max_pages: int | None, c
 @click.option("--max-pages", type=click.IntRange(min=1), help="pages crawled per site")
 def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None) -> None:
     """Scan the sites of a registry (sites.yaml / .csv / .xlsx)."""
+    from govcheck.summary import scan_and_summarise
+
     registry = _load(sites, units)
-    run_and_report(registry, db_url, _as_of(as_of), max_pages, out_console())
+    with scan_errors():
+        scan_and_summarise(registry, db_url, _as_of(as_of), max_pages, out_console())
 
 
 @main.command()
@@ -107,7 +107,8 @@ def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ..
 def findings(db_url: str | None, scan_ref: str, fmt: str, output: str | None) -> None:
     """Export the findings of a scan."""
     from govcheck.export import scan_findings, to_csv, to_jsonl, write_xlsx
-    from govcheck.storage import open_db, resolve_scan, session_factory
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.queries import resolve_scan
 
     _require_existing_db(db_url)
     try:
@@ -134,7 +135,7 @@ def findings(db_url: str | None, scan_ref: str, fmt: str, output: str | None) ->
 
 
 def _require_existing_db(db_url: str | None) -> None:
-    from govcheck.storage import missing_sqlite_file
+    from govcheck.store.engine import missing_sqlite_file
 
     path = missing_sqlite_file(db_url)
     if path:
@@ -166,7 +167,8 @@ def review(finding_id: int, decision: str | None, note: str | None, db_url: str 
     """Record a reviewer's decision on a finding."""
     import datetime as dt
 
-    from govcheck.storage import FindingRow, open_db, session_factory
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.schema import FindingRow
 
     if decision is None:
         raise BadInput("review: give --ignore or --confirm")
@@ -245,7 +247,9 @@ def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual) -> None
     from pathlib import Path
 
     from govcheck.reports import write_reports
-    from govcheck.storage import UnitRow, open_db, resolve_scan, session_factory
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.queries import resolve_scan
+    from govcheck.store.schema import UnitRow
     from scoring.model import SchemeError, load_scheme
     from scoring.report import score_units
 
@@ -281,7 +285,8 @@ def demo(output: str | None) -> None:
     """Serve the bundled demo sites on loopback, scan them and write the findings."""
     from govcheck.demo import run_demo
 
-    run_demo(output, out_console())
+    with scan_errors():
+        run_demo(output, out_console())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.storage import FindingRow, ScanRow, SightingRow
+from govcheck.store.schema import FindingRow, ScanRow, SightingRow
 
 # Field → 中文 header; the order is the column order of CSV and XLSX.
 COLUMNS = {

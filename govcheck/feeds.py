@@ -112,7 +112,7 @@ def _xml_feed(body: bytes, content_type: str | None) -> Feed:
         published = to_beijing(raw_date)
         if published is None and (e.get("published_parsed") or e.get("updated_parsed")):
             stamp = e.get("published_parsed") or e.get("updated_parsed")
-            published = dt.datetime(*stamp[:6], tzinfo=dt.timezone.utc).astimezone(BEIJING).replace(tzinfo=None)
+            published = dt.datetime(*stamp[:6], tzinfo=dt.UTC).astimezone(BEIJING).replace(tzinfo=None)
         content = e.get("content")
         html = content[0].get("value") if content else e.get("summary") or e.get("description")
         title = html_to_text(e.get("title"))

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITIES = ("veto", "deduct", "warn", "review")
-STATUSES = ("open", "fixed", "ignored")
 
 
 @dataclass

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from checks import CHECKS
 from govcheck.findings import Finding, finding_key
-from govcheck.storage import FindingRow, ScanRow, SightingRow, chunks
+from govcheck.store.schema import FindingRow, ScanRow, SightingRow
+from govcheck.store.writer import chunks
 
 
 @dataclass

@@ -11,12 +11,13 @@ import csv
 import datetime as dt
 import ipaddress
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from govcheck.config import Settings
 from govcheck.urls import normalize_url
 
 COLUMN_RULES = ("2w", "6m", "1y", "none")
@@ -28,43 +29,6 @@ class RegistryError(ValueError):
         self.file, self.line, self.where, self.message = str(file), line, where, message
         loc = f"{self.file}:{line}" if line else self.file
         super().__init__(f"{loc}: {where}: {message}" if where else f"{loc}: {message}")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Crawl limits and rule thresholds (DESIGN: "all thresholds are configuration")."""
-
-    max_pages: int = 500            # pages crawled per site
-    max_depth: int = 4              # link hops from the homepage
-    timeout: float = 15.0           # the national 15-second rule
-    retries: int = 2
-    retry_after_max: float = 60.0   # never sleep longer than this for a Retry-After
-    concurrency_per_host: int = 4
-    concurrency: int = 32
-    user_agent: str = "govcheck/0.1 (+government website compliance monitoring)"
-    resolve_only: bool = False      # refuse DNS for hosts missing from resolve: (tests, demo)
-    check_external: bool = True     # check targets outside the site (DESIGN §2 counts them)
-    max_asset_bytes: int = 2_000_000
-    max_attachment_bytes: int = 10_000_000   # attachments read for personal data (.docx/.xlsx/.pdf)
-    footer_sample: int = 5          # pages whose footer is checked: the homepage and the shallowest others
-    # 站点无法访问: homepage probes in every scan, judged over a window with the scheduler's probes
-    probes: int = 3
-    probe_interval: float = 5.0     # seconds between a scan's probes
-    probe_window_days: int = 7      # 国办 rule: a week of probes, ≥ 5 % failed is a veto
-    unreachable_veto: float = 0.05
-    unreachable_warn: float = 0.03
-    # 首页不更新 / 栏目不更新 / 空白栏目
-    home_max_age_days: int = 14
-    stale_veto: int = 5             # stale 2w/6m columns that make a veto
-    stale_1y_veto: int = 10
-    blank_veto: int = 5
-    # 政务新媒体
-    account_stale_days: int = 14
-    account_warn_days: int = 10     # per account: warn_days in the registry
-
-    @classmethod
-    def field_names(cls) -> set[str]:
-        return {f.name for f in fields(cls)}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from checks import CHECKS
 from govcheck.export import STATUS_ZH, scan_findings, write_xlsx
-from govcheck.storage import FindingRow, ScanRow, SightingRow, SnapshotRow, UnitRow
+from govcheck.store.schema import FindingRow, ScanRow, SightingRow, SnapshotRow, UnitRow
 
 TEMPLATES = Path(__file__).parent / "templates"
 GRAVE = {"veto": 0, "warn": 1}

@@ -20,14 +20,10 @@ from govcheck.analysis import (
 )
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
-from govcheck.storage import (
-    ScanRow,
-    ScanStore,
-    open_db,
-    previous_pages,
-    session_factory,
-    sync_registry,
-)
+from govcheck.store.engine import open_db, session_factory
+from govcheck.store.queries import previous_pages, sync_registry
+from govcheck.store.schema import ScanRow
+from govcheck.store.writer import ScanStore
 from govcheck.wordlists import load_automaton
 
 log = logging.getLogger("govcheck.scan")
@@ -96,8 +92,9 @@ def run_probes(registry: Registry, db_url: str | None = None) -> tuple[int, int]
 
 
 def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
-    # Findings are dated on the scan's as-of day (so --as-of runs are reproducible), at the
-    # time of day the scan started.
+    # Findings — and the scan's own homepage probes (SitePlan.probe_day) — are dated on the
+    # scan's as-of day, so --as-of runs are reproducible and judge the window they describe;
+    # at the time of day the scan started.
     return dt.datetime.combine(as_of, started.time().replace(microsecond=0))
 
 
@@ -122,10 +119,10 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
         plans = [SitePlan(site_id=site_ids[s.url], url=s.url, allow_domains=s.allow_domains,
                           seeds=tuple(c.url for c in s.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
                           previous=previous_pages(session, site_ids[s.url]), probes=cfg.probes,
-                          probe_interval=cfg.probe_interval)
+                          probe_interval=cfg.probe_interval, probe_day=as_of)
                  for s in registry.sites]
         account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
-    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE, as_of=as_of)
+    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
     seen_at = _seen_at(as_of, started)
     try:
         spider = run_crawl(plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,

@@ -14,6 +14,20 @@ SEVERITY_ORDER = {"veto": 0, "warn": 1, "deduct": 2, "review": 3}
 SEVERITY_ZH = {"veto": "单项否决", "warn": "预警（临近单否）"}
 
 
+def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | None, console: Console):
+    """Run a scan and print its one-screen summary; (outcome, finding records)."""
+    from govcheck.export import scan_findings
+    from govcheck.scan import run_scan
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.queries import resolve_scan
+
+    outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=console.is_terminal)
+    with session_factory(open_db(db_url))() as session:
+        records = scan_findings(session, resolve_scan(session, outcome.scan_id))
+    print_summary(console, records, outcome)
+    return outcome, records
+
+
 def print_summary(console: Console, records: list[dict], outcome) -> None:
     current = [r for r in records if r["status"] != "fixed"]
     fixed = [r for r in records if r["status"] == "fixed"]

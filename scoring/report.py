@@ -10,15 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from govcheck.registry import Registry
-from govcheck.storage import (
-    FindingRow,
-    ScanRow,
-    SightingRow,
-    missing_sqlite_file,
-    open_db,
-    resolve_scan,
-    session_factory,
-)
+from govcheck.store.engine import missing_sqlite_file, open_db, session_factory
+from govcheck.store.queries import resolve_scan
+from govcheck.store.schema import FindingRow, ScanRow, SightingRow
 from scoring.model import (
     Deduction,
     FindingRef,

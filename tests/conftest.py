@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from govcheck.loopback import LoopbackSites, Route
+from govcheck.demo.loopback import LoopbackSites, Route
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory, request):
-    from govcheck.loopback import LoopbackSites
+    from govcheck.demo.loopback import LoopbackSites
 
     tmp = tmp_path_factory.mktemp("cli")
     server = LoopbackSites({"www.cli.gov.cn": {"/": Route(body=html("首页", '<a href="/bad">坏链</a><a href="/x.html">x</a>')),

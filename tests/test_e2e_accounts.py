@@ -6,7 +6,8 @@ import json
 from conftest import Route, findings_jsonl, govcheck, write_registry
 from sqlalchemy import func, select
 
-from govcheck.storage import FeedFetchRow, PostRow, open_db, session_factory
+from govcheck.store.engine import open_db, session_factory
+from govcheck.store.schema import FeedFetchRow, PostRow
 
 HOST = "rsshub.example"
 

@@ -7,7 +7,9 @@ import socket
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
 
 from govcheck.registry import load_registry
-from govcheck.storage import ProbeRow, open_db, session_factory, sync_registry
+from govcheck.store.engine import open_db, session_factory
+from govcheck.store.queries import sync_registry
+from govcheck.store.schema import ProbeRow
 
 HOST, DOWN = "www.fresh.gov.cn", "www.down.gov.cn"
 

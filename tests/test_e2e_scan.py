@@ -9,7 +9,8 @@ import socket
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from sqlalchemy import func, select
 
-from govcheck.storage import PageRow, open_db, session_factory
+from govcheck.store.engine import open_db, session_factory
+from govcheck.store.schema import PageRow
 
 E2E, OTHER, DEAD_UNIT_HOST = "www.e2e.gov.cn", "www.other.gov.cn", "www.down.gov.cn"
 

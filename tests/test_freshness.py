@@ -12,7 +12,7 @@ from checks.freshness import (
     check_home,
     infer_rule,
 )
-from govcheck.registry import Settings
+from govcheck.config import Settings
 
 AS_OF = dt.date(2024, 4, 19)
 S = Settings()

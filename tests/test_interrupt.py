@@ -10,7 +10,8 @@ import time
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from sqlalchemy import select
 
-from govcheck.storage import PageRow, ScanRow, open_db, session_factory
+from govcheck.store.engine import open_db, session_factory
+from govcheck.store.schema import PageRow, ScanRow
 
 
 def many_pages(n: int, delay: float = 0.0) -> dict[str, Route]:

@@ -158,16 +158,21 @@ class SiteSpider(scrapy.Spider):
         self.crawler.engine.crawl(scrapy.Request(plan.url, callback=self.on_probe, errback=self.on_probe_error,
                                                  meta=meta, dont_filter=True, priority=100))
 
+    def _probe_time(self, site_id: int) -> dt.datetime:
+        now = dt.datetime.now()
+        day = self.plans[site_id].probe_day
+        return dt.datetime.combine(day, now.time()) if day is not None else now
+
     def on_probe(self, response):
         self.probes_pending -= 1
         meta = response.meta
-        yield ProbeItem(meta["site_id"], dt.datetime.now(), response.status < 400, response.status,
+        yield ProbeItem(meta["site_id"], self._probe_time(meta["site_id"]), response.status < 400, response.status,
                         None if response.status < 400 else f"HTTP {response.status}", time.monotonic() - meta["started"])
 
     def on_probe_error(self, failure):
         self.probes_pending -= 1
         meta = failure.request.meta
-        yield ProbeItem(meta["site_id"], dt.datetime.now(), False, None,
+        yield ProbeItem(meta["site_id"], self._probe_time(meta["site_id"]), False, None,
                         f"{failure_kind(failure.value)}: {failure.getErrorMessage()}"[:300], time.monotonic() - meta["started"])
 
     def _idle(self):

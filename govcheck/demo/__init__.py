@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from govcheck.loopback import LoopbackSites
+from govcheck.demo.loopback import LoopbackSites
 
 DEMO_SCHEME = "national-2019"
 DEFAULT_FOLDER = "govcheck-demo"
@@ -51,19 +51,21 @@ def completed_scans(db: Path) -> int:
         return 0
     from sqlalchemy import func, select
 
-    from govcheck.storage import ScanRow, open_db, session_factory
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.schema import ScanRow
 
     with session_factory(open_db(f"sqlite:///{db}"))() as session:
         return session.scalar(select(func.count()).select_from(ScanRow).where(ScanRow.status == "done")) or 0
 
 
 def run_demo(output: str | None, console: Console) -> Path:
-    from govcheck.cli import run_and_report
     from govcheck.demo.sites import build_sites, registry_yaml, render_routes
     from govcheck.export import to_jsonl, write_xlsx
     from govcheck.registry import load_registry
     from govcheck.reports import write_reports
-    from govcheck.storage import open_db, resolve_scan, session_factory
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.queries import resolve_scan
+    from govcheck.summary import scan_and_summarise
     from scoring.model import load_scheme
     from scoring.report import score_registry, write_scores
 
@@ -81,7 +83,7 @@ def run_demo(output: str | None, console: Console) -> Path:
     what = "first scan" if round_no == 1 else f"round {round_no}: the units rectified since the last scan"
     console.print(f"demo sites on 127.0.0.1:{port} ({len(sites)} units + 1 unreachable), {what}; scanning into {db}")
     try:
-        outcome, records = run_and_report(registry, f"sqlite:///{db}", None, None, console)
+        outcome, records = scan_and_summarise(registry, f"sqlite:///{db}", None, None, console)
     finally:
         server.stop()
     (out / "findings.jsonl").write_text(to_jsonl(records), encoding="utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
 
-from govcheck.loopback import Route
+from govcheck.demo.loopback import Route
 
 DEMO_AS_OF = dt.date(2024, 4, 19)
 TEMPLATES = Path(__file__).parent / "templates"

@@ -1,0 +1,78 @@
+"""Read queries (and the registry sync) that the scan, exports and reports share."""
+
+from __future__ import annotations
+
+import zlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govcheck.store.schema import AccountRow, ColumnRow, PageRow, ScanRow, SiteRow, SnapshotRow, UnitRow
+
+
+def load_snapshot(session: Session, content_hash: str) -> bytes | None:
+    row = session.get(SnapshotRow, content_hash)
+    return zlib.decompress(row.data) if row else None
+
+
+def sync_registry(session: Session, registry, account_ids: dict | None = None) -> dict[str, int]:
+    """Upsert units, sites, columns and accounts; returns site URL → site id (and fills
+    account_ids with (unit, account name) → account id when given)."""
+    site_ids: dict[str, int] = {}
+    for unit in registry.units:
+        urow = session.scalar(select(UnitRow).where(UnitRow.name == unit.name))
+        if urow is None:
+            urow = UnitRow(name=unit.name)
+            session.add(urow)
+        urow.group = unit.group
+        session.flush()
+        for site in unit.sites:
+            srow = session.scalar(select(SiteRow).where(SiteRow.url == site.url))
+            if srow is None:
+                srow = SiteRow(url=site.url, unit_id=urow.id)
+                session.add(srow)
+            srow.unit_id, srow.name, srow.site_code = urow.id, site.name, site.site_code
+            srow.allow_domains = list(site.allow_domains)
+            session.flush()
+            site_ids[site.url] = srow.id
+            for col in site.columns:
+                crow = session.scalar(select(ColumnRow).where(ColumnRow.site_id == srow.id, ColumnRow.url == col.url))
+                if crow is None:
+                    crow = ColumnRow(site_id=srow.id, url=col.url, name=col.name)
+                    session.add(crow)
+                crow.name, crow.rule, crow.source = col.name, col.rule, "registry"
+        for acc in unit.accounts:
+            arow = session.scalar(select(AccountRow).where(AccountRow.unit_id == urow.id, AccountRow.name == acc.name))
+            if arow is None:
+                arow = AccountRow(unit_id=urow.id, name=acc.name, platform=acc.platform, feed=acc.feed)
+                session.add(arow)
+            arow.platform, arow.feed, arow.warn_days = acc.platform, acc.feed, acc.warn_days
+            session.flush()
+            if account_ids is not None:
+                account_ids[(unit.name, acc.name)] = arow.id
+    session.flush()
+    return site_ids
+
+
+def resolve_scan(session: Session, which: str | int | None) -> ScanRow | None:
+    """`--scan latest|ID`: latest means the newest completed scan."""
+    if which in (None, "latest"):
+        return session.scalar(select(ScanRow).where(ScanRow.status == "done").order_by(ScanRow.id.desc()).limit(1))
+    try:
+        return session.get(ScanRow, int(which))
+    except ValueError:
+        return None
+
+
+def previous_pages(session: Session, site_id: int) -> dict[str, tuple[str | None, str | None, str]]:
+    """url → (etag, last_modified, content_hash) from the site's last completed scan (conditional GET)."""
+    last = session.scalar(
+        select(PageRow.scan_id).join(ScanRow, ScanRow.id == PageRow.scan_id)
+        .where(PageRow.site_id == site_id, ScanRow.status == "done").order_by(PageRow.scan_id.desc()).limit(1))
+    if last is None:
+        return {}
+    rows = session.execute(select(PageRow.url, PageRow.etag, PageRow.last_modified, PageRow.content_hash)
+                           .where(PageRow.scan_id == last, PageRow.site_id == site_id, PageRow.status == 200))
+    return {u: (e, lm, h) for u, e, lm, h in rows if e or lm}
+
+

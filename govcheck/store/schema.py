@@ -1,0 +1,239 @@
+"""The database schema: SQLAlchemy 2 models of everything govcheck stores.
+
+Crawl data (pages, links, targets, attachments, feed fetches) belongs to one scan; units,
+sites, columns, accounts, posts and findings live across scans. Page bodies are kept once
+per content hash (snapshots) as the evidence findings point to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class UnitRow(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    group: Mapped[str | None] = mapped_column(String(100))
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    site_code: Mapped[str | None] = mapped_column(String(20))
+    allow_domains: Mapped[list] = mapped_column(default=list)
+
+
+class ColumnRow(Base):
+    __tablename__ = "columns"
+    __table_args__ = (UniqueConstraint("site_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(1000))
+    rule: Mapped[str | None] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(20), default="registry")
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("unit_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    feed: Mapped[str] = mapped_column(String(1000))
+    warn_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class ScanRow(Base):
+    __tablename__ = "scans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed
+    registry_path: Mapped[str | None] = mapped_column(String(1000))
+    units: Mapped[list] = mapped_column(default=list)  # unit names this scan covered
+    stats: Mapped[dict] = mapped_column(default=dict)
+
+
+class SnapshotRow(Base):
+    """Page bodies as fetched, zlib-compressed, shared across scans by content hash."""
+
+    __tablename__ = "snapshots"
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PageRow(Base):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("scan_id", "site_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    final_url: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    encoding: Mapped[str | None] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(ForeignKey("snapshots.content_hash"))
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class LinkRow(Base):
+    """One occurrence of a link on a crawled page."""
+
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    target_url: Mapped[str] = mapped_column(String(2000))
+    tag: Mapped[str] = mapped_column(String(20))
+    anchor: Mapped[str | None] = mapped_column(Text)
+    hidden: Mapped[str | None] = mapped_column(String(200))  # why it is invisible, if it is
+
+
+class TargetRow(Base):
+    """The result of fetching one unique URL in a scan (shared by every site that links it)."""
+
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("scan_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    method: Mapped[str] = mapped_column(String(8))
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    redirects: Mapped[list] = mapped_column(default=list)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text)
+    snippet: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(Integer)
+    elapsed: Mapped[float | None] = mapped_column(Float)
+
+
+class AttachmentRow(Base):
+    """An attachment downloaded in a scan to be read (its body is a snapshot)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("scan_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(ForeignKey("snapshots.content_hash"))
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class FeedFetchRow(Base):
+    """One account's feed as fetched in one scan."""
+
+    __tablename__ = "feed_fetches"
+    __table_args__ = (UniqueConstraint("scan_id", "account_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    format: Mapped[str | None] = mapped_column(String(10))
+    warning: Mapped[str | None] = mapped_column(String(500))
+    post_keys: Mapped[list] = mapped_column(default=list)   # the posts the feed carried this time
+    content_hash: Mapped[str | None] = mapped_column(ForeignKey("snapshots.content_hash"))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class PostRow(Base):
+    """A new-media post, kept once per account across scans."""
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    key: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(Text)
+    published: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text)
+    first_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+
+
+class ProbeRow(Base):
+    """One availability probe of a homepage (from a scan or the scheduler's daytime probes)."""
+
+    __tablename__ = "probes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    elapsed: Mapped[float | None] = mapped_column(Float)
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    check: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    target_kind: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(1000))
+    url: Mapped[str] = mapped_column(String(2000))
+    subject: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(default=dict)
+    snapshot_hash: Mapped[str | None] = mapped_column(String(64))
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    first_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    last_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    fixed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open|fixed|ignored
+    review: Mapped[str | None] = mapped_column(String(10))            # confirmed|ignored (a reviewer's decision)
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SightingRow(Base):
+    """Which scans saw a finding — what `findings --scan ID` lists."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (UniqueConstraint("scan_id", "finding_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+
