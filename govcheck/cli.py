@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from govcheck import clock
 from govcheck.registry import RegistryError, load_registry
 from govcheck.store.engine import StorageError
 
@@ -165,7 +166,6 @@ def probe(sites: str, db_url: str | None) -> None:
 @_db_option
 def review(finding_id: int, decision: str | None, note: str | None, db_url: str | None) -> None:
     """Record a reviewer's decision on a finding."""
-    import datetime as dt
 
     from govcheck.store.engine import open_db, session_factory
     from govcheck.store.schema import FindingRow
@@ -177,7 +177,7 @@ def review(finding_id: int, decision: str | None, note: str | None, db_url: str 
         row = session.get(FindingRow, finding_id)
         if row is None:
             raise BadInput(f"review: no finding with id {finding_id}")
-        row.review, row.review_note, row.reviewed_at = decision, note, dt.datetime.now()
+        row.review, row.review_note, row.reviewed_at = decision, note, clock.now()
         if decision == "ignored":
             row.status = "ignored"
         elif row.status == "ignored":
@@ -277,6 +277,36 @@ def select_units(model, names):
     from sqlalchemy import select
 
     return select(model).where(model.name.in_(names)).order_by(model.id)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@_db_option
+def db_upgrade(db_url: str | None) -> None:
+    """Upgrade the database schema to this version's (Alembic migrations); creates a new one."""
+    from sqlalchemy.exc import OperationalError
+
+    from govcheck.store.engine import make_engine
+    from govcheck.store.migrate import upgrade
+
+    try:
+        engine = make_engine(db_url)
+        shown = engine.url.render_as_string(hide_password=True)
+        before, after = upgrade(engine)
+    except OperationalError as exc:
+        raise BadInput(f"--db {shown!r}: cannot open the database ({exc.orig})") from None
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    if before is None:
+        out_console().print(f"{shown}: new database created at schema revision {after}", highlight=False)
+    elif before == after:
+        out_console().print(f"{shown}: schema already at revision {after}", highlight=False)
+    else:
+        out_console().print(f"{shown}: schema upgraded from revision {before} to {after}", highlight=False)
 
 
 @main.command()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import feedparser
 from dateutil import parser as dateparser
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+from govcheck.clock import BEIJING
 
 
 class FeedError(ValueError):

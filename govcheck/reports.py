@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
+from govcheck import clock
 from govcheck.export import STATUS_ZH, scan_findings, write_xlsx
 from govcheck.store.schema import FindingRow, ScanRow, SightingRow, SnapshotRow, UnitRow
 
@@ -186,7 +187,7 @@ def write_unit_lists(data: ReportData, out: Path) -> list[Path]:
         page = env.get_template("unit.html").render(unit=unit, group=data.units.get(unit), scan=data.scan, sites=sites,
                                                    grave=[r for r in records if r["severity"] in GRAVE and r["status"] == "open"],
                                                    counts=Counter(r["status"] for r in records), deadline=data.deadline,
-                                                   generated=dt.datetime.now())
+                                                   generated=clock.now())
         stem.with_suffix(".html").write_text(page, encoding="utf-8")
         write_xlsx(records, str(stem.with_suffix(".xlsx")), extra={"overdue": "逾期未整改", "rule": "规则"})
         written += [stem.with_suffix(".html"), stem.with_suffix(".xlsx")]
@@ -204,7 +205,7 @@ def write_summary(data: ReportData, out: Path) -> Path:
         data=data, checks=checks, table=table, grave=sorted((r for r in current if r["severity"] in GRAVE), key=_sort_key),
         per_unit_chart=bar_chart(per_unit.most_common()),
         trend_chart=line_chart([(f"#{sid} {as_of:%m-%d}", n) for sid, as_of, n in data.trend]),
-        overdue=sum(1 for r in current if r["overdue"]), generated=dt.datetime.now())
+        overdue=sum(1 for r in current if r["overdue"]), generated=clock.now())
     path = out / "巡检概况.html"
     path.write_text(page, encoding="utf-8")
     return path

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from crawler import settings as crawl_settings
 from crawler.items import AccountPlan, SitePlan
+from govcheck import clock
 from govcheck.analysis import (
     ACCOUNT_CHECKS,
     WORD_CHECKS,
@@ -95,7 +96,7 @@ def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
     # Findings — and the scan's own homepage probes (SitePlan.probe_day) — are dated on the
     # scan's as-of day, so --as-of runs are reproducible and judge the window they describe;
     # at the time of day the scan started.
-    return dt.datetime.combine(as_of, started.time().replace(microsecond=0))
+    return dt.datetime.combine(as_of, started.timetz().replace(microsecond=0))
 
 
 def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | None = None,
@@ -107,7 +108,7 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     automaton = load_automaton(registry.wordlists)  # a bad user list fails before any request
     engine = open_db(db_url)
     sessions = session_factory(engine)
-    started = dt.datetime.now()
+    started = clock.now()
     with sessions.begin() as session:
         account_ids: dict[tuple[str, str], int] = {}
         site_ids = sync_registry(session, registry, account_ids)
@@ -129,7 +130,7 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
                                                                          resolve=registry.resolve, progress=progress),
                            store, cfg.check_external) if plans or account_plans else None
         store.flush()
-        crawled = dt.datetime.now()
+        crawled = clock.now()
         homepage_errors = spider.homepage_error if spider is not None else {}
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
@@ -138,18 +139,18 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
             accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed, covered)
             merge = merge_findings(session, scan, observed, covered, seen_at)
             site_pages = {url: r.pages for url, r in reports.items()}
-            scan.status, scan.finished_at = "done", dt.datetime.now()
+            scan.status, scan.finished_at = "done", clock.now()
             scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
                           "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
-                          "analysis_seconds": round((dt.datetime.now() - crawled).total_seconds(), 1)}
+                          "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1)}
     except BaseException:
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
-            scan.status, scan.finished_at = "failed", dt.datetime.now()
+            scan.status, scan.finished_at = "failed", clock.now()
         raise
     by_id = {v: k for k, v in site_ids.items()}
     errors = {by_id[i]: e for i, e in homepage_errors.items()}
-    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (dt.datetime.now() - started).total_seconds(), reports,
+    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (clock.now() - started).total_seconds(), reports,
                        accounts)
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,25 @@ def serve():
     yield _serve
     for s in started:
         s.stop()
+
+
+PG = os.environ.get("GOVCHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url():
+    """A URL on the local PostgreSQL inside a schema of this test's own (dropped afterwards):
+    other engineers' test runs share database `test`."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"govcheck_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def write_registry(path: Path, units: list[dict], resolve: dict | None = None, settings: dict | None = None,

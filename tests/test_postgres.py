@@ -3,26 +3,8 @@
 Each run works in its own schema so that it never touches other data in database `test`.
 """
 
-import os
-import uuid
-
-import pytest
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
 from sqlalchemy import create_engine, text
-
-PG = os.environ.get("GOVCHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def pg_url():
-    schema = f"govcheck_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_scan_and_findings_on_postgresql(tmp_path, serve, pg_url):

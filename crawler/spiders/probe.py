@@ -6,13 +6,13 @@ lands in the probes table, where the next scan judges the failure ratio over its
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import scrapy
 
 from crawler.items import ProbeItem
 from crawler.spiders.site import ALL_ERRORS, failure_kind
+from govcheck import clock
 
 
 class ProbeSpider(scrapy.Spider):
@@ -32,12 +32,12 @@ class ProbeSpider(scrapy.Spider):
     def on_probe(self, response):
         m = response.meta
         ok = response.status < 400
-        yield ProbeItem(m["site_id"], dt.datetime.now(), ok, response.status, None if ok else f"HTTP {response.status}",
+        yield ProbeItem(m["site_id"], clock.now(), ok, response.status, None if ok else f"HTTP {response.status}",
                         time.monotonic() - m["started"])
 
     def on_error(self, failure):
         m = failure.request.meta
-        yield ProbeItem(m["site_id"], dt.datetime.now(), False, None,
+        yield ProbeItem(m["site_id"], clock.now(), False, None,
                         f"{failure_kind(failure.value)}: {failure.getErrorMessage()}"[:300], time.monotonic() - m["started"])
 
     def stored_body(self, content_hash: str) -> bytes | None:

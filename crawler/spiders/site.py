@@ -23,6 +23,7 @@ from crawler.items import (
     SitePlan,
     TargetItem,
 )
+from govcheck import clock
 from govcheck.attachments import READABLE
 from govcheck.page import ParsedPage, decode_html
 from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
@@ -159,9 +160,9 @@ class SiteSpider(scrapy.Spider):
                                                  meta=meta, dont_filter=True, priority=100))
 
     def _probe_time(self, site_id: int) -> dt.datetime:
-        now = dt.datetime.now()
+        now = clock.now()
         day = self.plans[site_id].probe_day
-        return dt.datetime.combine(day, now.time()) if day is not None else now
+        return dt.datetime.combine(day, now.timetz()) if day is not None else now
 
     def on_probe(self, response):
         self.probes_pending -= 1
@@ -249,7 +250,7 @@ class SiteSpider(scrapy.Spider):
             encoding=encoding, body=response.body, depth=depth, title=parsed.title,
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            not_modified=bool(meta.get("not_modified")), fetched_at=dt.datetime.now())
+            not_modified=bool(meta.get("not_modified")), fetched_at=clock.now())
         links = parsed.links
         yield LinksItem(plan.site_id, response.url, links)
         for link in links:

@@ -12,8 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from govcheck.store.schema import Base
-
 DEFAULT_DB = "sqlite:///govcheck.db"
 
 
@@ -37,24 +35,34 @@ def missing_sqlite_file(url: str | None) -> str | None:
     return path if path and not os.path.exists(path) else None
 
 
-def open_db(url: str | None = None, create: bool = True) -> Engine:
+def normalise_url(url: str | None) -> str:
     url = url or DEFAULT_DB
-    if "://" not in url:  # a bare path means a SQLite file
-        url = f"sqlite:///{url}"
+    return url if "://" in url else f"sqlite:///{url}"  # a bare path means a SQLite file
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `--db` (no schema check: see open_db)."""
+    url = normalise_url(url)
     try:
-        engine = create_engine(url, future=True)
+        engine = create_engine(url)
     except (ArgumentError, ImportError) as exc:
         raise StorageError(f"--db {url!r}: not a usable database URL ({exc})") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def open_db(url: str | None = None, create: bool = True) -> Engine:
+    """An engine on a database whose schema is current: a new one is created (`create`), a
+    SQLite file of an older release upgraded (govcheck.store.migrate)."""
+    from govcheck.store.migrate import ensure_schema
+
+    engine = make_engine(url)
     try:
-        if create:
-            Base.metadata.create_all(engine)
-        else:
-            with engine.connect():
-                pass
+        ensure_schema(engine, create)
     except OperationalError as exc:
-        raise StorageError(f"--db {url!r}: cannot open the database ({exc.orig})") from None
+        raise StorageError(f"--db {engine.url.render_as_string(hide_password=True)!r}: cannot open the database "
+                           f"({exc.orig})") from None
     return engine
 
 

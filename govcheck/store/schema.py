@@ -22,11 +22,38 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from govcheck.clock import BEIJING, as_beijing
+
+
+class Timestamp(TypeDecorator):
+    """A point in time stored timezone-aware — `timestamptz` on PostgreSQL, UTC on SQLite
+    (which has no zoned type) — and read back in Beijing time. A naive value is Beijing time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = as_beijing(value).astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).astimezone(BEIJING)
+
+
+# `detail` as JSONB on PostgreSQL: stored parsed, indexable and queryable with its JSON operators.
+DETAIL_JSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict: JSON, list: JSON}
+    type_annotation_map = {dict: JSON, list: JSON, dt.datetime: Timestamp}
 
 
 class UnitRow(Base):
@@ -71,8 +98,8 @@ class AccountRow(Base):
 class ScanRow(Base):
     __tablename__ = "scans"
     id: Mapped[int] = mapped_column(primary_key=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     as_of: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed
     registry_path: Mapped[str | None] = mapped_column(String(1000))
@@ -106,7 +133,7 @@ class PageRow(Base):
     not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
     depth: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str | None] = mapped_column(Text)
-    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    fetched_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class LinkRow(Base):
@@ -171,7 +198,7 @@ class FeedFetchRow(Base):
     warning: Mapped[str | None] = mapped_column(String(500))
     post_keys: Mapped[list] = mapped_column(default=list)   # the posts the feed carried this time
     content_hash: Mapped[str | None] = mapped_column(ForeignKey("snapshots.content_hash"))
-    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    fetched_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class PostRow(Base):
@@ -184,7 +211,7 @@ class PostRow(Base):
     key: Mapped[str] = mapped_column(String(500))
     link: Mapped[str | None] = mapped_column(String(2000))
     title: Mapped[str] = mapped_column(Text)
-    published: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    published: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     text: Mapped[str] = mapped_column(Text)
     first_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
 
@@ -196,7 +223,7 @@ class ProbeRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
-    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
     ok: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(300))
@@ -215,17 +242,17 @@ class FindingRow(Base):
     url: Mapped[str] = mapped_column(String(2000))
     subject: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text)
-    detail: Mapped[dict] = mapped_column(default=dict)
+    detail: Mapped[dict] = mapped_column(DETAIL_JSON, default=dict)
     snapshot_hash: Mapped[str | None] = mapped_column(String(64))
-    first_seen: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    first_seen: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_seen: Mapped[dt.datetime] = mapped_column(Timestamp)
     first_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     last_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     fixed_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open|fixed|ignored
     review: Mapped[str | None] = mapped_column(String(10))            # confirmed|ignored (a reviewer's decision)
     review_note: Mapped[str | None] = mapped_column(Text)
-    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class SightingRow(Base):

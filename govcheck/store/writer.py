@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from govcheck import clock
 from govcheck.store.queries import load_snapshot
 from govcheck.store.schema import (
     AttachmentRow,
@@ -116,7 +117,7 @@ class ScanStore:
         posts = feed.posts if feed is not None else []
         self._fetches.append(dict(scan_id=self.scan_id, account_id=account_id, status=status, error=error,
                                   format=feed.format if feed else None, warning=feed.warning if feed else None,
-                                  post_keys=[p.key for p in posts], content_hash=content_hash, fetched_at=dt.datetime.now()))
+                                  post_keys=[p.key for p in posts], content_hash=content_hash, fetched_at=clock.now()))
         self._posts.extend(dict(account_id=account_id, key=p.key, link=p.link, title=p.title, published=p.published,
                                 text=p.text, first_scan_id=self.scan_id) for p in posts)
         self._maybe_flush()
