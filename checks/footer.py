@@ -10,6 +10,7 @@ extraction below is written against those pages (../shared/realpages).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -30,15 +31,29 @@ PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝�
 # 网站标识码: 10 digits led by a province code, or bm + 8 digits for central departments.
 PROVINCE_CODES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
                   "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
-SITE_CODE_LABEL = re.compile(r"网站标识码\s*[:：]?\s*([A-Za-z]*\d*)")
-ICP_ANY = re.compile(r"[\u4e00-\u9fff]?ICP[备证][\dA-Za-z]*号?(-\d{1,3})?", re.I)
-ICP_OK = re.compile(rf"[{PROVINCES}]ICP备\d{{8}}号(-\d{{1,3}})?")
-PSB_ANY = re.compile(r"[\u4e00-\u9fff]?公网安备\s*\d*号?")
-PSB_OK = re.compile(rf"[{PROVINCES}]公网安备\s*\d{{14}}号?")  # 号 is often left off (seen on real pages)
-SPONSOR = re.compile(r"(?:主办单位|网站主办|主办)\s*[:：]\s*([^\s:：|，,]{2,40}?)(?=\s|承办|协办|联系|地址|电话|网站标识码|ICP|版权|技术支持|$)")
-PHONE = re.compile(r"(?<!\d)(0\d{2,3}[-－—\s]?\d{7,8}|1[3-9]\d{9}|400-?\d{3}-?\d{4}|12345)(?!\d)")
+# Footers are read after NFKC folding (full-width ＩＣＰ, ：, －, digits become ASCII) and, for
+# numbers, with all whitespace removed, so "蒙ICP备<span>0500</span> 3216号" joins up.
+SITE_CODE_LABEL = re.compile(r"(?:网站标识码|网站识别码|网站标志码)[:]?([A-Za-z]*\d*)")
+ICP_ANY = re.compile(r"[\u4e00-\u9fff]?ICP[备证]\s*[:]?\s*\d[\d-]*\s*号?(?:-\d{1,3})?", re.I)
+# 8 digits (year + serial, 2004-2019) or 10 (four-digit year, since 2019), optional -N site suffix.
+ICP_OK = re.compile(rf"[{PROVINCES}]ICP备(?:\d{{8}}|\d{{10}})号(?:-\d{{1,3}})?")
+# 公安机关备案: printed as 京公网安备 11010202000001号, 公安机关备案号：…, 公网安备案号 …; old
+# registrations (before the national 14-digit numbers) look like 15081599004-00001.
+PSB_ANY = re.compile(rf"[{PROVINCES}]?(?:公网安备案?号?|公安机关备案号|公安备案号|网安备案?号?)\s*[:]?\s*(\d[\d-]*)\s*号?")
+PSB_OK_NUMBER = re.compile(r"\d{14}")
+# 主办单位 as real footers print it: 主办单位：X / 主办方：X / 网站主办：X / 主办：X / 主 办：X,
+# or the name first: X（主办）, X主办. 承办/协办/运维 units are not the sponsor.
+_NAME = r"[\u4e00-\u9fff()A-Za-z0-9·]"
+_ORG_END = r"(?:政府|办公室|办公厅|委员会|局|厅|部|中心|院|署|会|处|室|站|馆|所|委|办|府|社|队|行|司)"
+_STOP = r"(?=[\s|丨,，;；/]|承办|协办|运维|维护|联系|地址|电话|邮编|网站标识码|网站识别码|[\u4e00-\u9fff]?ICP|版权|技术支持|备案|$)"
+SPONSOR = re.compile(rf"(?:网站主办单位|主办单位|主办方|网站主办|主\s*办)\s*[:]\s*({_NAME}{{2,40}}?){_STOP}"
+                     rf"|(?:网站主办单位|主办单位|主办方|网站主办)\s+({_NAME}{{2,40}}?{_ORG_END}){_STOP}")
+SPONSOR_AFTER = re.compile(rf"(?:^|(?<=[\s|丨,，;；:©]))(?:版权所有)?[:]?({_NAME}{{2,40}}?{_ORG_END})\s*(?:\(主办\)|主办(?!单位|方|\s*[:]))")
+# Telephone numbers with the separators footers print: 0477-8321234, (0477)8321234, 010--63070957,
+# 0471 6945678, 400-xxx-xxxx, 12345; a mobile on its own.
+PHONE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?(?:-{1,2}|—{1,2}|\s)?\d{7,8}(?:-\d{1,5})?|1[3-9]\d{9}|400-?\d{3}-?\d{4}|12345)(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-CONTACT_LABEL = re.compile(r"联系|电话|邮箱|e-?mail|信箱", re.I)
+CONTACT_LABEL = re.compile(r"联系|电话|邮箱|e-?mail|信箱|传真", re.I)
 JIUCUO_MARKS = ("zfwzgl.www.gov.cn", "kaipuyun.cn", "exposure/jiucuo", "jiucuo.js", "121.43.68.40")
 FOOTER_MARKS = re.compile(r"(^|[\s_-])(footer|foot|bottom|copyright|banquan|dibu|bq|ft)([\s_-]|\d|$)", re.I)
 
@@ -69,15 +84,18 @@ class FooterInfo:
         return bool(getattr(self, item))
 
 
+def fold(text: str) -> str:
+    """NFKC: full-width letters, digits and punctuation as ASCII (ＩＣＰ备, ：, －, （主办）)."""
+    return unicodedata.normalize("NFKC", text or "")
+
+
 def footer_text(page) -> str:
     """Text of the page's footer blocks; the end of the page when it marks none."""
-    parts = []
-    for el in page.tree.iter():
-        if isinstance(el.tag, str) and (el.tag == "footer" or FOOTER_MARKS.search(f" {el.get('id') or ''} {el.get('class') or ''} ")):
-            if not any(p is el for p in parts):
-                parts.append(el)
+    marked = [el for el in page.tree.iter() if isinstance(el.tag, str) and (
+        el.tag == "footer" or FOOTER_MARKS.search(f" {el.get('id') or ''} {el.get('class') or ''} "))]
     # Nested matches (div.footer > div.copyright) would repeat text: keep outermost only.
-    outer = [el for el in parts if not any(o is not el and el in o.iterdescendants() for o in parts)]
+    ids = {id(el) for el in marked}
+    outer = [el for el in marked if not any(id(a) in ids for a in el.iterancestors())]
     text = " ".join(el.text_content() for el in outer)
     return re.sub(r"\s+", " ", text).strip() or page.visible_text[-800:]
 
@@ -105,32 +123,77 @@ def _jiucuo_code(el) -> str | None:
     return code.strip() if code else None
 
 
-def _registration(text: str, anywhere: re.Pattern, well_formed: re.Pattern, item: str, problem: str,
-                  problems: dict[str, str]) -> str | None:
-    """An ICP/公安 registration number: the well-formed one if printed, else what is printed
-    (and the item noted as malformed)."""
-    found = anywhere.search(text)
-    if not found:
+def _registration(texts: tuple[str, ...], anywhere: re.Pattern, number_ok) -> tuple[re.Match | None, bool]:
+    """The first well-formed registration in the texts (spaced text first, then the text with
+    whitespace removed, for numbers split across tags), else the first one printed."""
+    first = None
+    for text in texts:
+        for m in anywhere.finditer(text):
+            if number_ok(m):
+                return m, True
+            first = first or m
+    return first, False
+
+
+def _icp(texts: tuple[str, ...], problems: dict[str, str]) -> str | None:
+    found, ok = _registration(texts, ICP_ANY, lambda m: ICP_OK.fullmatch(m.group(0)) is not None)
+    if found is None:
         return None
-    ok = well_formed.search(text)
     if not ok:
-        problems[item] = problem.format(found.group(0))
-    return ok.group(0) if ok else found.group(0)
+        problems["icp"] = f"ICP备案编号“{found.group(0)}”格式错误"
+    return re.sub(r"\s+", "", found.group(0))
 
 
-def footer_identifiers(page) -> FooterInfo:
+def _psb(texts: tuple[str, ...], problems: dict[str, str]) -> str | None:
+    """公安机关备案: present whenever a registration is printed; malformed unless its number is the
+    national 14-digit form (old-style 15081599004-00001 is present but 不规范)."""
+    found, ok = _registration(texts, PSB_ANY, lambda m: PSB_OK_NUMBER.fullmatch(m.group(1)) is not None)
+    if found is None:
+        return None
+    if not ok:
+        problems["psb"] = f"公安备案号“{found.group(0)}”格式错误（应为省简称+公网安备+14位数字）"
+    return re.sub(r"\s+", "", found.group(0))
+
+
+def _sponsor(*texts: str) -> str | None:
+    for text in texts:
+        m = SPONSOR.search(text)
+        if m:
+            return m.group(1) or m.group(2)
+        m = SPONSOR_AFTER.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _contact(foot: str) -> str | None:
+    for label in CONTACT_LABEL.finditer(foot):
+        near = foot[label.start():label.start() + 60]
+        found = PHONE.search(near) or EMAIL.search(near)
+        if found:
+            return found.group(0)
+    return None
+
+
+def footer_identifiers(page, included=()) -> FooterInfo:
+    """The identifiers a visitor sees at the foot of `page`. `included` are the parsed pages of
+    the footer includes it pulls in from its own site (iframe, script document.write, SSI —
+    ParsedPage.footer_includes), which the crawler fetches once per site."""
     info = FooterInfo(page.url)
-    whole = re.sub(r"\s+", "", page.visible_text)   # numbers split across spans join up
-    foot = footer_text(page)
-    for el in page.tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        attrs = _attr_values(el)
-        if "conac.cn" in attrs or "_ideConac" in attrs or el.get("id") == "_ideConac":
-            info.conac = True
-        if any(mark in attrs for mark in JIUCUO_MARKS) or el.get("id") == "_jiucuo_":
-            info.jiucuo = True
-            info.site_code_jiucuo = info.site_code_jiucuo or _jiucuo_code(el)
+    sources = [page, *([page.script_written] if page.script_written is not None else []), *included]
+    visible = " ".join(fold(p.visible_text) for p in sources)
+    whole = re.sub(r"\s+", "", visible)   # numbers split across spans join up
+    foot = " ".join(fold(footer_text(p)) for p in sources)
+    for source in sources:
+        for el in source.tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            attrs = _attr_values(el)
+            if "conac.cn" in attrs or "_ideConac" in attrs or el.get("id") == "_ideConac":
+                info.conac = True
+            if any(mark in attrs for mark in JIUCUO_MARKS) or el.get("id") == "_jiucuo_":
+                info.jiucuo = True
+                info.site_code_jiucuo = info.site_code_jiucuo or _jiucuo_code(el)
     meta = page.meta("SiteIDCode")
     info.site_code_meta = meta.strip() if meta else None
     m = SITE_CODE_LABEL.search(whole)
@@ -140,17 +203,10 @@ def footer_identifiers(page) -> FooterInfo:
             info.problems["site_code"] = "“网站标识码”后没有编码"
         elif not valid_site_code(info.site_code_footer):
             info.problems["site_code"] = f"网站标识码“{info.site_code_footer}”格式错误（应为10位数字或bm+8位数字）"
-    info.icp = _registration(whole, ICP_ANY, ICP_OK, "icp", "ICP备案编号“{}”格式错误", info.problems)
-    info.psb = _registration(whole, PSB_ANY, PSB_OK, "psb", "公安备案号“{}”格式错误（应为省简称+公网安备+14位数字）",
-                             info.problems)
-    s = SPONSOR.search(foot) or SPONSOR.search(page.visible_text[-1500:])
-    info.sponsor = s.group(1) if s else None
-    for label in CONTACT_LABEL.finditer(foot):
-        near = foot[label.start():label.start() + 60]
-        found = PHONE.search(near) or EMAIL.search(near)
-        if found:
-            info.contact = found.group(0)
-            break
+    info.icp = _icp((visible, whole), info.problems)
+    info.psb = _psb((visible, whole), info.problems)
+    info.sponsor = _sponsor(foot, visible[-1500:])
+    info.contact = _contact(foot)
     return info
 
 

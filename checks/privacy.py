@@ -22,9 +22,19 @@ PRIVACY_LEAK = register("privacy_leak", "隐私泄露", "deduct",
                         key_on_url=True, family="privacy")
 KINDS = {"id_card": "身份证号", "mobile": "手机号", "bank_card": "银行卡号"}
 
-ID_CARD = re.compile(r"(?<![0-9A-Za-z*])([1-8]\d{16}[\dXx])(?![0-9A-Za-z*])")
-MOBILE = re.compile(r"(?<![\d*])(1[3-9]\d{9})(?![\d*])")
-BANK_CARD = re.compile(r"(?<![\d*])(\d{16,19})(?![\d*])")
+# A number is personal data only on its own: not touching a letter or digit, not followed by 号
+# (a registration or file number), and not continued by a separator and another group (15081599004-00001 is an old 公安备案号, 91150602MA0N…
+# a 统一社会信用代码, 13912345678-02 an order line) — the boundaries real pages need. A slash
+# or comma lists numbers (13947712345/13947712346 are two mobiles).
+_BEFORE = r"(?<![0-9A-Za-z*])(?<![0-9A-Za-z][-_~－])"
+_AFTER = r"(?![0-9A-Za-z*])(?![-_~－]\d)(?!号)"
+ID_CARD = re.compile(_BEFORE + r"([1-8]\d{16}[\dXx])" + _AFTER)
+MOBILE = re.compile(_BEFORE + r"(1[3-9]\d{9})" + _AFTER)
+BANK_CARD = re.compile(_BEFORE + r"(\d{16,19})" + _AFTER)
+# Labels that say what a number is when it is not a person's: registrations, codes, file and
+# order numbers. (身份证号 is a person's, so 证号 alone is not a decoy.)
+NOT_PERSONAL_LABEL = re.compile(r"(备案|信用代码|机构代码|登记号|注册号|许可证|批准号|文号|案号|索引号|编号|编码|订单|单号|流水号|"
+                                r"合同号|项目号|项目代码|识别码|标识码|税号|纳税人识别号|邮编|条码)[号码]?\s*[:：]?\s*$|[〔\[［(（]\d{4}[〕\]］)）]\s*$")
 BANK_LABEL = re.compile(r"(卡号|账号|帐号|银行卡|账户|帐户|开户行)[^。；;\n]{0,15}$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -76,16 +86,20 @@ def find_personal_data(text: str, today: dt.date | None = None) -> dict[str, lis
         found.setdefault(kind, []).append((mask(kind, number), re.sub(r"\s+", " ", context)))
         taken.add((m.start(1), m.end(1)))
 
+    def labelled_otherwise(m: re.Match) -> bool:
+        return bool(NOT_PERSONAL_LABEL.search(text[max(0, m.start() - 12):m.start()]))
+
     for m in ID_CARD.finditer(text):
-        if id_card_valid(m.group(1), today):
+        if id_card_valid(m.group(1), today) and not labelled_otherwise(m):
             add("id_card", m)
     for m in BANK_CARD.finditer(text):
-        if (m.start(1), m.end(1)) in taken or not luhn_valid(m.group(1)):
+        if (m.start(1), m.end(1)) in taken or not luhn_valid(m.group(1)) or labelled_otherwise(m):
             continue
         if BANK_LABEL.search(text[max(0, m.start() - 25):m.start()]):
             add("bank_card", m)
     for m in MOBILE.finditer(text):
-        add("mobile", m)
+        if not labelled_otherwise(m):
+            add("mobile", m)
     return found
 
 

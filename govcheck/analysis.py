@@ -39,7 +39,7 @@ from govcheck.listing import (
     newest_item,
     page_items,
 )
-from govcheck.page import ParsedPage, decode_html
+from govcheck.page import ParsedPage, decode_html, included_page
 from govcheck.registry import Account, Site
 from govcheck.store.queries import load_snapshot
 from govcheck.store.schema import (
@@ -85,8 +85,10 @@ class SiteCrawl:
                 self.page_urls.append(final_url)
             self.pages.setdefault(url, (final_url, content_hash, encoding, content_type))
             self.pages.setdefault(final_url, (final_url, content_hash, encoding, content_type))
-        self.attachments = {r.url: r.content_hash for r in session.scalars(
-            select(AttachmentRow).where(AttachmentRow.scan_id == scan_id, AttachmentRow.site_id == site_id))}
+        rows = session.scalars(select(AttachmentRow).where(AttachmentRow.scan_id == scan_id,
+                                                            AttachmentRow.site_id == site_id)).all()
+        self.attachments = {r.url: r.content_hash for r in rows}
+        self.attachment_types = {r.url: r.content_type for r in rows}
         self.parsed = lru_cache(maxsize=256)(self._parse)
 
     @property
@@ -107,6 +109,15 @@ class SiteCrawl:
         except (LookupError, UnicodeDecodeError):
             text = decode_html(body, content_type)[0]
         return ParsedPage(final_url, text)
+
+    def included(self, page: ParsedPage) -> list[ParsedPage]:
+        """The footer includes of a page that the crawl fetched (stored beside attachments)."""
+        out = []
+        for url in page.footer_includes:
+            body = load_snapshot(self.session, self.attachments[url]) if url in self.attachments else None
+            if body:
+                out.append(included_page(url, body, self.attachment_types.get(url)))
+        return out
 
     def occurrences(self) -> list[LinkOccurrence]:
         return [LinkOccurrence(r.source_url, r.target_url, r.tag, r.anchor or "", r.hidden)
@@ -195,7 +206,7 @@ def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, autom
         findings += check_privacy(url, text, as_of)
     sample = [p for p in (crawl.parsed(u) for u in crawl.page_urls[:settings.footer_sample]) if p is not None]
     if sample:
-        findings += check_footer([footer_identifiers(p) for p in sample], crawl.site.site_code)
+        findings += check_footer([footer_identifiers(p, crawl.included(p)) for p in sample], crawl.site.site_code)
     for url, content_hash in crawl.attachments.items():
         body = load_snapshot(crawl.session, content_hash)
         text = attachment_text(url, body) if body else None

@@ -34,6 +34,12 @@ TREE = re.compile(r"(^|[\s_-])(tree|ztree|catalog|mulu|ml|xxgkml|gkml|left|side|
 OPEN_GOV = re.compile(r"公开")
 MORE = re.compile(r"^\s*(更多|more|>>|》|更多>>|更多\s*[>》]+)\s*$", re.I)
 # Pager anchors are links, not items: "1 2 3 下一页 尾页", "[1]", "首页" of a pager.
+YEAR_ONLY = re.compile(r"[\[【(（]?((?:19|20)\d{2})\s*年?度?[\]】)）]?")
+# Boxes beside a column's list that show other columns' items (热点信息, 最新公开, 相关链接).
+SIDEBAR = re.compile(r"(^|[\s_-])(aside|sidebar|side|sider|sidebox|hot|hotnews|rdxx|rdtj|rmxx|rmtj|tjyd|xgxx|xgwz|"
+                     r"related|recommend|ranking|phb|zxgk)([\s_-]|\d|$)", re.I)
+SIDEBAR_HEADING = re.compile(r"热点|热门|推荐|相关|排行|点击|精彩|猜你|最新公开|最新信息|最新发布")
+NOTHING_LISTED = re.compile(r"暂无(信息|数据|内容|记录|相关|文章)|没有(相关|找到|任何)(信息|记录|数据|内容)|无相关信息")
 PAGER = re.compile(r"^\s*(\[?\d{1,4}\]?|上一页|下一页|上页|下页|首页|尾页|末页|第一页|最后一页|<|>|<<|>>|«|»)\s*$")
 
 
@@ -73,7 +79,44 @@ def _row_of(a):
     return a.getparent()
 
 
-def _row_date(row, a, as_of: dt.date | None, url: str) -> tuple[dt.date | None, str | None]:
+def _year_marks(parent, cache: dict) -> dict:
+    """child element → the year heading in force at that child of `parent`: archives group their
+    rows under headings (<h3>2023年</h3><ul>…</ul>, a <tr> holding only 2022年, bare 2021年
+    text between lists) and print only month-day in the rows."""
+    # Keyed by the elements themselves: lxml proxies stay the same only while referenced.
+    key = parent
+    if key not in cache:
+        marks: dict = {}
+        current = _year_only(parent.text)
+        for child in parent:
+            if isinstance(child.tag, str):
+                own = _year_only(child.text_content()) if len(child) < 4 else None
+                current = own or current
+            marks[child] = current
+            current = _year_only(child.tail) or current
+        cache[key] = marks
+    return cache[key]
+
+
+def _year_only(text: str | None) -> int | None:
+    m = YEAR_ONLY.fullmatch((text or "").strip())
+    return int(m.group(1)) if m else None
+
+
+def _heading_year(row, cache: dict) -> int | None:
+    el = row
+    for _ in range(3):
+        parent = el.getparent()
+        if parent is None:
+            return None
+        year = _year_marks(parent, cache).get(el)
+        if year:
+            return year
+        el = parent
+    return None
+
+
+def _row_date(row, a, as_of: dt.date | None, url: str, cache: dict | None = None) -> tuple[dt.date | None, str | None]:
     # The row's text without the title: a date inside a title ("2024年5月1日起施行") is not
     # the item's date.
     title = a.text_content()
@@ -82,10 +125,13 @@ def _row_date(row, a, as_of: dt.date | None, url: str) -> tuple[dt.date | None, 
         found = make_date(*m.groups())
         if found and (as_of is None or found <= as_of):
             return found, "row"
-    year = (as_of or dt.date.today()).year
+    heading = _heading_year(row, cache if cache is not None else {})
+    year = heading or (as_of or dt.date.today()).year
     found = short_date(text, year)
-    if found and as_of and found > as_of:
+    if found and as_of and found > as_of and not heading:
         found = short_date(text, year - 1)
+    if found and as_of and found > as_of:
+        found = None
     if found:
         return found, "row"
     found = url_date(url)
@@ -98,6 +144,7 @@ def _candidate_lists(page, as_of: dt.date | None) -> dict:
     """container element → [ListItem] for every repeated group of linked rows."""
     groups: dict = defaultdict(list)
     seen: set = set()
+    years: dict = {}
     site = netloc_of(page.url)
     for a in page.tree.iter("a"):
         url = normalize_url(a.get("href"), page.base_url)
@@ -111,7 +158,7 @@ def _candidate_lists(page, as_of: dt.date | None) -> dict:
         if container is None or (id(container), url) in seen:
             continue
         seen.add((id(container), url))
-        date, source = _row_date(row, a, as_of, url)
+        date, source = _row_date(row, a, as_of, url, years)
         groups[container].append(ListItem(url, title[:200], date, source))
     return {c: items for c, items in groups.items() if not _in_chrome(c)}
 
@@ -120,25 +167,56 @@ def _under(url: str, scope: str | None) -> bool:
     if not scope:
         return False
     base = scope.rsplit("/", 1)[0] + "/"
-    return url.startswith(base)
+    if url.startswith(base):
+        return True
+    # Hanweb columns live at /col/col123/index.html and their articles at /art/…/art_123_456.html.
+    col = re.search(r"/col/col(\d+)/", scope)
+    return bool(col and f"/art_{col.group(1)}_" in url)
+
+
+def _in_sidebar(container) -> bool:
+    el, depth = container, 0
+    while el is not None and isinstance(el.tag, str) and depth < 6:
+        if el.tag == "aside" or SIDEBAR.search(f" {el.get('id') or ''} {el.get('class') or ''} "):
+            return True
+        depth += 1
+        el = el.getparent()
+    # The box's own heading: <div><h3>热点信息</h3><ul>…</ul></div>.
+    box = container.getparent()
+    if box is not None:
+        heading = re.sub(r"\s+", "", (box.text or "") + " ".join(
+            c.text_content() for c in box if c is not container and isinstance(c.tag, str) and len(c.text_content()) < 20))
+        if SIDEBAR_HEADING.search(heading[:40]):
+            return True
+    return False
 
 
 def main_list(page, as_of: dt.date | None = None, scope_url: str | None = None) -> list[ListItem]:
-    """The item list of a column page ([] when it lists nothing)."""
+    """The item list of a column page ([] when it lists nothing).
+
+    A column that lists nothing still shows its sidebar ("热点信息", other columns' latest
+    items): a sidebar list counts only when its items are the column's own, so such a page
+    is blank, and so is one whose content area says 暂无信息 while only other columns' items
+    are shown."""
     lists = _candidate_lists(page, as_of)
     scope = scope_url or page.url
 
-    def score(items):
-        inside = sum(1 for i in items if _under(i.url, scope))
-        dated = sum(1 for i in items if i.date)
-        return (inside * 3 + dated * 2 + len(items), len(items))
+    def own(items):
+        return sum(1 for i in items if _under(i.url, scope))
 
+    def score(items):
+        dated = sum(1 for i in items if i.date)
+        return (own(items) * 3 + dated * 2 + len(items), len(items))
+
+    lists = {c: items for c, items in lists.items() if own(items) or not _in_sidebar(c)}
     ranked = sorted(lists.items(), key=lambda kv: score(kv[1]), reverse=True)
     if not ranked:
         return []
     best_container, best = ranked[0]
-    if len(best) < 2 and not any(i.date for i in best) and not any(_under(i.url, scope) for i in best):
+    if len(best) < 2 and not any(i.date for i in best) and not own(best):
         return []  # a lone link is not a list
+    if not own(best) and NOTHING_LISTED.search(page.visible_text):
+        return []
     items = list(best)
     # Lists split into several same-styled blocks (groups of five with a rule between them).
     for container, other in ranked[1:]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import unquote
 
 import lxml.html
 from lxml import etree
+from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode
 
-from govcheck.urls import is_attachment, normalize_url
+from govcheck.urls import extension_of, is_attachment, netloc_of, normalize_url
 
 # --------------------------------------------------------------------------- decoding
 
@@ -120,11 +122,53 @@ _JS_REDIRECT = re.compile(r"location(\.href)?\s*=|location\.(replace|assign)\s*\
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
 
 
+_FOOTER_FILE = re.compile(r"(^|[_.-])(foot|footer|bottom|btm|copyright|banquan|dibu|bq|tail|ft)[\w-]*\.(s?html?|js|jsp|php|aspx?|inc)$", re.I)
+_FOOTER_MARK = re.compile(r"(^|[\s_-])(footer|foot|bottom|copyright|banquan|dibu|bq|ft)([\s_-]|\d|$)", re.I)
+_SSI_INCLUDE = re.compile(r"\s*#include\s+(?:virtual|file)\s*=\s*[\"']([^\"']+)[\"']", re.I)
+_SCRIPT_INCLUDE = re.compile(r"\.load\(\s*([\"'])([^\"']+\.(?:s?html?|jsp|php|aspx?))\1", re.I)
+_JS_STRING = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
+_JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)")
+
+
+def _in_footer(el) -> bool:
+    el = el.getparent()
+    while el is not None and isinstance(el.tag, str):
+        if el.tag == "footer" or _FOOTER_MARK.search(f" {el.get('id') or ''} {el.get('class') or ''} "):
+            return True
+        el = el.getparent()
+    return False
+
+
+def _js_unescape(m: re.Match) -> str:
+    code = m.group(1)
+    if code[0] in "ux" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    return {"n": "\n", "t": "\t", "r": ""}.get(code, code)
+
+
+def script_written_html(js: str) -> str:
+    """The markup a script writes: its string literals joined, JS escapes and unescape("%3C…")
+    undone. Footer scripts build their HTML from literals (document.write('<div>…') or
+    str += '…'), so the literals in order are what ends up on the page."""
+    parts = [_JS_ESCAPE.sub(_js_unescape, a or b) for a, b in _JS_STRING.findall(js or "")]
+    html = "".join(parts)
+    return unquote(html) if "%3C" in html.upper() else html
+
+
+def included_page(url: str, body: bytes, content_type: str | None = None) -> ParsedPage:
+    """A fetched footer include as a page: HTML as it is, a script as the markup it writes."""
+    text, _ = decode_html(body, content_type)
+    is_script = extension_of(url) == ".js" or "javascript" in (content_type or "").lower()
+    if is_script or (not re.search(r"<\w", text[:2000]) and "document.write" in text):
+        text = script_written_html(text)
+    return ParsedPage(url, text)
+
+
 class ParsedPage:
     def __init__(self, url: str, html: str):
         self.url = url
         self.html = html
-        self.tree = _parse(html)
+        self.tree = parse_html(html)
 
     @cached_property
     def base_url(self) -> str:
@@ -206,6 +250,45 @@ class ParsedPage:
         return found
 
     @cached_property
+    def footer_includes(self) -> list[str]:
+        """Same-site documents this page pulls its footer from: an <iframe>/<frame> or a
+        <script src> (document.write) named or placed as a footer, an SSI directive the server
+        left unexpanded, a `$("#footer").load("/foot.html")` in an inline script. The crawler
+        fetches each once per site; checks.footer reads them with the page."""
+        found: list[str] = []
+        site = netloc_of(self.url)
+
+        def add(href: str | None) -> None:
+            url = normalize_url(href, self.base_url)
+            if url and netloc_of(url) == site and url != self.url and url not in found:
+                found.append(url)
+
+        for el in self.tree.iter("iframe", "frame", "script"):
+            src = el.get("src")
+            if not src:
+                if el.tag == "script" and el.text:
+                    for m in _SCRIPT_INCLUDE.finditer(el.text):
+                        add(m.group(2))
+                continue
+            marks = f"{el.get('id') or ''} {el.get('name') or ''} {el.get('class') or ''}"
+            if _FOOTER_FILE.search(src.split("?")[0].rsplit("/", 1)[-1]) or (
+                    el.tag != "script" and (_FOOTER_MARK.search(f" {marks} ") or _in_footer(el))):
+                add(src)
+        for comment in self.tree.iter(etree.Comment):
+            m = _SSI_INCLUDE.match(comment.text or "")
+            if m and _FOOTER_FILE.search(m.group(1).rsplit("/", 1)[-1]):
+                add(m.group(1))
+        return found[:5]
+
+    @cached_property
+    def script_written(self) -> ParsedPage | None:
+        """What this page's inline scripts write with document.write (a footer written by
+        script is on screen for a visitor, not in the markup)."""
+        html = " ".join(script_written_html(s.text) for s in self.tree.iter("script")
+                        if not s.get("src") and s.text and "document.write" in s.text)
+        return ParsedPage(self.url, html) if html.strip() else None
+
+    @cached_property
     def visible_text(self) -> str:
         """Text a visitor sees: no scripts, styles, comments or hidden elements."""
         parts: list[str] = []
@@ -234,15 +317,25 @@ class ParsedPage:
                 parts.append(child.tail)
 
 
-def _parse(html: str):
-    # lxml refuses str input that carries an XML encoding declaration.
-    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+# lxml's own HTML parser (libxml2) is not the WHATWG algorithm: a stray `</html>` in a header
+# include (seen on a national portal's 公报 template) makes it start a second top-level
+# <html>, leaving the body and the whole footer out of the visible text, and it stops at 256
+# levels of nesting. lexbor (through selectolax) builds the tree a browser builds; its
+# serialisation of that tree is well-formed, so libxml2 re-reads it into the same elements
+# (checked on the real-page corpora, tests/test_parse.py) and every check keeps the lxml API.
+# bench/parse.py measures this path against lxml alone and BeautifulSoup+html5lib.
+_LXML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
+def parse_html(html: str):
+    """The one HTML parsing entry point: text → lxml document tree as a browser sees it."""
     if not html.strip():
         html = "<html></html>"
+    serialised = LexborHTMLParser(html).html or "<html></html>"
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(serialised, parser=_LXML_PARSER)
     except (etree.ParserError, ValueError):
-        return lxml.html.document_fromstring("<html></html>")
+        return lxml.html.document_fromstring("<html></html>", parser=_LXML_PARSER)
 
 
 def _same_dir(a: str, b: str) -> bool:

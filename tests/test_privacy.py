@@ -103,3 +103,31 @@ def test_pdf_attachment():
     text = attachment_text("http://x/list.pdf", minimal_pdf(f"ID {ID} TEL 13947710001"))
     assert ID in text
     assert {f.subject for f in check_privacy("http://x/list.pdf", text, TODAY)} == {"id_card", "mobile"}
+
+
+# Real forms of numbers that are not personal data although a digit run inside looks like one.
+NOT_PERSONAL = [
+    "公安机关备案号：15081599004-00001",               # old-style 公安备案 (the issue's page)
+    "蒙公网安备 15060213912345号",                      # 14-digit registration ending like a mobile
+    "统一社会信用代码：91150602MA13912345",              # credit code: letters then digits
+    f"统一社会信用代码 {ID}",                            # an all-digit code that passes the ID checksum
+    "索引号：11150600MB1539474X/2024-13912345678",      # 索引号 with a digit group after "-"
+    "东政发〔2024〕13912345678号",                       # 文号 with an absurd serial
+    "订单号：13912345678-0001",                          # order line
+    "项目代码：2024-150602-13912345678",                 # 项目代码 groups
+    "编号：13912345678",
+    "版本 v13912345678",
+    "ICP备13912345678号",
+]
+
+
+def test_numbers_that_continue_or_are_labelled_are_not_personal_data():
+    for text in NOT_PERSONAL:
+        assert kinds(text) == {}, text
+
+
+def test_real_personal_data_next_to_separators_still_found():
+    assert kinds("联系人：王某，电话：13947712345。") == {"mobile": ["139****2345"]}
+    assert kinds("手机13947712345/13947712346") == {"mobile": ["139****2345", "139****2346"]}
+    assert kinds(f"身份证号：{ID}，住址：东胜区") == {"id_card": [mask("id_card", ID)]}
+    assert kinds(f"（{ID}）") == {"id_card": [mask("id_card", ID)]}

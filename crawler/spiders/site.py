@@ -68,6 +68,7 @@ class SiteSpider(scrapy.Spider):
         self.crawled: set[tuple[int, str]] = set()   # (site, url) scheduled as a page
         self.pages_scheduled: dict[int, int] = dict.fromkeys(self.plans, 0)
         self.checked: set[str] = set()               # targets scheduled anywhere in the scan
+        self.includes: set[tuple[int, str]] = set()  # (site, url) footer includes fetched
         self.outstanding: dict[int, int] = dict.fromkeys(self.plans, 0)
         self.sites_done: set[int] = set()
         self.homepage_error: dict[int, str] = {}
@@ -253,6 +254,15 @@ class SiteSpider(scrapy.Spider):
             not_modified=bool(meta.get("not_modified")), fetched_at=clock.now())
         links = parsed.links
         yield LinksItem(plan.site_id, response.url, links)
+        if depth <= 1:
+            # Footers pulled in by iframe, script or SSI: read once per site for the 标识 check.
+            for url in parsed.footer_includes:
+                if (plan.site_id, url) not in self.includes:
+                    self.includes.add((plan.site_id, url))
+                    yield self._track(plan, scrapy.Request(
+                        url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True,
+                        priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
+                                           "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
         for link in links:
             req = self._follow(plan, link, depth)
             if req is not None:

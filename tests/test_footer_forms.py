@@ -1,0 +1,139 @@
+"""网站标识 in the forms real footers print them, and footers a page pulls in from its own site."""
+
+import pytest
+from conftest import Route, findings_jsonl, govcheck, html, write_registry
+
+from checks.footer import check_footer, footer_identifiers
+from govcheck.page import ParsedPage, included_page, script_written_html
+
+
+def info(footer: str, url="http://www.ds.gov.cn/", included=()):
+    return footer_identifiers(ParsedPage(url, f"<html><body><div class='main'>正文</div><div class='footer'>{footer}</div></body></html>"),
+                              included)
+
+
+@pytest.mark.parametrize("footer, sponsor", [
+    ("主办单位：鄂尔多斯市人民政府办公室 承办单位：鄂尔多斯市大数据中心", "鄂尔多斯市人民政府办公室"),
+    ("主办方：国家统计局　技术支持：某公司", "国家统计局"),
+    ("主办：东胜区人民政府|联系电话：0477-8321234", "东胜区人民政府"),
+    ("主 办：达拉特旗人民政府办公室", "达拉特旗人民政府办公室"),
+    ("网站主办：伊金霍洛旗人民政府", "伊金霍洛旗人民政府"),
+    ("主办单位 杭锦旗人民政府办公室 地址：锡尼镇", "杭锦旗人民政府办公室"),
+    ("鄂尔多斯市人民政府办公室（主办） 鄂尔多斯市政务服务中心（承办）", "鄂尔多斯市人民政府办公室"),
+    ("版权所有：准格尔旗人民政府 准格尔旗人民政府办公室主办", "准格尔旗人民政府办公室"),
+    ("主办单位：<span>乌审旗人民政府</span>", "乌审旗人民政府"),
+])
+def test_sponsor_label_before_or_after_the_name(footer, sponsor):
+    assert info(footer).sponsor == sponsor
+
+
+def test_contractor_or_copyright_alone_is_not_the_sponsor():
+    assert info("承办单位：鄂尔多斯市大数据中心 版权所有：鄂尔多斯市人民政府").sponsor is None
+    # 主办 in running text (a meeting "由…主办") is not a footer sponsor line.
+    assert info("本次培训由市委网信办主办单位内部参加").sponsor != "市委网信办"
+
+
+@pytest.mark.parametrize("footer, contact", [
+    ("联系电话：010--63070957", "010--63070957"),
+    ("联系电话：０４７７－８３２１２３４", "0477-8321234"),
+    ("电话：(0477)8581234 传真：(0477)8581235", "(0477)8581234"),
+    ("联系我们 邮箱：zwgk@ordos.gov.cn", "zwgk@ordos.gov.cn"),
+    ("咨询电话：12345", "12345"),
+])
+def test_contact_separators(footer, contact):
+    assert info(footer).contact == contact
+
+
+def test_registrations_with_full_width_and_split_forms():
+    i = info("网站标识码：１５０６０２０００１ 蒙ＩＣＰ备０５００３２１６号－１ <a>蒙公网安备</a><span>1506020</span><span>2000101</span>号")
+    assert (i.site_code_footer, i.icp, i.psb, i.problems) == ("1506020001", "蒙ICP备05003216号-1", "蒙公网安备15060202000101号", {})
+    # The 2019+ ICP numbers carry a four-digit year.
+    assert info("京ICP备2021012345号-2").icp == "京ICP备2021012345号-2" and not info("京ICP备2021012345号-2").problems
+
+
+@pytest.mark.parametrize("footer", [
+    "公安机关备案号：15081599004-00001",
+    "京公网安备110102000001号",
+    "公安备案号 1501020200",
+])
+def test_old_style_police_registration_is_present_but_malformed(footer):
+    i = info(footer)
+    assert i.psb and "psb" in i.problems
+    found = {(f.check, f.subject) for f in check_footer([i])}
+    assert ("footer_invalid", "psb") in found and ("footer_missing", "psb") not in found
+
+
+def test_current_police_registration_under_other_labels():
+    for footer in ("公安机关备案号：43010302000524", "公网安备案号 11010502030000", "京公网安备 11010502030000 号"):
+        i = info(footer)
+        assert i.psb and "psb" not in i.problems, footer
+
+
+def test_a_phone_number_after_a_registration_does_not_join_it():
+    i = info("冀公网安备 13010402001602 0311-66635502")
+    assert i.psb == "冀公网安备13010402001602" and "psb" not in i.problems
+
+
+# --------------------------------------------------------------------------- includes
+
+FOOTER_HTML = """<div class="footer"><p>主办单位：东胜区人民政府办公室 联系电话：0477-8321234</p>
+<p>网站标识码：1506020001 蒙ICP备05003216号-1 蒙公网安备 15060202000101号</p>
+<span id="_ideConac"><a href="https://bszs.conac.cn/sitename?method=show&id=1">党政机关</a></span>
+<a href="https://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code=1506020001">找错</a></div>"""
+FOOTER_JS = "var s = '';\n" + "".join(
+    f"s += '{line}';\n" for line in FOOTER_HTML.replace("'", "\\'").splitlines()) + "document.write(s);"
+
+
+def test_footer_include_candidates():
+    page = ParsedPage("http://www.ds.gov.cn/zwgk/index.html", """<html><body><div class="main">正文</div>
+      <div id="foot"><iframe src="/inc/di.html"></iframe></div>
+      <iframe name="bottom" src="/public/b.html"></iframe>
+      <iframe src="http://other.gov.cn/footer.html"></iframe>
+      <script src="/js/footer.js"></script><script src="/js/jquery.js"></script>
+      <!--#include virtual="/include/foot.shtml"-->
+      <script>$("#ft").load("/public/copyright.html");</script></body></html>""")
+    assert page.footer_includes == ["http://www.ds.gov.cn/inc/di.html", "http://www.ds.gov.cn/public/b.html",
+                                    "http://www.ds.gov.cn/js/footer.js", "http://www.ds.gov.cn/public/copyright.html",
+                                    "http://www.ds.gov.cn/include/foot.shtml"]
+
+
+def test_script_written_markup():
+    assert script_written_html("document.write('<p>\\u4e3b\\u529e\\uff1a\\'A\\'</p>');") == "<p>主办：'A'</p>"
+    assert "_ideConac" in script_written_html('document.write(unescape("%3Cspan id=\'_ideConac\' %3E%3C/span%3E"));')
+
+
+@pytest.mark.parametrize("url, body, ctype", [
+    ("http://www.ds.gov.cn/js/footer.js", FOOTER_JS, "application/javascript"),
+    ("http://www.ds.gov.cn/inc/di.html", FOOTER_HTML, "text/html"),
+])
+def test_footer_from_an_include_is_complete(url, body, ctype):
+    page = ParsedPage("http://www.ds.gov.cn/", "<html><body><div class='main'>正文</div></body></html>")
+    assert {f.subject for f in check_footer([footer_identifiers(page)])} >= {"sponsor", "icp", "psb", "conac", "jiucuo"}
+    included = included_page(url, body.encode("utf-8"), ctype)
+    assert check_footer([footer_identifiers(page, [included])], "1506020001") == []
+
+
+def test_footer_written_by_an_inline_script():
+    page = ParsedPage("http://www.ds.gov.cn/", f"<html><body><p>正文</p><script>{FOOTER_JS}</script></body></html>")
+    assert check_footer([footer_identifiers(page)], "1506020001") == []
+
+
+@pytest.mark.slow
+def test_scan_reads_a_footer_written_by_a_same_site_script_once(tmp_path, serve):
+    host = "www.ft.gov.cn"
+    pages = {f"/p{i}.html": Route(body=html(f"文章{i}", f"<p>正文{i}</p><script src='/js/footer.js'></script>"))
+             for i in range(3)}
+    links = "".join(f"<a href='/p{i}.html'>文章{i}</a>" for i in range(3))
+    server = serve({host: {
+        "/": Route(body=html("测试区人民政府", f"{links}<script src='/js/footer.js'></script>")),
+        "/js/footer.js": Route(body=FOOTER_JS, content_type="application/javascript"), **pages}})
+    registry = write_registry(tmp_path / "sites.yaml", [
+        {"name": "测试区人民政府", "sites": [{"url": f"http://{host}:{server.port}/", "site_code": "1506020001"}]}],
+        resolve={host: "127.0.0.1"})
+    db = tmp_path / "g.db"
+    govcheck("scan", str(registry), "--db", str(db), "--as-of", "2024-04-19")
+    footer = [f for f in findings_jsonl(db) if f["check"].startswith("footer_")]
+    assert footer == []
+    # One GET of the include for the site (plus the link check's HEAD), however many pages use it.
+    gets = [r for r in server.requests if r[2] == "/js/footer.js" and r[1] == "GET"]
+    assert len(gets) == 1

@@ -1,0 +1,80 @@
+"""Column layouts that real sites use and the first release misjudged: rows grouped under
+year headings with month-day dates, and an empty column page whose sidebar lists other
+columns' items."""
+
+import datetime as dt
+
+import pytest
+from conftest import Route, findings_jsonl, govcheck, html, write_registry
+
+from checks.freshness import ColumnState, check_columns
+from govcheck.listing import main_list, newest_item
+from govcheck.page import ParsedPage
+from govcheck.registry import Settings
+
+AS_OF = dt.date(2024, 4, 19)
+YEAR_GROUPED = """<div class="main"><div class="list">
+  <h3>2023年</h3><ul><li><a href="t1.html">2023年统计公报</a><span>03-15</span></li>
+                     <li><a href="t2.html">2022年四季度数据</a><span>01-20</span></li></ul>
+  <h3>2022年</h3><ul><li><a href="t3.html">2022年三季度数据</a><span>10-18</span></li>
+                     <li><a href="t4.html">2022年二季度数据</a><span>07-19</span></li></ul></div></div>"""
+YEAR_ROWS_TABLE = """<table class="list"><tr><td colspan="2">2023年</td></tr>
+  <tr><td><a href="t1.html">统计公报</a></td><td>[03-15]</td></tr><tr><td><a href="t2.html">季度数据</a></td><td>[01-20]</td></tr>
+  <tr><td colspan="2">2022年</td></tr><tr><td><a href="t3.html">三季度数据</a></td><td>[10-18]</td></tr></table>"""
+SIDEBAR = """<div class="left"><div class="hot"><h3>热点信息</h3><ul>
+  <li><a href="/gzdt/202404/t20240418_1.html">市领导调研</a><span>2024-04-18</span></li>
+  <li><a href="/gzdt/202404/t20240417_2.html">全市会议召开</a><span>2024-04-17</span></li>
+  <li><a href="/zwgk/202404/t20240416_3.html">政策解读</a><span>2024-04-16</span></li></ul></div></div>"""
+EMPTY_COLUMN = f"""<div class="container">{SIDEBAR}<div class="right"><div class="crumb">当前位置：通知公告</div>
+  <div class="list"><ul></ul></div></div></div>"""
+EMPTY_SAYS_SO = f"""<div class="container"><div class="r">{SIDEBAR.replace('class="hot"', 'class="box"')}</div>
+  <div class="content">暂无信息</div></div>"""
+
+
+@pytest.mark.parametrize("layout", [YEAR_GROUPED, YEAR_ROWS_TABLE])
+def test_month_day_rows_take_the_year_of_their_heading(layout):
+    page = ParsedPage("http://www.ds.gov.cn/tjsj/", html("统计数据", layout))
+    items = main_list(page, AS_OF)
+    assert newest_item(items).date == dt.date(2023, 3, 15)
+    assert dt.date(2022, 10, 18) in {i.date for i in items}
+
+
+def test_year_grouped_column_is_stale_after_400_days():
+    page = ParsedPage("http://www.ds.gov.cn/tjsj/", html("统计数据", YEAR_GROUPED))
+    items = main_list(page, AS_OF)
+    col = ColumnState("统计数据", page.url, "1y", "inferred", True, items=len(items), newest=newest_item(items).date)
+    [f] = check_columns([col], AS_OF, Settings())
+    assert f.check == "column_stale" and f.detail["age_days"] == 401
+
+
+@pytest.mark.parametrize("layout", [EMPTY_COLUMN, EMPTY_SAYS_SO])
+def test_empty_column_beside_a_sidebar_of_other_columns_is_blank(layout):
+    page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", layout))
+    assert main_list(page, AS_OF) == []
+    col = ColumnState("通知公告", page.url, "6m", "inferred", True, items=0)
+    assert [f.check for f in check_columns([col], AS_OF, Settings())] == ["column_blank"]
+
+
+def test_the_same_sidebar_beside_a_real_list_lends_no_dates():
+    rows = '<ul class="list"><li><a href="a.html">通知一</a><span>2023-09-01</span></li><li><a href="b.html">通知二</a><span>2023-08-01</span></li></ul>'
+    page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", EMPTY_COLUMN.replace("<ul></ul>", rows)))
+    assert newest_item(main_list(page, AS_OF)).date == dt.date(2023, 9, 1)
+
+
+@pytest.mark.slow
+def test_scan_judges_both_layouts(tmp_path, serve):
+    host = "www.lay.gov.cn"
+    server = serve({host: {
+        "/": Route(body=html("布局测试区人民政府", '<div class="nav"><a href="/tjsj/">统计数据</a><a href="/tzgg/">通知公告</a></div>'
+                                                   '<ul class="news"><li><a href="/gzdt/1.html">要闻</a>2024-04-18</li>'
+                                                   '<li><a href="/gzdt/2.html">要闻二</a>2024-04-17</li></ul>')),
+        "/tjsj/": Route(body=html("统计数据", YEAR_GROUPED)),
+        "/tzgg/": Route(body=html("通知公告", EMPTY_COLUMN))}})
+    base = f"http://{host}:{server.port}"
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "布局测试区", "sites": [{"url": f"{base}/", "columns": [
+        {"name": "统计数据", "url": f"{base}/tjsj/"}, {"name": "通知公告", "url": f"{base}/tzgg/"}]}]}],
+        resolve={host: "127.0.0.1"})
+    db = tmp_path / "g.db"
+    govcheck("scan", str(registry), "--db", str(db), "--as-of", AS_OF.isoformat())
+    found = {(f["check"], f["subject"]) for f in findings_jsonl(db) if f["check"].startswith("column_")}
+    assert found == {("column_stale", "统计数据"), ("column_blank", "通知公告")}
