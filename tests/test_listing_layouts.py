@@ -8,9 +8,9 @@ import pytest
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
 
 from checks.freshness import ColumnState, check_columns
+from govcheck.config import Settings
 from govcheck.listing import main_list, newest_item
 from govcheck.page import ParsedPage
-from govcheck.registry import Settings
 
 AS_OF = dt.date(2024, 4, 19)
 YEAR_GROUPED = """<div class="main"><div class="list">
