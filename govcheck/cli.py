@@ -32,13 +32,17 @@ class BadInput(click.ClickException):
         err.print(f"[red]error:[/] {self.message}", highlight=False)
 
 
-def _as_of(value: str | None) -> dt.date | None:
+def _date_option(option: str, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise BadInput(f"--as-of {value!r}: expected a date YYYY-MM-DD") from None
+        raise BadInput(f"{option} {value!r}: expected a date YYYY-MM-DD") from None
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    return _date_option("--as-of", value)
 
 
 def _db_option(f):
@@ -159,31 +163,36 @@ def probe(sites: str, db_url: str | None) -> None:
 
 
 @main.command()
-@click.argument("finding_id", type=int)
-@click.option("--ignore", "decision", flag_value="ignored", help="a false positive: never reported or deducted again")
-@click.option("--confirm", "decision", flag_value="confirmed", help="a real problem (re-opens an ignored finding)")
-@click.option("--note", default=None, help="the reviewer's reason")
+@click.argument("finding_ids", type=int, nargs=-1, required=True, metavar="FINDING_ID...")
+@click.option("--ignore", "actions", flag_value="ignore", multiple=True,
+              help="a false positive: never reported or deducted again")
+@click.option("--confirm", "actions", flag_value="confirm", multiple=True,
+              help="a real problem (review-only findings count from now; withdraws an ignore)")
+@click.option("--reopen", "actions", flag_value="reopen", multiple=True,
+              help="withdraw an ignore, or say a finding a scan called fixed is still there")
+@click.option("--note", default=None, help="the reviewer's reason (kept in the trail and the exports)")
+@click.option("--by", "by", default=None, metavar="NAME", help="who reviews (default: the login name)")
 @_db_option
-def review(finding_id: int, decision: str | None, note: str | None, db_url: str | None) -> None:
-    """Record a reviewer's decision on a finding."""
-
+def review(finding_ids: tuple[int, ...], actions: tuple[str, ...], note: str | None, by: str | None,
+           db_url: str | None) -> None:
+    """Record a reviewer's decision on one or more findings (a new row in the review trail)."""
+    from govcheck.review import ReviewError, record_review
     from govcheck.store.engine import open_db, session_factory
-    from govcheck.store.schema import FindingRow
 
-    if decision is None:
-        raise BadInput("review: give --ignore or --confirm")
+    chosen = sorted(set(actions))
+    if len(chosen) != 1:
+        raise BadInput("review: give exactly one of --ignore, --confirm, --reopen"
+                       + (f" (got {', '.join('--' + a for a in chosen)})" if chosen else ""))
     _require_existing_db(db_url)
-    with session_factory(open_db(db_url)).begin() as session:
-        row = session.get(FindingRow, finding_id)
-        if row is None:
-            raise BadInput(f"review: no finding with id {finding_id}")
-        row.review, row.review_note, row.reviewed_at = decision, note, clock.now()
-        if decision == "ignored":
-            row.status = "ignored"
-        elif row.status == "ignored":
-            row.status = "open"
-        out_console().print(f"finding {row.id} ({row.check} {row.subject or ''}) → {row.status}"
-                            + (f"（{note}）" if note else ""), highlight=False)
+    try:
+        with session_factory(open_db(db_url)).begin() as session:
+            outcomes = record_review(session, list(finding_ids), chosen[0], note=note, by=by)
+    except (ReviewError, StorageError) as exc:
+        raise BadInput(str(exc)) from None
+    console = out_console()
+    for o in outcomes:
+        console.print(f"finding {o.finding_id} ({o.check} {o.subject or ''}) {o.action} → {o.status}"
+                      + (f"（{note}）" if note else ""), highlight=False)
 
 
 @main.command()
@@ -242,7 +251,8 @@ def score(sites, scheme_ref, manual, scan_ref, db_url, output, template) -> None
               help="days after first notice before an open finding is overdue (未按时整改)")
 @click.option("--scheme", "scheme_ref", default=None, metavar="NAME|FILE", help="add the score tables to the 通报 draft")
 @click.option("--manual", type=click.Path(dir_okay=False), help="manual scores for --scheme")
-def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual) -> None:
+@click.option("--date", "notice_date", metavar="YYYY-MM-DD", help="the 通报's date (default: the scan's as-of day)")
+def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual, notice_date) -> None:
     """Write 问题清单 (per unit, XLSX + HTML), the scan summary page and the 通报 draft."""
     from pathlib import Path
 
@@ -269,7 +279,8 @@ def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual) -> None
                 scores, _ = score_units(units, str(engine.url), scheme, manual, db_url, str(scan.id))
             except SchemeError as exc:
                 raise BadInput(str(exc)) from None
-        written = write_reports(session, scan, Path(output), unit, deadline, scores, scheme)
+        written = write_reports(session, scan, Path(output), unit, deadline, scores, scheme,
+                                notice_date=_date_option("--date", notice_date))
     out_console().print(f"{len(written)} report files for scan {scan.id} → {Path(output).resolve()}")
 
 

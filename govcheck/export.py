@@ -7,38 +7,52 @@ import io
 import json
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.store.schema import FindingRow, ScanRow, SightingRow
+from govcheck.history import FindingState, findings_at
+from govcheck.store.schema import ScanRow
 
 # Field → 中文 header; the order is the column order of CSV and XLSX.
 COLUMNS = {
     "id": "编号", "scan_id": "巡检批次", "unit": "单位", "target_kind": "对象类型", "target": "网站/账号",
     "check": "检查项代码", "check_name": "检查项", "severity": "级别", "url": "页面地址", "subject": "问题对象",
     "evidence": "证据", "detail": "详情", "first_seen": "首次发现", "last_seen": "最近发现", "status": "状态",
+    "reopened": "复现", "review": "复核结论", "reviewed_by": "复核人", "reviewed_at": "复核时间", "review_note": "复核意见",
 }
 SEVERITY_ZH = {"veto": "单项否决", "deduct": "扣分", "warn": "预警", "review": "待复核"}
 STATUS_ZH = {"open": "未整改", "fixed": "已整改", "ignored": "已忽略"}
+REVIEW_ZH = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重新打开"}
 
 
 def scan_findings(session: Session, scan: ScanRow) -> list[dict[str, Any]]:
-    """Findings a scan saw, plus those it found fixed; as plain records."""
-    seen = select(SightingRow.finding_id).where(SightingRow.scan_id == scan.id)
-    rows = session.scalars(select(FindingRow).where(or_(FindingRow.id.in_(seen), FindingRow.fixed_scan_id == scan.id))
-                           .order_by(FindingRow.unit, FindingRow.target, FindingRow.check, FindingRow.id))
-    return [finding_record(r, scan.id) for r in rows]
+    """Findings a scan saw, plus those it found fixed, as they stood at that scan
+    (`govcheck.history.findings_at`); as plain records."""
+    return [finding_record(st, scan.id) for st in sorted(findings_at(session, scan), key=record_order)]
 
 
-def finding_record(row: FindingRow, scan_id: int) -> dict[str, Any]:
+def record_order(state: FindingState) -> tuple:
+    return (state.row.unit, state.row.target, state.row.check, state.row.id)
+
+
+def finding_record(state: FindingState, scan_id: int) -> dict[str, Any]:
+    row = state.row
     spec = CHECKS.get(row.check)
+    detail = dict(state.detail)
+    if state.reopened:
+        detail["reopened"] = True
+    last = state.last_review
+    notes = [r.note for r in state.reviews if r.note]
     return {
         "id": row.id, "scan_id": scan_id, "unit": row.unit, "target_kind": row.target_kind, "target": row.target,
-        "check": row.check, "check_name": spec.name if spec else row.check, "severity": row.severity,
-        "url": row.url, "subject": row.subject, "evidence": row.evidence, "detail": row.detail or {},
-        "first_seen": row.first_seen.isoformat(sep=" "), "last_seen": row.last_seen.isoformat(sep=" "),
-        "status": row.status,
+        "check": row.check, "check_name": spec.name if spec else row.check, "severity": state.severity,
+        "url": state.url, "subject": state.subject, "evidence": state.evidence, "detail": detail,
+        "first_seen": row.first_seen.isoformat(sep=" "), "last_seen": state.last_seen.isoformat(sep=" "),
+        "status": state.status, "reopened": state.reopened,
+        "review": last.action if last else None, "reviewed_by": last.by if last else None,
+        "reviewed_at": last.at.isoformat(sep=" ", timespec="seconds") if last else None,
+        "review_note": "；".join(notes) if notes else None,
+        "confirmed_at": state.confirmed_at.isoformat(sep=" ", timespec="seconds") if state.confirmed_at else None,
     }
 
 
@@ -56,6 +70,10 @@ def _cells(record: dict) -> list[Any]:
             value = SEVERITY_ZH.get(value, value)
         elif key == "status":
             value = STATUS_ZH.get(value, value)
+        elif key == "reopened":
+            value = "复现" if value else ""
+        elif key == "review":
+            value = REVIEW_ZH.get(value, value) if value else ""
         out.append(value)
     return out
 

@@ -3,11 +3,17 @@
 A problem seen again stays open and its last_seen moves; one no longer seen on a target the
 scan really covered becomes fixed; one a reviewer ignored stays ignored. Everything happens
 in the caller's transaction, so an interrupted scan changes nothing.
+
+The finding row holds the current state; what each scan saw is kept beside it, append-only
+(a sighting per scan, a fix row when a scan found it fixed, a new version when its evidence
+changed), so `govcheck.history` can tell the state as of any scan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -15,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from checks import CHECKS
 from govcheck.findings import Finding, finding_key
-from govcheck.store.schema import FindingRow, ScanRow, SightingRow
+from govcheck.store.schema import FindingRow, FindingVersionRow, FixRow, ScanRow, SightingRow
 from govcheck.store.writer import chunks
 
 
@@ -55,6 +61,13 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
     for batch in chunks(list(by_key), 500):
         for row in session.scalars(select(FindingRow).where(FindingRow.key.in_(batch))):
             existing[row.key] = row
+    latest_version: dict[int, str] = {}
+    known_ids = [r.id for r in existing.values()]
+    for batch in chunks(known_ids, 500):
+        for fid, digest in session.execute(select(FindingVersionRow.finding_id, FindingVersionRow.digest)
+                                           .where(FindingVersionRow.finding_id.in_(batch))
+                                           .order_by(FindingVersionRow.scan_id, FindingVersionRow.id)):
+            latest_version[fid] = digest
     rows: list[FindingRow] = []
     for key, obs in by_key.items():
         f = obs.finding
@@ -65,9 +78,11 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
                              first_seen=seen_at, first_scan_id=scan.id, status="open")
             session.add(row)
             result.new += 1
-        elif row.status == "fixed":
-            # Seen again: open once more — unless a reviewer ruled it out (ignored stays ignored).
-            row.status, row.fixed_scan_id = ("ignored" if row.review == "ignored" else "open"), None
+        elif row.fixed_scan_id is not None:
+            # Seen again after a scan found it fixed: open once more (复现) — unless a reviewer
+            # ruled it out (ignored stays ignored).
+            row.status = "ignored" if row.status == "ignored" else "open"
+            row.fixed_scan_id = None
             result.reopened += 1
         else:
             result.seen_again += 1
@@ -79,13 +94,31 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
     session.flush()
     if rows:
         session.execute(SightingRow.__table__.insert(), [{"scan_id": scan.id, "finding_id": r.id} for r in rows])
-    # Open findings of covered targets that this scan did not see again are fixed.
+        versions = []
+        for r in rows:
+            content = {"severity": r.severity, "url": r.url, "subject": r.subject, "evidence": r.evidence,
+                       "detail": r.detail or {}, "snapshot_hash": r.snapshot_hash}
+            digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+                                    .encode()).hexdigest()
+            if latest_version.get(r.id) != digest:
+                versions.append(dict(content, finding_id=r.id, scan_id=scan.id, digest=digest))
+        if versions:
+            session.execute(FindingVersionRow.__table__.insert(), versions)
+    # Findings of covered targets that this scan did not see again are fixed (an ignored one
+    # too: the scans' view is kept apart from the reviewer's, who may withdraw the ignore).
     seen_keys = set(by_key)
     checks = {c for _k, _t, c in covered}
-    candidates = session.scalars(select(FindingRow).where(FindingRow.status == "open", FindingRow.check.in_(checks)))
-    fixed_ids = [row.id for row in candidates
-                 if (row.target_kind, row.target, row.check) in covered and row.key not in seen_keys]
+    candidates = session.scalars(select(FindingRow).where(FindingRow.fixed_scan_id.is_(None),
+                                                          FindingRow.check.in_(checks)))
+    fixed = [(row.id, row.status) for row in candidates
+             if (row.target_kind, row.target, row.check) in covered and row.key not in seen_keys]
+    fixed_ids = [fid for fid, _ in fixed]
+    open_ids = [fid for fid, status in fixed if status == "open"]
     for batch in chunks(fixed_ids, 500):
-        session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(status="fixed", fixed_scan_id=scan.id))
-    result.fixed = len(fixed_ids)
+        session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(fixed_scan_id=scan.id))
+    for batch in chunks(open_ids, 500):
+        session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(status="fixed"))
+    if fixed_ids:
+        session.execute(FixRow.__table__.insert(), [{"scan_id": scan.id, "finding_id": fid} for fid in fixed_ids])
+    result.fixed = len(open_ids)
     return result

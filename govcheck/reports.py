@@ -18,13 +18,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck import clock
-from govcheck.export import STATUS_ZH, scan_findings, write_xlsx
-from govcheck.store.schema import FindingRow, ScanRow, SightingRow, SnapshotRow, UnitRow
+from govcheck.export import STATUS_ZH, finding_record, record_order, write_xlsx
+from govcheck.history import findings_at, reaches_units
+from govcheck.store.schema import ScanRow, SnapshotRow, UnitRow
 
 TEMPLATES = Path(__file__).parent / "templates"
 GRAVE = {"veto": 0, "warn": 1}
@@ -62,6 +62,16 @@ class ReportData:
     def fixed(self) -> list[dict]:
         return [r for r in self.records if r["status"] == "fixed"]
 
+    @property
+    def reopened(self) -> list[dict]:
+        """Open again after a scan had found them fixed (复现)."""
+        return [r for r in self.current if r["reopened"]]
+
+    @property
+    def published(self) -> list[dict]:
+        """Open problems units are told about (no ignored, no unconfirmed review-only ones)."""
+        return [r for r in self.current if r["for_units"]]
+
 
 def overdue(first_seen: dt.datetime, as_of: dt.date, deadline: int) -> bool:
     """Open longer than the rectification deadline after first notice (seed rubrics deduct
@@ -69,15 +79,20 @@ def overdue(first_seen: dt.datetime, as_of: dt.date, deadline: int) -> bool:
     return (as_of - first_seen.date()).days > deadline
 
 
+def counts_for_units(r: dict) -> bool:
+    return reaches_units(r["status"], r["severity"], bool(r.get("confirmed_at")))
+
+
 def gather(session: Session, scan: ScanRow, deadline: int = DEFAULT_DEADLINE, unit: str | None = None,
            trend_scans: int = 10) -> ReportData:
-    records = scan_findings(session, scan)
-    rows = {r.id: r for r in session.scalars(select(FindingRow).where(FindingRow.id.in_([x["id"] for x in records])))}
-    for r in records:
-        row = rows[r["id"]]
-        r["first_scan_id"], r["snapshot_hash"] = row.first_scan_id, row.snapshot_hash
-        r["overdue"] = r["status"] == "open" and overdue(row.first_seen, scan.as_of, deadline)
-        r["review_note"] = row.review_note
+    states = sorted(findings_at(session, scan), key=record_order)
+    records = [finding_record(st, scan.id) for st in states]
+    for st, r in zip(states, records):
+        r["first_scan_id"], r["snapshot_hash"] = st.row.first_scan_id, st.snapshot_hash
+        r["for_units"] = counts_for_units(r)
+        # A review-only finding is notified when a reviewer confirms it: its deadline runs from then.
+        notified = st.confirmed_at if r["severity"] == "review" else st.row.first_seen
+        r["overdue"] = r["status"] == "open" and r["for_units"] and overdue(notified, scan.as_of, deadline)
         spec = CHECKS.get(r["check"])
         r["rule"] = spec.rule if spec else ""
         r["correction"] = (r["detail"] or {}).get("correction")
@@ -88,10 +103,11 @@ def gather(session: Session, scan: ScanRow, deadline: int = DEFAULT_DEADLINE, un
     units = {u.name: u.group for u in session.scalars(select(UnitRow).where(UnitRow.name.in_(scan.units or [])))}
     recent = session.scalars(select(ScanRow).where(ScanRow.status == "done", ScanRow.id <= scan.id)
                              .order_by(ScanRow.id.desc()).limit(trend_scans)).all()[::-1]
-    counts = dict(session.execute(select(SightingRow.scan_id, func.count()).join(FindingRow, FindingRow.id == SightingRow.finding_id)
-                                  .where(SightingRow.scan_id.in_([s.id for s in recent]), FindingRow.status != "ignored")
-                                  .group_by(SightingRow.scan_id)).all())
-    trend = [(s.id, s.as_of, counts.get(s.id, 0)) for s in recent]
+    trend = []
+    for s in recent:
+        past = records if s.id == scan.id else [finding_record(st, s.id) for st in findings_at(session, s)]
+        trend.append((s.id, s.as_of, sum(1 for r in past if r["status"] == "open" and counts_for_units(r)
+                                         and (not unit or r["unit"] == unit))))
     return ReportData(scan, previous, records, deadline, units, trend)
 
 
@@ -175,10 +191,14 @@ def write_unit_lists(data: ReportData, out: Path) -> list[Path]:
     env = _env()
     written = []
     by_unit: dict[str, list[dict]] = defaultdict(list)
+    ignored: Counter = Counter()
     for r in data.records:
-        if r["status"] != "ignored":   # a reviewer ruled it out: units never see it
+        if r["for_units"]:
             by_unit[r["unit"]].append(r)
-    for unit, records in sorted(by_unit.items()):
+        elif r["status"] == "ignored":   # a reviewer ruled it out: units never see it, only its count
+            ignored[r["unit"]] += 1
+    for unit in sorted(set(by_unit) | set(ignored)):
+        records = by_unit.get(unit, [])
         records = sorted(records, key=_sort_key)
         sites: dict[str, list[dict]] = defaultdict(list)
         for r in records:
@@ -186,8 +206,9 @@ def write_unit_lists(data: ReportData, out: Path) -> list[Path]:
         stem = out / f"问题清单-{_safe(unit)}"
         page = env.get_template("unit.html").render(unit=unit, group=data.units.get(unit), scan=data.scan, sites=sites,
                                                    grave=[r for r in records if r["severity"] in GRAVE and r["status"] == "open"],
-                                                   counts=Counter(r["status"] for r in records), deadline=data.deadline,
-                                                   generated=clock.now())
+                                                   counts=Counter(r["status"] for r in records) + Counter(ignored=ignored[unit]),
+                                                   reopened=sum(1 for r in records if r["reopened"]),
+                                                   deadline=data.deadline)
         stem.with_suffix(".html").write_text(page, encoding="utf-8")
         write_xlsx(records, str(stem.with_suffix(".xlsx")), extra={"overdue": "逾期未整改", "rule": "规则"})
         written += [stem.with_suffix(".html"), stem.with_suffix(".xlsx")]
@@ -205,15 +226,19 @@ def write_summary(data: ReportData, out: Path) -> Path:
         data=data, checks=checks, table=table, grave=sorted((r for r in current if r["severity"] in GRAVE), key=_sort_key),
         per_unit_chart=bar_chart(per_unit.most_common()),
         trend_chart=line_chart([(f"#{sid} {as_of:%m-%d}", n) for sid, as_of, n in data.trend]),
-        overdue=sum(1 for r in current if r["overdue"]), generated=clock.now())
+        overdue=sum(1 for r in current if r["overdue"]))
     path = out / "巡检概况.html"
     path.write_text(page, encoding="utf-8")
     return path
 
 
-def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, office: str = "政务公开领导小组办公室") -> str:
+def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, office: str = "政务公开领导小组办公室",
+                    date: dt.date | None = None) -> str:
+    """The 通报 draft. Dated by its scan's as-of day unless `date` is given (a notice about April
+    is not dated on the day someone regenerates it)."""
     scan = data.scan
-    current = data.current
+    current = data.published
+    reopened = [r for r in current if r["reopened"]]
     sites = {r["target"] for r in data.records if r["target_kind"] == "site"}
     accounts = {r["target"] for r in data.records if r["target_kind"] == "account"}
     vetoes = [r for r in current if r["severity"] == "veto"]
@@ -222,7 +247,8 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
              "## 一、总体情况", "",
              f"{scan.as_of:%Y年%m月%d}日，对{len(scan.units or [])}家单位的政府网站和政务新媒体进行了监测（巡检批次{scan.id}），"
              f"共发现问题 {len(current)} 条，其中单项否决问题 {len(vetoes)} 条、临近单否预警 {len(near)} 条；"
-             f"较上次监测新增 {len(data.new)} 条，已整改 {len(data.fixed)} 条；"
+             f"较上次监测新增 {len(data.new)} 条，已整改 {len(data.fixed)} 条，"
+             f"整改后再次出现（复现）{len(reopened)} 条；"
              f"超过{data.deadline}天仍未整改的问题 {sum(1 for r in current if r['overdue'])} 条。"
              f"涉及网站 {len(sites)} 个、政务新媒体 {len(accounts)} 个。", "", "## 二、存在问题", ""]
     numerals = "一二三四五六七八九十"
@@ -240,6 +266,13 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
         warn_units = sorted({r["unit"] for r in hits if r["severity"] == "warn"})
         if warn_units:
             lines.append(f"{'、'.join(warn_units)}的政务新媒体临近单否，存在单项否决的风险，请及时更新。")
+        lines.append("")
+        n += 1
+    if reopened:
+        per_unit = Counter(r["unit"] for r in reopened)
+        listing = "、".join(f"{u}（{c} 条）" for u, c in per_unit.most_common())
+        lines.append(f"（{numerals[n]}）问题整改后再次出现（复现）。本次监测发现复现问题 {len(reopened)} 条，"
+                     f"涉及的单位有：{listing}。请相关单位说明情况，杜绝“书面整改”。")
         lines.append("")
         n += 1
     if n == 0:
@@ -263,7 +296,8 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
                 cells = ["——" if s.categories.get(c.name) is None else f"{s.categories[c.name]:g}" for c in cats]
                 lines.append("| " + " | ".join([str(s.rank), s.unit, *cells, f"{s.total:g}{'（单项否决）' if s.vetoed else ''}"]) + " |")
             lines.append("")
-    lines += [office, f"{dt.date.today():%Y年%m月%d日}"]
+    when = date or scan.as_of
+    lines += [office, f"{when.year}年{when.month}月{when.day}日"]
     return "\n".join(lines) + "\n"
 
 
@@ -305,13 +339,13 @@ def write_notice(markdown: str, out: Path) -> list[Path]:
 
 
 def write_reports(session: Session, scan: ScanRow, out: Path, unit: str | None = None, deadline: int = DEFAULT_DEADLINE,
-                  scores: list | None = None, scheme=None) -> list[Path]:
+                  scores: list | None = None, scheme=None, notice_date: dt.date | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     data = gather(session, scan, deadline, unit)
     write_snapshots(session, data.records, out)
     written = write_unit_lists(data, out)
     written.append(write_summary(data, out))
-    written += write_notice(notice_markdown(data, scores, scheme), out)
+    written += write_notice(notice_markdown(data, scores, scheme, date=notice_date), out)
     return written
 
 

@@ -19,6 +19,7 @@ from govcheck.analysis import (
     analyse_site,
     load_results,
 )
+from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
 from govcheck.store.engine import open_db, session_factory
@@ -95,8 +96,8 @@ def run_probes(registry: Registry, db_url: str | None = None) -> tuple[int, int]
 def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
     # Findings — and the scan's own homepage probes (SitePlan.probe_day) — are dated on the
     # scan's as-of day, so --as-of runs are reproducible and judge the window they describe;
-    # at the time of day the scan started.
-    return dt.datetime.combine(as_of, started.timetz().replace(microsecond=0))
+    # at the time of day the scan started (history.scan_seen_at, which reads it back per scan).
+    return scan_seen_at(as_of, started)
 
 
 def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | None = None,

@@ -29,14 +29,16 @@ def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | Non
 
 
 def print_summary(console: Console, records: list[dict], outcome) -> None:
-    current = [r for r in records if r["status"] != "fixed"]
+    current = [r for r in records if r["status"] == "open"]
     fixed = [r for r in records if r["status"] == "fixed"]
+    reopened = [r for r in current if r.get("reopened")]
     console.print(f"[bold]巡检批次 {outcome.scan_id}[/]  as of {outcome.as_of}  "
                   f"{sum(outcome.site_pages.values())} pages in {outcome.duration:.1f}s  "
-                  f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)})")
+                  f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)}, 复现 {len(reopened)})")
     for site, err in sorted(outcome.site_errors.items()):
         console.print(f"[red]首页无法打开[/] {site}: {err}")
     _print_vetoes(console, current)
+    _print_reopened(console, reopened)
     _print_accounts(console, getattr(outcome, "accounts", []))
     if not current:
         console.print("no open findings")
@@ -70,6 +72,16 @@ def _print_vetoes(console: Console, current: list[dict]) -> None:
             name = CHECKS[r["check"]].name
             what = f"「{r['subject']}」" if r["subject"] and not r["check"].startswith("link_") else ""
             console.print(f"  {r['unit']}  {name}{what}：{r['evidence'][:90]}", highlight=False)
+
+
+def _print_reopened(console: Console, reopened: list[dict]) -> None:
+    """Problems seen again after a scan found them fixed (复现): the 书面整改 notices warn about."""
+    if not reopened:
+        return
+    console.print(f"[bold yellow]复现[/] ({len(reopened)})")
+    for r in sorted(reopened, key=lambda r: (r["unit"], r["check"], r["id"])):
+        what = f"「{r['subject']}」" if r["subject"] else ""
+        console.print(f"  {r['unit']}  {CHECKS[r['check']].name}{what}  #{r['id']}", highlight=False)
 
 
 ACCOUNT_ORDER = {"unreachable": 0, "stale": 1, "near_stale": 2, "ok": 3}

@@ -7,12 +7,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import select
-
+from govcheck.history import findings_at
 from govcheck.registry import Registry
 from govcheck.store.engine import missing_sqlite_file, open_db, session_factory
 from govcheck.store.queries import resolve_scan
-from govcheck.store.schema import FindingRow, ScanRow, SightingRow
+from govcheck.store.schema import ScanRow
 from scoring.model import (
     Deduction,
     FindingRef,
@@ -29,7 +28,8 @@ KIND_ZH = {"per_occurrence": "按次扣分", "per_occurrence_over": "超次扣�
 
 
 def scan_findings(db_url: str | None, scan_ref: str | None) -> tuple[dict[str, list[FindingRef]], str]:
-    """unit → findings the scan saw, ignored ones left out; and the period they cover."""
+    """unit → open findings of the scan as they stood then (ignored and unconfirmed review-only
+    ones left out); and the period they cover."""
     if missing_sqlite_file(db_url):
         if scan_ref not in (None, "latest"):
             raise SchemeError(f"--scan {scan_ref}: database {missing_sqlite_file(db_url)!r} does not exist")
@@ -41,11 +41,11 @@ def scan_findings(db_url: str | None, scan_ref: str | None) -> tuple[dict[str, l
             if scan_ref not in (None, "latest"):
                 raise SchemeError(f"--scan {scan_ref}: no such scan in {engine.url}")
             return {}, "人工评分"
-        seen = select(SightingRow.finding_id).where(SightingRow.scan_id == scan.id)
-        rows = session.scalars(select(FindingRow).where(FindingRow.id.in_(seen), FindingRow.status != "ignored"))
         by_unit: dict[str, list[FindingRef]] = {}
-        for r in rows:
-            by_unit.setdefault(r.unit, []).append(FindingRef(r.id, r.check, r.severity, r.target_kind, r.detail or {}))
+        for st in findings_at(session, scan):
+            if st.status == "open" and st.reaches_units:
+                by_unit.setdefault(st.row.unit, []).append(
+                    FindingRef(st.row.id, st.row.check, st.severity, st.row.target_kind, st.detail))
         return by_unit, f"巡检批次{scan.id}（{scan.as_of.isoformat()}）"
 
 

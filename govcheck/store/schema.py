@@ -264,3 +264,45 @@ class SightingRow(Base):
     scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
 
+
+class FindingVersionRow(Base):
+    """What a finding looked like from one scan on (severity, url, evidence, detail, snapshot).
+
+    A row is written only when the content changes, so an unchanged night adds nothing; the
+    version in force at scan N is the newest one with scan_id <= N (`govcheck.history`)."""
+
+    __tablename__ = "finding_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    digest: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(2000))
+    subject: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(DETAIL_JSON, default=dict)
+    snapshot_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class FixRow(Base):
+    """A scan that examined a finding's target and no longer saw it: fixed as of that scan."""
+
+    __tablename__ = "fixes"
+    __table_args__ = (UniqueConstraint("scan_id", "finding_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+
+
+class ReviewRow(Base):
+    """One reviewer decision on a finding; rows are only ever added (the review trail).
+
+    Written by `govcheck.review.record_review` and nothing else."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))       # ignore | confirm | reopen
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    note: Mapped[str | None] = mapped_column(Text)
