@@ -34,7 +34,7 @@ def print_summary(console: Console, records: list[dict], outcome) -> None:
     reopened = [r for r in current if r.get("reopened")]
     console.print(f"[bold]巡检批次 {outcome.scan_id}[/]  as of {outcome.as_of}  "
                   f"{sum(outcome.site_pages.values())} pages in {outcome.duration:.1f}s  "
-                  f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)}, 复现 {len(reopened)})")
+                  f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)})  复现 {len(reopened)}")
     for site, err in sorted(outcome.site_errors.items()):
         console.print(f"[red]首页无法打开[/] {site}: {err}")
     _print_vetoes(console, current)
