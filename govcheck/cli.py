@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from govcheck import clock
 from govcheck.registry import RegistryError, load_registry
 from govcheck.store.engine import StorageError
 

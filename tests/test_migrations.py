@@ -84,13 +84,14 @@ def test_previous_release_database_upgrades_automatically_on_open(tmp_path):
     assert (tmp_path / f"govcheck.db.before-{head()}").exists()   # the old file kept beside it
     records = {r["id"]: r for r in findings_jsonl(db, scan="1")}
     # Identity, lifecycle and the reviewer's decision survive; times are the same instants,
-    # now explicit Beijing time.
-    assert records[1]["check"] == "link_broken" and records[1]["status"] == "ignored"
+    # now explicit Beijing time. The review was made after scan 2 started, so scan 1 shows the
+    # finding as it was then (history is not rewritten, govcheck.history) and scan 2 as ignored.
+    assert records[1]["check"] == "link_broken" and records[1]["status"] == "open"
     for fid, naive in PREVIOUS_FIRST_SEEN.items():
         assert records[fid]["first_seen"] == naive + "+08:00"
     second = {r["id"]: r for r in findings_jsonl(db, scan="2")}
     assert {r["check"] for r in second.values()} >= {"account_stale", "word_typo", "footer_missing"}
-    assert second[1]["status"] == "ignored"
+    assert second[1]["status"] == "ignored" and second[1]["review_note"] == "旧版复核"
     with session_factory(open_db(f"sqlite:///{db}"))() as session:
         probe = session.scalars(select(ProbeRow).order_by(ProbeRow.id)).first()
         assert probe.at.utcoffset() == dt.timedelta(hours=8)

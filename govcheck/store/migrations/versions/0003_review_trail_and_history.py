@@ -63,7 +63,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_reviews_finding_id"), "reviews", ["finding_id"], unique=False)
     op.execute("INSERT INTO fixes (scan_id, finding_id) SELECT fixed_scan_id, id FROM findings "
                "WHERE fixed_scan_id IS NOT NULL")
-    op.execute("INSERT INTO reviews (finding_id, action, by, at, note) "
+    op.execute("INSERT INTO reviews (finding_id, action, \"by\", \"at\", note) "
                "SELECT id, CASE review WHEN 'ignored' THEN 'ignore' ELSE 'confirm' END, 'unknown', reviewed_at, "
                "review_note FROM findings WHERE review IS NOT NULL AND reviewed_at IS NOT NULL")
 
