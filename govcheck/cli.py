@@ -194,45 +194,82 @@ def review(finding_ids: tuple[int, ...], actions: tuple[str, ...], note: str | N
                       + (f"（{note}）" if note else ""), highlight=False)
 
 
+SCORE_OUTPUTS = (".xlsx", ".csv")
+
+
+def _output_suffix(option: str, path: str | None, allowed: tuple[str, ...]) -> None:
+    """Refuse an output whose extension says a format we do not write, before any work."""
+    if path and Path(path).suffix.lower() not in allowed:
+        raise BadInput(f"{option} {path}: unknown output type {Path(path).suffix or '(none)'!r} "
+                       f"(expected {' or '.join(allowed)})")
+
+
+def _group_map(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        src, sep, dst = v.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise BadInput(f"--group-map {v!r}: expected REGISTRY_GROUP=SCHEME_GROUP (镇街=部门)")
+        out[src.strip()] = dst.strip()
+    return out
+
+
 @main.command()
 @click.argument("sites", type=click.Path(dir_okay=False))
 @click.option("--scheme", "scheme_ref", required=True, metavar="NAME|FILE",
               help="bundled scheme (ordos-2022, national-2019, otq-2020-detail, info-adoption) or a YAML file")
 @click.option("--manual", type=click.Path(dir_okay=False), help="manual scores (CSV/XLSX: 单位, 项目, 得分, 次数, 满分)")
-@click.option("--scan", "scan_ref", default=None, metavar="latest|ID", help="scan whose findings are scored (default latest)")
+@click.option("--scan", "scan_ref", default=None, metavar="latest|ID",
+              help="score this scan (default: each unit from the latest completed scan that covered it)")
+@click.option("--period", default=None, metavar="FROM..TO",
+              help="score every completed scan with an as-of day in FROM..TO (a finding counted once)")
+@click.option("--group-map", "group_map", multiple=True, metavar="A=B",
+              help="score registry group A as scheme group B (repeatable; adds to the registry's group_map:)")
 @_db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write totals and deduction records (.xlsx or .csv)")
 @click.option("--template", type=click.Path(dir_okay=False), help="write a manual-score template for the scheme and exit")
-def score(sites, scheme_ref, manual, scan_ref, db_url, output, template) -> None:
+def score(sites, scheme_ref, manual, scan_ref, period, group_map, db_url, output, template) -> None:
     """Score units with a scheme: automatic deductions from findings plus manual scores."""
-    from scoring.model import SchemeError, load_scheme
-    from scoring.report import score_registry, write_scores, write_template
+    from scoring.model import SchemeError, in_rank_order, load_scheme
+    from scoring.report import manual_warning, parse_period, score_registry, write_scores, write_template
 
+    _output_suffix("-o", output, SCORE_OUTPUTS)
+    _output_suffix("--template", template, SCORE_OUTPUTS)
+    if scan_ref and period:
+        raise BadInput("give --scan or --period, not both")
+    mapping = _group_map(group_map)
     registry = _load(sites, ())
     console = out_console()
     try:
+        span = parse_period(period) if period else None
         scheme = load_scheme(scheme_ref)
         if template:
             n = write_template(template, scheme, registry)
             console.print(f"manual-score template: {n} rows → {template}")
             return
-        scores, deductions = score_registry(registry, scheme, manual, db_url, scan_ref)
+        scores, deductions = score_registry(registry, scheme, manual, db_url, scan_ref, span, mapping)
     except (SchemeError, StorageError) as exc:
         raise BadInput(str(exc)) from None
     from rich.table import Table
 
+    warning = manual_warning(scheme, manual)
+    if warning:
+        err.print(f"[yellow]{warning}[/]", highlight=False)
     for group in scheme.groups:
-        members = sorted((s for s in scores if s.group == group), key=lambda s: s.rank)
+        members = in_rank_order(s for s in scores if s.group == group)
         if not members:
             continue
         table = Table(title=f"{scheme.title} — {group}")
         for col in ("排名", "名称", *[c.name for c in scheme.categories if group not in c.not_applicable], "总分", "备注"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for s in members:
             cells = ["——" if s.categories.get(c.name) is None else f"{s.categories[c.name]:.{scheme.round}f}"
                      for c in scheme.categories if group not in c.not_applicable]
-            table.add_row(str(s.rank), s.unit, *cells, f"{s.total:.{scheme.round}f}", s.status)
+            table.add_row(s.rank_text, s.unit, *cells, s.total_text(scheme.round), s.status)
         console.print(table)
+    unchecked = [s.unit for s in scores if s.unchecked]
+    if unchecked:
+        err.print(f"[yellow]未检查（没有覆盖的巡检）：{'、'.join(unchecked)}[/]", highlight=False)
     automatic = [d for d in deductions if d.finding_ids]
     console.print(f"{len(deductions)} deduction records ({len(automatic)} automatic, from "
                   f"{sum(len(d.finding_ids) for d in automatic)} findings)")
@@ -251,7 +288,8 @@ def score(sites, scheme_ref, manual, scan_ref, db_url, output, template) -> None
 @click.option("--scheme", "scheme_ref", default=None, metavar="NAME|FILE", help="add the score tables to the 通报 draft")
 @click.option("--manual", type=click.Path(dir_okay=False), help="manual scores for --scheme")
 @click.option("--date", "notice_date", metavar="YYYY-MM-DD", help="the 通报's date (default: the scan's as-of day)")
-def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual, notice_date) -> None:
+@click.option("--group-map", "group_map", multiple=True, metavar="A=B", help="score registry group A as scheme group B")
+def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual, notice_date, group_map) -> None:
     """Write 问题清单 (per unit, XLSX + HTML), the scan summary page and the 通报 draft."""
     from pathlib import Path
 
@@ -262,6 +300,8 @@ def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual, notice_
     from scoring.model import SchemeError, load_scheme
     from scoring.report import score_units
 
+    when = _date_option("--date", notice_date)
+    mapping = _group_map(group_map)
     _require_existing_db(db_url)
     engine = open_db(db_url)
     with session_factory(engine)() as session:
@@ -275,11 +315,10 @@ def report(db_url, scan_ref, unit, output, deadline, scheme_ref, manual, notice_
             try:
                 scheme = load_scheme(scheme_ref)
                 units = [(u.name, u.group) for u in session.scalars(select_units(UnitRow, scan.units or []))]
-                scores, _ = score_units(units, str(engine.url), scheme, manual, db_url, str(scan.id))
+                scores, _ = score_units(units, str(engine.url), scheme, manual, db_url, str(scan.id), group_map=mapping)
             except SchemeError as exc:
                 raise BadInput(str(exc)) from None
-        written = write_reports(session, scan, Path(output), unit, deadline, scores, scheme,
-                                notice_date=_date_option("--date", notice_date))
+        written = write_reports(session, scan, Path(output), unit, deadline, scores, scheme, notice_date=when)
     out_console().print(f"{len(written)} report files for scan {scan.id} → {Path(output).resolve()}")
 
 

@@ -73,6 +73,7 @@ class Registry:
     wordlists: tuple[str, ...] = ()
     resolve: dict[str, str] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
+    group_map: dict[str, str] = field(default_factory=dict)   # registry group → scoring scheme group
 
     @property
     def sites(self) -> list[Site]:
@@ -282,7 +283,7 @@ def _parse_units(c: _Checker, units: Any, top: Any) -> tuple[Unit, ...]:
 
 def _from_mapping(path: str, top: Any) -> Registry:
     c = _Checker(path)
-    c.keys(top, {"as_of", "wordlists", "resolve", "units", "settings"}, "", required=("units",))
+    c.keys(top, {"as_of", "wordlists", "resolve", "units", "settings", "group_map"}, "", required=("units",))
     base = Path(path).resolve().parent
     wordlists = []
     for w in c.str_list(top, "wordlists", "wordlists"):
@@ -294,7 +295,23 @@ def _from_mapping(path: str, top: Any) -> Registry:
     if os.environ.get("GOVCHECK_RESOLVE_ONLY") == "1":
         settings = replace(settings, resolve_only=True)
     return Registry(path=path, units=_parse_units(c, top.get("units"), top), as_of=_parse_as_of(c, top),
-                    wordlists=tuple(wordlists), resolve=_parse_resolve(c, top.get("resolve")), settings=settings)
+                    wordlists=tuple(wordlists), resolve=_parse_resolve(c, top.get("resolve")), settings=settings,
+                    group_map=_parse_group_map(c, top))
+
+
+def _parse_group_map(c: _Checker, top: Any) -> dict[str, str]:
+    """`group_map: {镇街: 部门}`: a registry group scored as a scheme group."""
+    node = top.get("group_map")
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        c.fail(top, "group_map", "group_map", "expected a mapping of registry group → scheme group")
+    out = {}
+    for k, v in node.items():
+        if not isinstance(v, str) or not str(k).strip() or not v.strip():
+            c.fail(node, k, f"group_map.{k}", f"expected a group name, got {v!r}")
+        out[str(k)] = v.strip()
+    return out
 
 
 # --------------------------------------------------------------------------- tabular import

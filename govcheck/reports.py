@@ -25,6 +25,7 @@ from checks import CHECKS
 from govcheck.export import STATUS_ZH, finding_record, record_order, write_xlsx
 from govcheck.history import findings_at, reaches_units
 from govcheck.store.schema import ScanRow, SnapshotRow, UnitRow
+from scoring.model import in_rank_order
 
 TEMPLATES = Path(__file__).parent / "templates"
 GRAVE = {"veto": 0, "warn": 1}
@@ -285,7 +286,7 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
     if scores and scheme is not None:
         lines += ["## 附件：评分情况", ""]
         for group in scheme.groups:
-            members = sorted((s for s in scores if s.group == group), key=lambda s: s.rank)
+            members = in_rank_order(s for s in scores if s.group == group)
             if not members:
                 continue
             cats = [c for c in scheme.categories if group not in c.not_applicable]
@@ -294,7 +295,7 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
             lines += [f"### {group}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             for s in members:
                 cells = ["——" if s.categories.get(c.name) is None else f"{s.categories[c.name]:g}" for c in cats]
-                lines.append("| " + " | ".join([str(s.rank), s.unit, *cells, f"{s.total:g}{'（单项否决）' if s.vetoed else ''}"]) + " |")
+                lines.append("| " + " | ".join([s.rank_text, s.unit, *cells, s.total_text(scheme.round)]) + " |")
             lines.append("")
     when = date or scan.as_of
     lines += [office, f"{when.year}年{when.month}月{when.day}日"]

@@ -77,7 +77,7 @@ class Scheme:
     groups: tuple[str, ...]
     categories: tuple[Category, ...]
     full: float | None                 # None: totals are plain sums
-    veto: str                          # fail | zero
+    veto: str                          # veto_effect: fail (不合格, ranked after all who passed) | zero
     round: int
     manual_default: str                # zero | full: a manual indicator nobody scored
     source: str
@@ -86,6 +86,22 @@ class Scheme:
     @property
     def indicators(self) -> list[Indicator]:
         return [i for c in self.categories for i in c.indicators]
+
+    @property
+    def needs_manual_input(self) -> bool:
+        """Whether totals mean nothing without an assessor's file: manual indicators nobody
+        scored count as zero, or indicators count only what the file enters (信息采用)."""
+        for ind in self.indicators:
+            if ind.kind == "manual" and self.manual_default == "zero":
+                return True
+            if ind.kind != "manual" and not ind.checks:
+                return True
+        return False
+
+    @property
+    def automatic(self) -> bool:
+        """Whether any indicator is judged from findings (so a unit no scan covered is 未检查)."""
+        return any(ind.checks for ind in self.indicators)
 
     def item(self, name: str) -> Category | Indicator | None:
         for c in self.categories:
@@ -133,13 +149,16 @@ def load_scheme(name_or_path: str) -> Scheme:
     except yaml.YAMLError as exc:
         raise SchemeError(f"{path}: not valid YAML: {exc}") from None
     p = str(path)
-    doc = _keys(doc, {"name", "title", "groups", "categories", "full", "veto", "round", "manual_default", "source"}, "scheme", p)
+    doc = _keys(doc, {"name", "title", "groups", "categories", "full", "veto", "veto_effect", "round", "manual_default",
+                      "source"}, "scheme", p)
     groups = tuple(str(g) for g in doc.get("groups") or [])
     if not groups:
         raise SchemeError(f"{p}: groups: expected a non-empty list of unit groups")
-    veto = doc.get("veto", "zero")
+    # `veto_effect` (the older spelling `veto` still read): what a single veto does to the unit.
+    veto_key = "veto_effect" if "veto_effect" in doc else "veto"
+    veto = doc.get(veto_key, "zero")
     if veto not in ("fail", "zero"):
-        raise SchemeError(f"{p}: veto: expected 'fail' or 'zero', got {veto!r}")
+        raise SchemeError(f"{p}: {veto_key}: expected 'fail' or 'zero', got {veto!r}")
     manual_default = doc.get("manual_default", "zero")
     if manual_default not in ("zero", "full"):
         raise SchemeError(f"{p}: manual_default: expected 'zero' or 'full', got {manual_default!r}")
@@ -214,8 +233,11 @@ def _number(text: str, where: str) -> float | None:
         raise SchemeError(f"{where}: expected a number or ——, got {text!r}") from None
 
 
-def load_manual(path: str, scheme: Scheme, units: set[str]) -> dict[tuple[str, str], ManualEntry]:
-    """(unit, category or indicator) → entry, from CSV or XLSX with a header row."""
+def load_manual(path: str, scheme: Scheme, units: dict[str, str | None] | set[str]) -> dict[tuple[str, str], ManualEntry]:
+    """(unit, category or indicator) → entry, from CSV or XLSX with a header row.
+
+    `units`: unit → group (a score above the item's points for that group is refused)."""
+    groups = units if isinstance(units, dict) else dict.fromkeys(units)
     if not os.path.isfile(path):
         raise SchemeError(f"{path}: file not found")
     if path.lower().endswith((".xlsx", ".xlsm")):
@@ -249,7 +271,8 @@ def load_manual(path: str, scheme: Scheme, units: set[str]) -> dict[tuple[str, s
         where = f"{path}:{lineno}"
         if unit not in units:
             raise SchemeError(f"{where}: unit {unit!r} is not in the registry")
-        if scheme.item(item) is None:
+        target = scheme.item(item)
+        if target is None:
             raise SchemeError(f"{where}: {item!r} is neither a category nor an indicator of scheme {scheme.name}")
         score_text = get("score")
         entry = ManualEntry(not_applicable=score_text in NOT_APPLICABLE)
@@ -257,8 +280,28 @@ def load_manual(path: str, scheme: Scheme, units: set[str]) -> dict[tuple[str, s
             entry.score = _number(score_text, f"{where} score")
         entry.count = _number(get("count"), f"{where} count")
         entry.max = _number(get("max"), f"{where} max")
+        limit = _item_points(target, groups.get(unit) or "")
+        if entry.max is not None and limit is not None and entry.max > limit:
+            raise SchemeError(f"{where}: {unit} {item}: 满分 {entry.max:g} is above the item's {limit:g} points")
+        limit = entry.max if entry.max is not None else limit
+        if entry.score is not None and limit is not None and entry.score > limit:
+            raise SchemeError(f"{where}: {unit} {item}: score {entry.score:g} is above the item's {limit:g} points")
+        if entry.score is not None and entry.score < 0 and not (isinstance(target, Indicator) and target.kind == "bonus"):
+            raise SchemeError(f"{where}: {unit} {item}: score {entry.score:g} is below 0")
+        if entry.count is not None and entry.count < 0:
+            raise SchemeError(f"{where}: {unit} {item}: count {entry.count:g} is below 0")
         out[(unit, item)] = entry
     return out
+
+
+def _item_points(item: Category | Indicator, group: str) -> float | None:
+    """The most a manual score may give an item: a category's maximum, a manual or per-occurrence
+    indicator's points; None where a scheme sets no ceiling (bonus, percent, veto)."""
+    if isinstance(item, Category):
+        return item.max_for(group)
+    if item.kind in ("manual", "per_occurrence", "per_occurrence_over"):
+        return item.points_for(group)
+    return None
 
 
 # --------------------------------------------------------------------------- scoring
@@ -298,12 +341,49 @@ class UnitScore:
     percent_off: float = 0.0
     vetoed: bool = False
     total: float = 0.0
-    rank: int = 0
+    rank: int | None = 0
     unscored: list[str] = field(default_factory=list)   # manual indicators nobody scored
+    veto_items: list[str] = field(default_factory=list)  # the indicators that vetoed the unit
+    veto_effect: str = "zero"
+    score_before_veto: float = 0.0                       # what the deductions alone give
+    unchecked: bool = False      # 未检查: no scan covered the unit (an automatic scheme scores nothing)
+    unrated: bool = False        # 未评: the scheme needs manual input that was not given
+    period: str = ""
+
+    @property
+    def standing(self) -> int:
+        """Ranking class: passed, then vetoed (不合格/0), then 未评, then 未检查."""
+        return 3 if self.unchecked else 2 if self.unrated else 1 if self.vetoed else 0
+
+    @property
+    def veto_text(self) -> str:
+        return "单项否决：" + "、".join(self.veto_items) if self.veto_items else ""
 
     @property
     def status(self) -> str:
-        return "单项否决" if self.vetoed else ""
+        """The 备注 note: why a total is what it is."""
+        if self.unchecked:
+            return "未检查：没有覆盖该单位的巡检"
+        if self.unrated:
+            return "未评：方案需要人工评分（--manual）"
+        if self.vetoed:
+            return f"{self.veto_text}（扣分后 {self.score_before_veto:g} 分，不计入）"
+        return ""
+
+    def total_text(self, digits: int = 1) -> str:
+        """The 总分 as published: never a plain number for a vetoed, unchecked or unrated unit."""
+        if self.unchecked:
+            return "未检查"
+        if self.unrated:
+            return "未评"
+        if self.vetoed and self.veto_effect == "fail":
+            return f"不合格（{self.veto_text}）"
+        number = f"{self.total:.{digits}f}"
+        return f"{number}（{self.veto_text}）" if self.vetoed else number
+
+    @property
+    def rank_text(self) -> str:
+        return "——" if self.rank is None else str(self.rank)
 
 
 def _matches(ind: Indicator, f: FindingRef) -> bool:
@@ -368,6 +448,7 @@ def score_unit(scheme: Scheme, unit: str, group: str, findings: list[FindingRef]
                                             f"每次扣总分的{ind.percent:g}%"))
             elif ind.kind == "veto" and n:
                 us.vetoed = True
+                us.veto_items.append(ind.name)
                 deductions.append(Deduction(unit, scheme.name, cat.name, ind.name, "veto", 0.0, n, period, ids,
                                             "单项否决：" + ("不合格" if scheme.veto == "fail" else "总分计0")))
         if centry and centry.score is not None:   # an assessor scored the category as a whole
@@ -391,7 +472,10 @@ def score_unit(scheme: Scheme, unit: str, group: str, findings: list[FindingRef]
     else:
         base = us.applicable_sum
     total = base * max(0.0, 1 - us.percent_off / 100) + us.bonus
-    if us.vetoed and scheme.veto == "zero":
+    # Deductions are computed whatever the veto: fixing the veto item changes nothing else.
+    us.veto_effect = scheme.veto
+    us.score_before_veto = _round(total, scheme.round)
+    if us.vetoed:
         total = 0.0
     us.total = _round(total, scheme.round)
     return us, deductions
@@ -403,13 +487,26 @@ def _round(value: float, digits: int) -> float:
     return math.floor(value * q + 0.5 + 1e-9) / q
 
 
+def in_rank_order(scores) -> list[UnitScore]:
+    """Passed units by rank, then vetoed ones (most veto items last), then 未评, then 未检查."""
+    return sorted(scores, key=lambda s: (s.standing, s.rank if s.rank is not None else 0, len(s.veto_items), s.unit))
+
+
 def rank(scores: list[UnitScore]) -> None:
-    """Ranks per group, ties ranked equally (1, 2, 2, 4); a failed (vetoed) unit ranks last."""
+    """Ranks per group, ties ranked equally (1, 2, 2, 4). Vetoed units all share the rank after
+    every unit that passed (不合格 / 0 is not ordered by the deductions a veto made moot, and an
+    unreachable site, where nothing could be judged, must not look best); 未评 and 未检查 units
+    get no rank (——)."""
     by_group: dict[str, list[UnitScore]] = defaultdict(list)
     for s in scores:
         by_group[s.group].append(s)
     for members in by_group.values():
-        ordered = sorted(members, key=lambda s: (s.vetoed, -s.total))
+        ordered = sorted(members, key=lambda s: (s.standing, -s.total if s.standing == 0 else 0))
         for i, s in enumerate(ordered):
             prev = ordered[i - 1] if i else None
-            s.rank = prev.rank if prev and prev.total == s.total and prev.vetoed == s.vetoed else i + 1
+            if s.standing >= 2:
+                s.rank = None
+            elif prev is not None and prev.standing == s.standing and (s.standing == 1 or prev.total == s.total):
+                s.rank = prev.rank
+            else:
+                s.rank = i + 1

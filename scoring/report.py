@@ -5,7 +5,11 @@ published layout) or CSV."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import select
 
 from govcheck.history import findings_at
 from govcheck.registry import Registry
@@ -18,6 +22,7 @@ from scoring.model import (
     Scheme,
     SchemeError,
     UnitScore,
+    in_rank_order,
     load_manual,
     rank,
     score_unit,
@@ -27,45 +32,116 @@ KIND_ZH = {"per_occurrence": "按次扣分", "per_occurrence_over": "超次扣�
            "bonus": "加减分", "manual": "人工评分"}
 
 
-def scan_findings(db_url: str | None, scan_ref: str | None) -> tuple[dict[str, list[FindingRef]], str]:
-    """unit → open findings of the scan as they stood then (ignored and unconfirmed review-only
-    ones left out); and the period they cover."""
+@dataclass
+class Coverage:
+    """What the scans say about each unit: its findings and the scans they come from."""
+
+    findings: dict[str, list[FindingRef]] = field(default_factory=dict)
+    period: dict[str, str] = field(default_factory=dict)     # unit → the scans that covered it
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date]:
+    """`--period FROM..TO` (dates YYYY-MM-DD, both included)."""
+    try:
+        start, end = (dt.date.fromisoformat(x.strip()) for x in text.split(".."))
+    except ValueError:
+        raise SchemeError(f"--period {text!r}: expected FROM..TO with dates YYYY-MM-DD (2024-04-01..2024-06-30)") from None
+    if end < start:
+        raise SchemeError(f"--period {text!r}: ends before it starts")
+    return start, end
+
+
+def _label(scans: list[ScanRow]) -> str:
+    if len(scans) == 1:
+        return f"巡检批次{scans[0].id}（{scans[0].as_of.isoformat()}）"
+    return (f"{scans[0].as_of.isoformat()}至{scans[-1].as_of.isoformat()}（巡检批次"
+            + "、".join(str(s.id) for s in scans) + "）")
+
+
+def covered_findings(db_url: str | None, units: list[str], scan_ref: str | None = None,
+                     period: tuple[dt.date, dt.date] | None = None) -> Coverage:
+    """Each unit's open findings (ignored and unconfirmed review-only ones left out) as they
+    stood at the scans that covered it: by default the latest completed scan that covered the
+    unit (a `scan --unit A` covers A only); `scan_ref` one scan; `period` every completed scan
+    whose as-of day falls in it, a finding counted once by identity. A unit no chosen scan
+    covered has no entry in `period` (未检查)."""
+    explicit = scan_ref is not None or period is not None
     if missing_sqlite_file(db_url):
-        if scan_ref not in (None, "latest"):
-            raise SchemeError(f"--scan {scan_ref}: database {missing_sqlite_file(db_url)!r} does not exist")
-        return {}, "人工评分"
+        if explicit:
+            raise SchemeError(f"database {missing_sqlite_file(db_url)!r} does not exist (run `govcheck scan` first)")
+        return Coverage()
     engine = open_db(db_url)
+    cov = Coverage()
     with session_factory(engine)() as session:
-        scan: ScanRow | None = resolve_scan(session, scan_ref)
-        if scan is None:
-            if scan_ref not in (None, "latest"):
-                raise SchemeError(f"--scan {scan_ref}: no such scan in {engine.url}")
-            return {}, "人工评分"
-        by_unit: dict[str, list[FindingRef]] = {}
-        for st in findings_at(session, scan):
-            if st.status == "open" and st.reaches_units:
-                by_unit.setdefault(st.row.unit, []).append(
-                    FindingRef(st.row.id, st.row.check, st.severity, st.row.target_kind, st.detail))
-        return by_unit, f"巡检批次{scan.id}（{scan.as_of.isoformat()}）"
+        if period is not None:
+            chosen = session.scalars(select(ScanRow).where(ScanRow.status == "done", ScanRow.as_of >= period[0],
+                                                           ScanRow.as_of <= period[1]).order_by(ScanRow.id)).all()
+            per_unit = {u: [s for s in chosen if u in (s.units or [])] for u in units}
+        elif scan_ref is not None:
+            scan = resolve_scan(session, scan_ref)
+            if scan is None or scan.status != "done":
+                raise SchemeError(f"--scan {scan_ref}: no such completed scan in {engine.url}")
+            per_unit = {u: [scan] if u in (scan.units or []) else [] for u in units}
+        else:
+            done = session.scalars(select(ScanRow).where(ScanRow.status == "done").order_by(ScanRow.id.desc())).all()
+            per_unit = {u: next(([s] for s in done if u in (s.units or [])), []) for u in units}
+        states: dict[int, list] = {}
+        for unit, scans in per_unit.items():
+            if not scans:
+                continue
+            found: dict[int, FindingRef] = {}
+            for scan in scans:   # oldest first: a later state of the same finding replaces an earlier one
+                if scan.id not in states:
+                    states[scan.id] = findings_at(session, scan)
+                for st in states[scan.id]:
+                    if st.row.unit == unit and st.status == "open" and st.reaches_units:
+                        found[st.row.id] = FindingRef(st.row.id, st.row.check, st.severity, st.row.target_kind,
+                                                      st.detail)
+            cov.findings[unit] = list(found.values())
+            cov.period[unit] = _label(scans)
+    return cov
+
+
+def manual_warning(scheme: Scheme, manual_path: str | None) -> str | None:
+    if scheme.needs_manual_input and not manual_path:
+        return (f"警告：方案 {scheme.name} 需要人工评分（--manual FILE，模板见 --template），"
+                "未提供，各单位总分显示为“未评”")
+    return None
 
 
 def score_registry(registry: Registry, scheme: Scheme, manual_path: str | None, db_url: str | None,
-                   scan_ref: str | None) -> tuple[list[UnitScore], list[Deduction]]:
-    return score_units([(u.name, u.group) for u in registry.units], registry.path, scheme, manual_path, db_url, scan_ref)
+                   scan_ref: str | None, period: tuple[dt.date, dt.date] | None = None,
+                   group_map: dict[str, str] | None = None) -> tuple[list[UnitScore], list[Deduction]]:
+    mapping = dict(registry.group_map) | dict(group_map or {})
+    return score_units([(u.name, u.group) for u in registry.units], registry.path, scheme, manual_path, db_url, scan_ref,
+                       period, mapping)
 
 
 def score_units(units: list[tuple[str, str | None]], source: str, scheme: Scheme, manual_path: str | None,
-                db_url: str | None, scan_ref: str | None) -> tuple[list[UnitScore], list[Deduction]]:
-    """`units`: (name, group) pairs; `source` names where they came from, for errors."""
+                db_url: str | None, scan_ref: str | None = None, period: tuple[dt.date, dt.date] | None = None,
+                group_map: dict[str, str] | None = None) -> tuple[list[UnitScore], list[Deduction]]:
+    """`units`: (name, group) pairs; `source` names where they came from, for errors;
+    `group_map`: registry group → scheme group (镇街=部门)."""
+    group_map = group_map or {}
+    for target in group_map.values():
+        if target not in scheme.groups:
+            raise SchemeError(f"group map → {target!r}: not a group of scheme {scheme.name} ({', '.join(scheme.groups)})")
+    units = [(name, group_map.get(group or "", group)) for name, group in units]
     for name, group in units:
         if (group or "") not in scheme.groups:
             raise SchemeError(f"{source}: unit {name!r}: group {group!r} is not a group of scheme "
-                              f"{scheme.name} ({', '.join(scheme.groups)})")
-    manual = load_manual(manual_path, scheme, {n for n, _ in units}) if manual_path else {}
-    findings, period = scan_findings(db_url, scan_ref)
+                              f"{scheme.name} ({', '.join(scheme.groups)}); map it with --group-map {group}=GROUP "
+                              "or group_map: in the registry")
+    manual = load_manual(manual_path, scheme, dict(units)) if manual_path else {}
+    cov = covered_findings(db_url, [n for n, _ in units], scan_ref, period) if scheme.automatic else Coverage()
+    unrated = scheme.needs_manual_input and not manual_path
     scores, deductions = [], []
     for name, group in units:
-        s, d = score_unit(scheme, name, group, findings.get(name, []), manual, period)
+        label = cov.period.get(name, "人工评分" if not scheme.automatic else "")
+        s, d = score_unit(scheme, name, group, cov.findings.get(name, []), manual, label)
+        s.period = label
+        s.unchecked = scheme.automatic and name not in cov.period
+        s.unrated = unrated and not s.unchecked
         scores.append(s)
         deductions.extend(d)
     rank(scores)
@@ -90,9 +166,11 @@ def _row(scheme: Scheme, s: UnitScore) -> list:
         v = s.categories.get(c.name)
         row.append("——" if v is None else round(v, scheme.round))
     notes = [s.status] if s.status else []
-    if s.unscored:
+    if s.unscored and not s.unrated:
         notes.append("待人工评分：" + "、".join(s.unscored[:5]) + ("…" if len(s.unscored) > 5 else ""))
-    return row + [s.total, s.rank, "；".join(notes)]
+    # A vetoed, unrated or unchecked unit never shows a plain number as its total.
+    total = s.total if s.standing == 0 else s.total_text(scheme.round)
+    return row + [total, s.rank_text if s.rank is None else s.rank, "；".join(notes)]
 
 
 DEDUCTION_HEADER = ["单位", "方案", "类别", "指标", "方式", "扣分", "次数", "期间", "依据（问题编号）", "说明"]
@@ -115,7 +193,7 @@ def write_scores(path: str, scheme: Scheme, scores: list[UnitScore], deductions:
         for g in groups:
             ws = wb.create_sheet(g[:31])
             ws.append(_header(scheme, g))
-            for s in sorted((s for s in scores if s.group == g), key=lambda s: s.rank):
+            for s in in_rank_order(s for s in scores if s.group == g):
                 ws.append(_row(scheme, s))
             for cell in ws[1]:
                 cell.font = Font(bold=True)
@@ -133,7 +211,7 @@ def write_scores(path: str, scheme: Scheme, scores: list[UnitScore], deductions:
         w = csv.writer(fh)
         for g in groups:
             w.writerow(["分组", *_header(scheme, g)])
-            for s in sorted((s for s in scores if s.group == g), key=lambda s: s.rank):
+            for s in in_rank_order(s for s in scores if s.group == g):
                 w.writerow([g, *_row(scheme, s)])
     with open(written[1], "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)

@@ -51,7 +51,26 @@ def test_demo_finds_every_planted_problem(tmp_path):
     rows = [dict(zip(head, [c.value for c in r])) for r in wb["扣分记录"].iter_rows(min_row=2)]
     ids = {str(r["id"]) for r in records}
     assert rows and all(r["依据（问题编号）"] != "人工录入" and set(r["依据（问题编号）"].split(",")) <= ids for r in rows)
-    assert {"旗区", "部门", "镇街"} <= set(wb.sheetnames)
+    assert {"旗区", "部门"} <= set(wb.sheetnames)   # the town ranked with the 旗区 (group_map: in sites.yaml)
+
+
+def score_sheet(path, group: str) -> list[dict]:
+    ws = load_workbook(path)[group]
+    head = [c.value for c in ws[1]]
+    return [dict(zip(head, [c.value for c in r])) for r in ws.iter_rows(min_row=2)]
+
+
+def test_demo_scores_the_unreachable_unit_as_failed_and_ranked_last(tmp_path):
+    out = tmp_path / "demo"
+    govcheck("demo", "-o", str(out))
+    rows = score_sheet(out / "scores-national-2019.xlsx", "旗区")
+    town = next(r for r in rows if r["名称"] == "纳林陶亥镇人民政府")
+    assert str(town["总分"]).startswith("不合格（单项否决：") and "站点无法访问" in town["总分"]
+    assert town["排名"] == max(r["排名"] for r in rows)                      # last (tied only with other failures)
+    passed = [r for r in rows if not str(r["总分"]).startswith("不合格")]
+    assert passed and all(r["排名"] < town["排名"] for r in passed)
+    assert rows[-1]["名称"] == "纳林陶亥镇人民政府" or str(rows[-1]["总分"]).startswith("不合格")
+    assert all(isinstance(r["总分"], (int, float)) for r in passed)
 
 
 def test_demo_second_round_shows_new_and_fixed(tmp_path):

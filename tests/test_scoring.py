@@ -80,11 +80,13 @@ def test_percent_bonus_and_manual_counts(tmp_path):
     assert {d.kind for d in ds} == {"percent", "bonus"}
 
 
-@pytest.mark.parametrize("mode, total", [("zero", 0.0), ("fail", 100.0)])
-def test_veto(tmp_path, mode, total):
+@pytest.mark.parametrize("mode, shown", [("zero", "0.0（单项否决：首页）"), ("fail", "不合格（单项否决：首页）")])
+def test_veto(tmp_path, mode, shown):
     s = scheme(tmp_path, veto=mode)
     us, ds = score_unit(s, "单位", "甲", [f(7, "home_not_updated", severity="veto")], manual(人工=50, 服务=40), "p")
-    assert us.vetoed and us.total == total and ds[0].kind == "veto" and ds[0].finding_ids == [7]
+    assert us.vetoed and us.total == 0 and us.score_before_veto == 100.0
+    assert ds[0].kind == "veto" and ds[0].finding_ids == [7]
+    assert us.total_text(1) == shown and "扣分后 100 分" in us.status
 
 
 def test_not_applicable_normalises(tmp_path):

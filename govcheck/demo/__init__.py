@@ -66,7 +66,7 @@ def run_demo(output: str | None, console: Console) -> Path:
     from govcheck.store.engine import open_db, session_factory
     from govcheck.store.queries import resolve_scan
     from govcheck.summary import scan_and_summarise
-    from scoring.model import load_scheme
+    from scoring.model import in_rank_order, load_scheme
     from scoring.report import score_registry, write_scores
 
     out = Path(output or DEFAULT_FOLDER)
@@ -91,8 +91,9 @@ def run_demo(output: str | None, console: Console) -> Path:
     scheme = load_scheme(DEMO_SCHEME)
     scores, deductions = score_registry(registry, scheme, None, f"sqlite:///{db}", None)
     write_scores(str(out / f"scores-{DEMO_SCHEME}.xlsx"), scheme, scores, deductions)
-    console.print(f"scored with {DEMO_SCHEME}: " + "，".join(f"{s.unit} {s.total:g}{'（单项否决）' if s.vetoed else ''}"
-                                                         for s in sorted(scores, key=lambda s: (s.group, s.rank))))
+    console.print(f"scored with {DEMO_SCHEME}: " + "，".join(f"{s.unit} {s.total_text(scheme.round)}"
+                                                         for g in scheme.groups
+                                                         for s in in_rank_order(s for s in scores if s.group == g)))
     with session_factory(open_db(f"sqlite:///{db}"))() as session:
         write_reports(session, resolve_scan(session, outcome.scan_id), out / "reports", scores=scores, scheme=scheme)
     console.print(f"\n[bold green]demo output:[/] {out.resolve()}  (sites.yaml, govcheck.db, findings.jsonl, findings.xlsx, "

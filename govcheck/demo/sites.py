@@ -391,6 +391,8 @@ def registry_yaml(sites: list[DemoSite], port: int, closed_port: int, round_no: 
              "  probe_interval: 0.5    # homepage probes close together: the demo is short",
              "resolve:"]
     lines += [f"  {h}: {ip}" for h, ip in resolve.items()]
+    # The town is ranked with the 旗区 it belongs to, as the demo's 通报 does (scoring group map).
+    lines += ["group_map:", f"  {UNREACHABLE_SITE[1]}: 旗区"]
     lines.append("units:")
     for s in sites:
         lines += [f"  - name: {s.unit}", f"    group: {s.group}", "    sites:", f"      - url: http://{s.host}:{port}/",
