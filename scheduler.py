@@ -52,24 +52,57 @@ def _logging(path: str) -> None:
         root.addHandler(handler)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="govcheck scheduler: nightly scans and daytime homepage probes")
-    ap.add_argument("sites")
-    ap.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (jobs are stored there too)")
-    ap.add_argument("--at", default="01:30", help="time of the nightly scan, HH:MM (default 01:30)")
-    ap.add_argument("--probes-per-day", type=int, default=20, help="homepage probes per site per day (default 20)")
-    ap.add_argument("--reports", default="reports", help="folder for the reports of each nightly scan")
-    ap.add_argument("--deadline", type=int, default=15, help="days before an open finding is overdue")
-    ap.add_argument("--scheme", default=None, help="scheme whose score tables go into the 通报 draft")
-    ap.add_argument("--log", default="govcheck-scheduler.log", help="log file (also logged to stdout)")
-    ap.add_argument("--once", action="store_true", help="run the nightly cycle now and exit")
-    args = ap.parse_args(argv)
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+        return value
+    return parse
+
+
+def check_inputs(args) -> str | None:
+    """Everything the nightly cycle will need, checked at start-up: a scheduler that starts must
+    not find out at 01:30 that its registry or scheme is wrong. Returns the error, if any."""
+    from govcheck.registry import RegistryError, load_registry
+    from scoring.model import SchemeError, load_scheme
+
+    try:
+        load_registry(args.sites)
+    except RegistryError as exc:
+        return str(exc)
+    if args.scheme:
+        try:
+            load_scheme(args.scheme)
+        except SchemeError as exc:
+            return f"--scheme {exc}"
     try:
         hour, minute = (int(x) for x in args.at.split(":"))
         if not (0 <= hour < 24 and 0 <= minute < 60):
             raise ValueError
     except ValueError:
-        print(f"error: --at {args.at!r}: expected HH:MM", file=sys.stderr)
+        return f"--at {args.at!r}: expected HH:MM"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="govcheck scheduler: nightly scans and daytime homepage probes")
+    ap.add_argument("sites")
+    ap.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (jobs are stored there too)")
+    ap.add_argument("--at", default="01:30", help="time of the nightly scan, HH:MM (default 01:30)")
+    ap.add_argument("--probes-per-day", type=_count(0), default=20, help="homepage probes per site per day (default 20)")
+    ap.add_argument("--reports", default="reports", help="folder for the reports of each nightly scan")
+    ap.add_argument("--deadline", type=_count(1), default=15, help="days before an open finding is overdue")
+    ap.add_argument("--scheme", default=None, help="scheme whose score tables go into the 通报 draft")
+    ap.add_argument("--log", default="govcheck-scheduler.log", help="log file (also logged to stdout)")
+    ap.add_argument("--once", action="store_true", help="run the nightly cycle now and exit")
+    args = ap.parse_args(argv)   # bad options: argparse exits 2
+    problem = check_inputs(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     _logging(args.log)
     if args.once:

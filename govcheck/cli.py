@@ -99,8 +99,31 @@ def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ..
     from govcheck.summary import scan_and_summarise
 
     registry = _load(sites, units)
+    explicit = _as_of(as_of)
+    if explicit is None:
+        _refuse_going_back(registry, db_url)
     with scan_errors():
-        scan_and_summarise(registry, db_url, _as_of(as_of), max_pages, out_console())
+        scan_and_summarise(registry, db_url, explicit, max_pages, out_console())
+
+
+def _refuse_going_back(registry, db_url: str | None) -> None:
+    """A scan dated (by the registry's as_of:, or today) before the last completed scan of one
+    of its units would judge the past as if it were new and re-open what was fixed since: only an
+    explicit --as-of may do that."""
+    from govcheck import clock
+    from govcheck.history import last_completed_as_of
+    from govcheck.store.engine import missing_sqlite_file, open_db, session_factory
+
+    if missing_sqlite_file(db_url):
+        return
+    as_of = registry.as_of or clock.now().date()
+    with scan_errors(), session_factory(open_db(db_url))() as session:
+        last = last_completed_as_of(session, [u.name for u in registry.units])
+    if last and as_of < last[0]:
+        source = f"as_of: in {registry.path}" if registry.as_of else "today"
+        raise BadInput(f"{registry.path}: as_of {as_of} ({source}) is earlier than the last completed scan of "
+                       f"{last[2]} (scan {last[1]}, as of {last[0]}); give --as-of {as_of} to scan as of that day "
+                       "on purpose, or remove as_of: from the registry")
 
 
 @main.command()

@@ -118,6 +118,17 @@ def review_cutoffs(session: Session, scan: ScanRow) -> dict[str, dt.datetime]:
     return cutoffs
 
 
+def last_completed_as_of(session: Session, units: list[str]) -> tuple[dt.date, int, str] | None:
+    """(as-of day, scan id, unit) of the latest-dated completed scan that covered one of `units`."""
+    wanted = set(units)
+    best = None
+    for scan in session.scalars(select(ScanRow).where(ScanRow.status == "done")):
+        for unit in wanted & set(scan.units or []):
+            if best is None or scan.as_of > best[0]:
+                best = (scan.as_of, scan.id, unit)
+    return best
+
+
 def reviews_of(session: Session, finding_ids: list[int]) -> dict[int, list[Review]]:
     out: dict[int, list[Review]] = defaultdict(list)
     for batch in chunks(finding_ids, 500):

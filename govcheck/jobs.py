@@ -7,13 +7,14 @@ import path and must find them again after a restart.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+from govcheck import clock
 
 log = logging.getLogger("govcheck.scheduler")
 _children: set[subprocess.Popen] = set()
@@ -45,12 +46,16 @@ def stop_children(signum: int = signal.SIGTERM) -> None:
 
 
 def nightly_cycle(sites: str, db_url: str | None, reports: str, deadline: int = 15, scheme: str | None = None) -> int:
-    """Full scan, then the reports of that scan into REPORTS/<date>/."""
+    """Full scan as of today (Beijing), then the reports of that scan into REPORTS/<date>/.
+
+    Always today: a registry's fixed `as_of:` (handy for a one-off) must not make every night
+    re-judge the same past day and re-open what units fixed since."""
     db = ["--db", db_url] if db_url else []
-    code = _run(["scan", sites, *db])
+    today = clock.now().date().isoformat()
+    code = _run(["scan", sites, *db, "--as-of", today])
     if code != 0:
         return code
-    out = Path(reports) / dt.date.today().isoformat()
+    out = Path(reports) / today
     return _run(["report", *db, "-o", str(out), "--deadline", str(deadline), *(["--scheme", scheme] if scheme else [])])
 
 

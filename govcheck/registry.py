@@ -121,6 +121,18 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode):
+    # PyYAML turns anything shaped like a date into one and raises on 2024-13-45: keep such a
+    # value as text, so the field's own check names the file, line and field (exit 2).
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 # YAML 1.1 reads 2024-04-19 as a date but also "on"/"yes" as booleans; keep dates, since
 # as_of is one, and nothing in the registry is a yes/no word.
 def _line(m: Any, key: str | None = None) -> int | None:

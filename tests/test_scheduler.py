@@ -27,15 +27,37 @@ def test_jobs_and_triggers(tmp_path):
     assert sched._job_defaults["coalesce"] is True and sched._job_defaults["max_instances"] == 1
 
 
-def test_bad_time_is_exit_2():
-    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), "sites.yaml", "--at", "25:99"],
+def test_bad_time_is_exit_2(tmp_path):
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "调度单位", "sites": [{"url": "http://www.s.gov.cn/"}]}])
+    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), str(registry), "--at", "25:99"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "--at" in proc.stderr
 
 
+def test_inputs_are_checked_at_start_up(tmp_path):
+    """A scheduler that starts must not find out at night that its registry or scheme is wrong."""
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "调度单位", "sites": [{"url": "http://www.s.gov.cn/"}]}])
+
+    def run(*args):
+        return subprocess.run([sys.executable, str(ROOT / "scheduler.py"), *args, "--log", str(tmp_path / "s.log")],
+                              capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+    missing = run(str(tmp_path / "nosuch.yaml"))
+    assert missing.returncode == 2 and "nosuch.yaml" in missing.stderr
+    scheme = run(str(registry), "--scheme", "nosuch-scheme")
+    assert scheme.returncode == 2 and "nosuch-scheme" in scheme.stderr
+    probes = run(str(registry), "--probes-per-day", "-3")
+    assert probes.returncode == 2 and "--probes-per-day" in probes.stderr
+    bad_date = tmp_path / "bad.yaml"
+    bad_date.write_text("as_of: 2024-13-45\nunits:\n  - name: 甲\n", encoding="utf-8")
+    dated = run(str(bad_date))
+    assert dated.returncode == 2 and "bad.yaml:1" in dated.stderr and "as_of" in dated.stderr
+
+
 def test_jobs_persist_in_the_database_and_sigterm_stops_cleanly(tmp_path):
     db = tmp_path / "g.db"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), "sites.yaml", "--db", str(db), "--at", "03:00",
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "调度单位", "sites": [{"url": "http://www.s.gov.cn/"}]}])
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), str(registry), "--db", str(db), "--at", "03:00",
                              "--log", str(tmp_path / "s.log")], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     rows = []
