@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 from dateutil.relativedelta import relativedelta
 
-from checks.registry import register
+from checks.inputs import ColumnsInput, HomepageInput, ProbesInput
+from checks.registry import register, runs
 from govcheck.config import Settings
 from govcheck.findings import Finding
 
@@ -24,20 +25,24 @@ SOURCE = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指�
 SITE_UNREACHABLE = register(
     "site_unreachable", "站点无法访问", "veto",
     "监测周期内多次访问首页（默认每天20次、超时15秒），无法访问次数占比≥5%为单项否决，≥3%预警；"
-    "本次巡检重试后仍无法打开首页即报告。", SOURCE + " 单项否决：站点无法访问", key_on_url=False, family="freshness")
+    "本次巡检重试后仍无法打开首页即报告。", SOURCE + " 单项否决：站点无法访问", key_on_url=False, family="freshness",
+    inputs=("probes",), notice="unreachable_stale")
 HOME_NOT_UPDATED = register(
     "home_not_updated", "首页不更新", "veto",
     "首页最新信息的发布日期距检查日超过2周（14天）；首页信息均无日期的视为未更新。",
-    SOURCE + " 单项否决：首页不更新", key_on_url=False, family="freshness")
+    SOURCE + " 单项否决：首页不更新", key_on_url=False, family="freshness",
+    inputs=("homepage",), notice="unreachable_stale")
 COLUMN_STALE = register(
     "column_stale", "栏目不更新", "deduct",
     "动态、要闻类栏目超过2周未更新；通知公告、政策文件类栏目超过6个月未更新；人事、规划计划、财政资金、统计数据等"
     "应更新栏目超过1年未更新。2周/6个月类累计≥5个、或1年类累计≥10个为单项否决。",
-    SOURCE + " 单项否决：栏目不更新", key_on_url=True, family="freshness")
+    SOURCE + " 单项否决：栏目不更新", key_on_url=True, family="freshness",
+    inputs=("columns",), notice="unreachable_stale")
 COLUMN_BLANK = register(
     "column_blank", "空白栏目", "deduct",
     "栏目页面没有任何信息条目（或栏目页面无法打开）。空白栏目≥5个为单项否决。",
-    SOURCE + " 单项否决：栏目不更新（空白栏目）", key_on_url=True, family="freshness")
+    SOURCE + " 单项否决：栏目不更新（空白栏目）", key_on_url=True, family="freshness",
+    inputs=("columns",), notice="unreachable_stale")
 
 RULE_AGE = {"2w": relativedelta(days=14), "6m": relativedelta(months=6), "1y": relativedelta(years=1)}
 RULE_ZH = {"2w": "2周", "6m": "6个月", "1y": "1年", "none": "不要求"}
@@ -148,3 +153,18 @@ def check_availability(home_url: str, probes: list[Probe], homepage_error: str |
     if total and ratio >= t.unreachable_warn:
         return [Finding(SITE_UNREACHABLE.code, home_url, None, summary + "，接近单项否决标准（≥3%）", detail, severity="warn")]
     return []
+
+
+@runs(SITE_UNREACHABLE, on="probes")
+def availability_checks(data: ProbesInput, _resources) -> list[Finding]:
+    return check_availability(data.home_url, data.probes, data.homepage_error, data.settings)
+
+
+@runs(HOME_NOT_UPDATED, on="homepage")
+def home_checks(home: HomepageInput, _resources) -> list[Finding]:
+    return check_home(home.home_url, home.newest, home.newest_title, home.newest_source, home.as_of, home.settings)
+
+
+@runs(COLUMN_STALE, COLUMN_BLANK, on="columns")
+def column_checks(data: ColumnsInput, _resources) -> list[Finding]:
+    return check_columns(data.columns, data.as_of, data.settings)

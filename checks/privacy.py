@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from checks.registry import register
+from checks.inputs import TextInput
+from checks.registry import register, runs
 from govcheck.findings import Finding
 
 PRIVACY_LEAK = register("privacy_leak", "隐私泄露", "deduct",
                         "页面或附件公开了未脱敏的个人信息：身份证号（校验位正确）、手机号、银行卡号（Luhn校验正确）。"
                         "脱敏形式（如138****1234）不算。身份证号、银行卡号为严重问题。",
                         "《政府网站与政务新媒体检查指标》、《个人信息保护法》及政府信息公开个人信息保护要求",
-                        key_on_url=True, family="privacy")
+                        key_on_url=True, family="privacy", inputs=("page", "attachment"), notice="privacy")
 KINDS = {"id_card": "身份证号", "mobile": "手机号", "bank_card": "银行卡号"}
 
 # A number is personal data only on its own: not touching a letter or digit, not followed by 号
@@ -112,3 +113,9 @@ def check_privacy(url: str, text: str, today: dt.date | None = None, where: str 
                                 {"kind": kind, "name": KINDS[kind], "count": len(hits), "serious": serious,
                                  "samples": [h[0] for h in hits[:5]], "contexts": [h[1] for h in hits[:3]]}))
     return findings
+
+
+@runs(PRIVACY_LEAK, on="page")
+@runs(PRIVACY_LEAK, on="attachment")
+def privacy_checks(doc: TextInput, _resources) -> list[Finding]:
+    return check_privacy(doc.url, doc.text, doc.as_of, where=doc.where)

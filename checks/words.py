@@ -17,17 +17,21 @@ from dataclasses import dataclass
 import ahocorasick
 import jieba
 
-from checks.registry import register
+from checks.inputs import TextInput
+from checks.registry import register, runs
 from govcheck.findings import Finding
 
 SOURCE = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 WORD_SERIOUS = register("word_serious", "严重表述错误", "veto",
                         "国家领导人姓名、中央机构名称错写，错误政治表述（如“台湾政府”、非历史语境的“中华民国”、不存在的全会）。"
-                        "单项否决候选，需人工确认。", SOURCE + " 单项否决：严重表述错误", key_on_url=True, family="words")
+                        "单项否决候选，需人工确认。", SOURCE + " 单项否决：严重表述错误", key_on_url=True, family="words",
+                        inputs=("page", "post"), requires=("wordlists",), notice="words")
 WORD_TYPO = register("word_typo", "错别字", "deduct", "页面或新媒体内容中出现错别字（按词表给出正确写法）。",
-                     SOURCE + " 内容准确性：错别字", key_on_url=True, family="words")
+                     SOURCE + " 内容准确性：错别字", key_on_url=True, family="words",
+                     inputs=("page", "post"), requires=("wordlists",), notice="words")
 WORD_SENSITIVE = register("word_sensitive", "敏感词", "review", "页面或新媒体内容中出现敏感词（赌博、色情、非法服务等），列出供人工复核。",
-                          SOURCE + " 安全防护：内容被篡改/挂马", key_on_url=True, family="words")
+                          SOURCE + " 安全防护：内容被篡改/挂马", key_on_url=True, family="words",
+                          inputs=("page", "post"), requires=("wordlists",), notice="words")
 CATEGORY_CHECK = {"serious": WORD_SERIOUS.code, "typo": WORD_TYPO.code, "sensitive": WORD_SENSITIVE.code}
 CATEGORY_RANK = {"serious": 0, "typo": 1, "sensitive": 2}
 CONTEXT = 20
@@ -128,3 +132,9 @@ def check_words(url: str, text: str, automaton: ahocorasick.Automaton, where: st
             "category": h.category, "correction": h.correction, "count": len(hits),
             "contexts": [x.context for x in hits[:5]], "list": h.source}))
     return findings
+
+
+@runs(WORD_SERIOUS, WORD_TYPO, WORD_SENSITIVE, on="page")
+@runs(WORD_SERIOUS, WORD_TYPO, WORD_SENSITIVE, on="post")
+def word_checks(doc: TextInput, resources) -> list[Finding]:
+    return check_words(doc.url, doc.text, resources["wordlists"], where=doc.where)

@@ -14,19 +14,20 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from checks.accounts import check_account
-from checks.footer import check_footer, footer_identifiers
-from checks.freshness import (
-    ColumnState,
-    Probe,
-    check_availability,
-    check_columns,
-    check_home,
-    infer_rule,
+import checks  # noqa: F401  (every family registers its runners)
+from checks.footer import footer_identifiers
+from checks.freshness import ColumnState, Probe, infer_rule
+from checks.inputs import (
+    ColumnsInput,
+    FeedInput,
+    FooterInput,
+    HomepageInput,
+    ProbesInput,
+    SiteCrawlInput,
+    TextInput,
 )
-from checks.links import LinkOccurrence, SiteLinks, TargetResult, check_links, classify
-from checks.privacy import check_privacy
-from checks.words import check_words
+from checks.links import LinkOccurrence, SiteLinks, TargetResult, classify
+from checks.registry import run_checks
 from govcheck.attachments import attachment_text
 from govcheck.config import Settings
 from govcheck.dates import article_date
@@ -54,12 +55,6 @@ from govcheck.store.schema import (
     TargetRow,
 )
 
-LINK_CHECKS = frozenset({"link_broken", "link_undetermined", "link_external", "link_hidden"})
-PAGE_CHECKS = frozenset({"home_not_updated", "column_stale", "column_blank", "word_serious", "word_typo",
-                         "word_sensitive", "footer_missing", "footer_invalid", "privacy_leak"})
-ALWAYS_CHECKS = frozenset({"site_unreachable"})
-ACCOUNT_CHECKS = frozenset({"account_unreachable", "account_stale", "account_near_stale"})
-WORD_CHECKS = frozenset({"word_serious", "word_typo", "word_sensitive"})
 ARTICLES_PER_UNDATED_LIST = 3   # undated rows: read the newest items' article pages
 
 
@@ -194,53 +189,55 @@ def site_columns(session: Session, crawl: SiteCrawl, home: ParsedPage | None) ->
     return out
 
 
-def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, automaton) -> list[Finding]:
-    """错敏词 and personal data on every page and readable attachment; 标识 on a sample."""
+def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, resources: dict, ran: set[str]) -> list[Finding]:
+    """Checks on every page's text and every readable attachment; 标识 on a sample."""
     findings: list[Finding] = []
     for url in crawl.page_urls:
         page = crawl.parsed(url)
         if page is None:
             continue
-        text = page.visible_text
-        findings += check_words(url, text, automaton)
-        findings += check_privacy(url, text, as_of)
+        findings += run_checks("page", TextInput(url, page.visible_text, as_of), resources, ran)
     sample = [p for p in (crawl.parsed(u) for u in crawl.page_urls[:settings.footer_sample]) if p is not None]
     if sample:
-        findings += check_footer([footer_identifiers(p, crawl.included(p)) for p in sample], crawl.site.site_code)
+        infos = [footer_identifiers(p, crawl.included(p)) for p in sample]
+        findings += run_checks("footer_sample", FooterInput(infos, crawl.site.site_code), resources, ran)
     for url, content_hash in crawl.attachments.items():
         body = load_snapshot(crawl.session, content_hash)
         text = attachment_text(url, body) if body else None
         if text:
-            findings += check_privacy(url, text, as_of, where="附件")
+            findings += run_checks("attachment", TextInput(url, text, as_of, where="附件"), resources, ran)
     return findings
 
 
 def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: dt.date, seen_at: dt.datetime,
                  homepage_error: str | None, automaton=None) -> SiteReport:
+    """Every check whose input this site's crawl really provides; `report.checks_run` is
+    what ran (a check whose input is missing — homepage not parsed, no wordlists — did not)."""
     site = crawl.site
     report = SiteReport(pages=len({v[0] for v in crawl.pages.values()}))
+    resources = {"wordlists": automaton}
+    ran = report.checks_run
     # The window ends with the as-of day (this scan's own probes included).
     until = dt.datetime.combine(as_of, dt.time.max)
     since = until - dt.timedelta(days=settings.probe_window_days)
     probes = [Probe(p.at, p.ok, p.status, p.error) for p in session.scalars(
         select(ProbeRow).where(ProbeRow.site_id == crawl.site_id, ProbeRow.at > since, ProbeRow.at <= until)
         .order_by(ProbeRow.at))]
-    report.findings += check_availability(site.url, probes, homepage_error, settings)
-    report.checks_run |= ALWAYS_CHECKS
+    report.findings += run_checks("probes", ProbesInput(site.url, probes, homepage_error, settings), resources, ran)
     if not crawl.pages:
         return report  # homepage unreachable: nothing on this site was examined
-    report.findings += check_links(SiteLinks(site.url, site.allow_domains, site.url, crawl.occurrences()), crawl.results)
-    report.checks_run |= LINK_CHECKS
+    report.findings += run_checks("site_crawl", SiteCrawlInput(
+        SiteLinks(site.url, site.allow_domains, site.url, crawl.occurrences()), crawl.results), resources, ran)
     home = crawl.parsed(site.url)
     if home is not None:
         items = page_items(home, as_of)
         newest, title, source = newest_of(crawl, items, as_of, articles=10)
-        report.findings += check_home(site.url, newest, title, source, as_of, settings)
-    report.columns = [column_state(crawl, *col, as_of) for col in site_columns(session, crawl, home)]
-    report.findings += check_columns(report.columns, as_of, settings)
-    if automaton is not None:
-        report.findings += content_findings(crawl, settings, as_of, automaton)
-    report.checks_run |= PAGE_CHECKS
+        report.findings += run_checks("homepage", HomepageInput(site.url, home.url, home, newest, title, source, as_of,
+                                                                settings), resources, ran)
+    if site.columns or home is not None:   # registered columns, or the navigation they are found from
+        report.columns = [column_state(crawl, *col, as_of) for col in site_columns(session, crawl, home)]
+        report.findings += run_checks("columns", ColumnsInput(report.columns, as_of, settings), resources, ran)
+    report.findings += content_findings(crawl, settings, as_of, resources, ran)
     return report
 
 
@@ -260,7 +257,10 @@ class AccountState:
 
 
 def analyse_account(session: Session, scan_id: int, account: Account, account_id: int, settings: Settings,
-                    as_of: dt.date, automaton) -> tuple[list[Finding], AccountState]:
+                    as_of: dt.date, automaton, ran: set[str] | None = None) -> tuple[list[Finding], AccountState]:
+    """The account's checks on what this scan fetched; the codes that ran are added to `ran`."""
+    ran = set() if ran is None else ran
+    resources = {"wordlists": automaton}
     fetch = session.scalar(select(FeedFetchRow).where(FeedFetchRow.scan_id == scan_id, FeedFetchRow.account_id == account_id))
     error = "not fetched in this scan" if fetch is None else fetch.error
     state = AccountState(account.unit, account.name, account.platform, account.feed, error)
@@ -270,15 +270,22 @@ def analyse_account(session: Session, scan_id: int, account: Account, account_id
                              .order_by(PostRow.published.desc()).limit(1)).first()
     if newest is not None:
         state.newest, state.age_days = newest.published, (as_of - newest.published.date()).days
-    findings = check_account(account.feed, account.name, error, state.newest, newest.title if newest else None, as_of,
-                             settings.account_stale_days, account.warn_days or settings.account_warn_days)
+    findings: list[Finding] = []
+    feed = FeedInput(account.feed, account.name, error, state.newest, newest.title if newest else None, as_of,
+                     settings.account_stale_days, account.warn_days or settings.account_warn_days)
+    # A feed this scan did not try judges nothing; one it could not read judges reachability only.
+    if fetch is not None:
+        findings += run_checks("feed", feed, resources, ran)
+    if fetch is not None and not fetch.error:
+        findings += run_checks("feed_content", feed, resources, ran)
     state.verdict = {"account_unreachable": "unreachable", "account_stale": "stale",
                      "account_near_stale": "near_stale"}.get(findings[0].check, "ok") if findings else "ok"
-    if fetch is not None and not fetch.error and automaton is not None:
+    if fetch is not None and not fetch.error:
         keys = set(fetch.post_keys or [])
         posts = session.scalars(select(PostRow).where(PostRow.account_id == account_id, PostRow.key.in_(keys))).all() if keys else []
         state.posts = len(posts)
         for post in posts:
             where = post.link or f"{account.feed}#{post.key}"
-            findings += check_words(where, f"{post.title}\n{post.text}", automaton, where="新媒体内容")
+            findings += run_checks("post", TextInput(where, f"{post.title}\n{post.text}", as_of, where="新媒体内容"),
+                                   resources, ran)
     return findings, state

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
+from govcheck.findings import SEVERITY_ZH, STATUS_ZH
 from govcheck.history import FindingState, findings_at
 from govcheck.store.schema import ScanRow
 
@@ -20,8 +21,6 @@ COLUMNS = {
     "evidence": "证据", "detail": "详情", "first_seen": "首次发现", "last_seen": "最近发现", "status": "状态",
     "reopened": "复现", "review": "复核结论", "reviewed_by": "复核人", "reviewed_at": "复核时间", "review_note": "复核意见",
 }
-SEVERITY_ZH = {"veto": "单项否决", "deduct": "扣分", "warn": "预警", "review": "待复核"}
-STATUS_ZH = {"open": "未整改", "fixed": "已整改", "ignored": "已忽略"}
 REVIEW_ZH = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重新打开"}
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITIES = ("veto", "deduct", "warn", "review")
+SEVERITY_ZH = {"veto": "单项否决", "deduct": "扣分", "warn": "预警", "review": "待复核"}
+STATUS_ZH = {"open": "未整改", "fixed": "已整改", "ignored": "已忽略"}
 
 
 @dataclass

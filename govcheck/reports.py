@@ -22,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.export import STATUS_ZH, finding_record, record_order, write_xlsx
+from checks.registry import notice_sections
+from govcheck.export import finding_record, record_order, write_xlsx
+from govcheck.findings import STATUS_ZH
 from govcheck.history import findings_at, reaches_units
 from govcheck.store.schema import ScanRow, SnapshotRow, UnitRow
 from scoring.model import in_rank_order
@@ -30,16 +32,6 @@ from scoring.model import in_rank_order
 TEMPLATES = Path(__file__).parent / "templates"
 GRAVE = {"veto": 0, "warn": 1}
 DEFAULT_DEADLINE = 15
-# The 通报's problem sections, in the order the seed notices use.
-NOTICE_SECTIONS = [
-    ("网站无法访问及信息不更新问题", ("site_unreachable", "home_not_updated", "column_stale", "column_blank"), "site"),
-    ("错链、外链、暗链问题", ("link_broken", "link_external", "link_hidden"), "site"),
-    ("错别字及严重表述问题", ("word_serious", "word_typo", "word_sensitive"), "site"),
-    ("个人隐私及身份信息泄露问题", ("privacy_leak",), "site"),
-    ("网站标识不规范问题", ("footer_missing", "footer_invalid"), "site"),
-    ("政务新媒体更新不及时、临近单否及错敏词问题",
-     ("account_unreachable", "account_stale", "account_near_stale", "word_serious", "word_typo", "word_sensitive"), "account"),
-]
 
 
 @dataclass
@@ -254,7 +246,7 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
              f"涉及网站 {len(sites)} 个、政务新媒体 {len(accounts)} 个。", "", "## 二、存在问题", ""]
     numerals = "一二三四五六七八九十"
     n = 0
-    for title, codes, kind in NOTICE_SECTIONS:
+    for title, codes, kind in notice_sections():
         hits = [r for r in current if r["check"] in codes and r["target_kind"] == kind]
         if not hits:
             continue

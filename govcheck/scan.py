@@ -10,8 +10,6 @@ from crawler import settings as crawl_settings
 from crawler.items import AccountPlan, SitePlan
 from govcheck import clock
 from govcheck.analysis import (
-    ACCOUNT_CHECKS,
-    WORD_CHECKS,
     AccountState,
     SiteCrawl,
     SiteReport,
@@ -159,12 +157,12 @@ def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as
                       observed: list[Observed], covered: set) -> list[AccountState]:
     states = []
     for account in registry.accounts:
+        ran: set[str] = set()
         findings, state = analyse_account(session, scan_id, account, account_ids[(account.unit, account.name)],
-                                          registry.settings, as_of, automaton)
+                                          registry.settings, as_of, automaton, ran)
         states.append(state)
         observed.extend(Observed(account.unit, "account", account.name, f) for f in findings)
-        checks = ACCOUNT_CHECKS | (WORD_CHECKS if not state.error else frozenset())
-        covered |= {("account", account.name, c) for c in checks}
+        covered |= {("account", account.name, c) for c in ran}
     return states
 
 

@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from checks import CHECKS
+from govcheck.findings import SEVERITY_ZH
 
 SEVERITY_ORDER = {"veto": 0, "warn": 1, "deduct": 2, "review": 3}
-SEVERITY_ZH = {"veto": "单项否决", "warn": "预警（临近单否）"}
+GRAVE = ("veto", "warn")   # listed one by one above the table
 
 
 def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | None, console: Console):
@@ -59,7 +60,7 @@ def print_summary(console: Console, records: list[dict], outcome) -> None:
 
 
 def _print_vetoes(console: Console, current: list[dict]) -> None:
-    grave = [r for r in current if r["severity"] in SEVERITY_ZH]
+    grave = [r for r in current if r["severity"] in GRAVE]
     if not grave:
         return
     grave.sort(key=lambda r: (SEVERITY_ORDER[r["severity"]], r["unit"], r["check"]))
@@ -70,7 +71,8 @@ def _print_vetoes(console: Console, current: list[dict]) -> None:
         console.print(f"[bold red]{SEVERITY_ZH[severity]}[/] ({len(rows)})")
         for r in rows:
             name = CHECKS[r["check"]].name
-            what = f"「{r['subject']}」" if r["subject"] and not r["check"].startswith("link_") else ""
+            # A link's subject is its target URL, already in the evidence.
+            what = f"「{r['subject']}」" if r["subject"] and CHECKS[r["check"]].family != "links" else ""
             console.print(f"  {r['unit']}  {name}{what}：{r['evidence'][:90]}", highlight=False)
 
 

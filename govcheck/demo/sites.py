@@ -290,6 +290,10 @@ PLANTED = [
     ("鄂尔多斯市生态环境局", "account_stale", "鄂尔多斯生态环境"),
     ("康巴什区人民政府", "account_near_stale", "康巴什发布"),
     ("纳林陶亥镇人民政府", "account_unreachable", "纳林陶亥发布"),
+    # Loopback serves plain http: every reachable demo homepage is 未启用HTTPS (review).
+    ("东胜区人民政府", "site_https", None),
+    ("鄂尔多斯市生态环境局", "site_https", None),
+    ("康巴什区人民政府", "site_https", None),
 ]
 
 # Links to other sites carry the loopback port: the demo serves every host on one port.
