@@ -40,7 +40,7 @@ ICP_ANY = re.compile(r"[\u4e00-\u9fff]?ICP[备证]\s*[:]?\s*\d[\d-]*\s*号?(?:-\
 ICP_OK = re.compile(rf"[{PROVINCES}]ICP备(?:\d{{8}}|\d{{10}})号(?:-\d{{1,3}})?")
 # 公安机关备案: printed as 京公网安备 11010202000001号, 公安机关备案号：…, 公网安备案号 …; old
 # registrations (before the national 14-digit numbers) look like 15081599004-00001.
-PSB_ANY = re.compile(rf"[{PROVINCES}]?(?:公网安备案?号?|公安机关备案号|公安备案号|网安备案?号?)\s*[:]?\s*(\d[\d-]*)\s*号?")
+PSB_ANY = re.compile(rf"[{PROVINCES}]?(?:公网安备案?号?|公安网备案?号?|公安机关备案号|公安备案号|网安备案?号?)\s*[:]?\s*(\d[\d-]*)\s*号?")
 PSB_OK_NUMBER = re.compile(r"\d{14}")
 # 主办单位 as real footers print it: 主办单位：X / 主办方：X / 网站主办：X / 主办：X / 主 办：X,
 # or the name first: X（主办）, X主办. 承办/协办/运维 units are not the sponsor.
@@ -49,7 +49,12 @@ _ORG_END = r"(?:政府|办公室|办公厅|委员会|局|厅|部|中心|院|署|
 _STOP = r"(?=[\s|丨,，;；/]|承办|协办|运维|维护|联系|地址|电话|邮编|网站标识码|网站识别码|[\u4e00-\u9fff]?ICP|版权|技术支持|备案|$)"
 SPONSOR = re.compile(rf"(?:网站主办单位|主办单位|主办方|网站主办|主\s*办)\s*[:]\s*({_NAME}{{2,40}}?){_STOP}"
                      rf"|(?:网站主办单位|主办单位|主办方|网站主办)\s+({_NAME}{{2,40}}?{_ORG_END}){_STOP}")
-SPONSOR_AFTER = re.compile(rf"(?:^|(?<=[\s|丨,，;；:©]))(?:版权所有)?[:]?({_NAME}{{2,40}}?{_ORG_END})\s*(?:\(主办\)|主办(?!单位|方|\s*[:]))")
+# Name first ("X（主办）", "X主办"): the name is one organisation, so no particles of a sentence
+# ("本次活动由X主办" is running text, not a footer line).
+_ORG_NAME = r"(?:(?!承办|协办|运维|主办)[^\s由在的为将于是了与及和对从|丨,，;；:：。、()（）])"
+SPONSOR_AFTER = re.compile(rf"(?:^|(?<=[\s|丨,，;；:©]))(?:版权所有)?[:]?({_ORG_NAME}{{2,40}}?{_ORG_END})\s*(?:\(主办\)|主办(?!单位|方|\s*[:]))")
+# A joint sponsorship lists more organisations after the first: "主办单位：中共X市委办公室 X市人民政府办公室".
+SPONSOR_MORE = re.compile(rf"([\s、和]+)({_ORG_NAME}{{2,40}}?{_ORG_END}){_STOP}(?!\s*(?:\(?承办|协办|运维|维护|技术支持))")
 # Telephone numbers with the separators footers print: 0477-8321234, (0477)8321234, 010--63070957,
 # 0471 6945678, 400-xxx-xxxx, 12345; a mobile on its own.
 PHONE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?(?:-{1,2}|—{1,2}|\s)?\d{7,8}(?:-\d{1,5})?|1[3-9]\d{9}|400-?\d{3}-?\d{4}|12345)(?!\d)")
@@ -160,7 +165,10 @@ def _sponsor(*texts: str) -> str | None:
     for text in texts:
         m = SPONSOR.search(text)
         if m:
-            return m.group(1) or m.group(2)
+            value, end = m.group(1) or m.group(2), m.end()
+            while (more := SPONSOR_MORE.match(text, end)) and not re.match(r"\s*(承办|协办|运维|维护|技术支持)", text[more.end():]):
+                value, end = value + more.group(1) + more.group(2), more.end()
+            return value
         m = SPONSOR_AFTER.search(text)
         if m:
             return m.group(1)

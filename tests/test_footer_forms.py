@@ -137,3 +137,20 @@ def test_scan_reads_a_footer_written_by_a_same_site_script_once(tmp_path, serve)
     # One GET of the include for the site (plus the link check's HEAD), however many pages use it.
     gets = [r for r in server.requests if r[2] == "/js/footer.js" and r[1] == "GET"]
     assert len(gets) == 1
+
+
+@pytest.mark.parametrize("footer, sponsor", [
+    ("主办单位：中共鄂尔多斯市委办公室 鄂尔多斯市人民政府办公室 联系电话：0477-8581234", "中共鄂尔多斯市委办公室 鄂尔多斯市人民政府办公室"),
+    ("主办单位：东胜区人民政府办公室 东胜区大数据中心承办", "东胜区人民政府办公室"),
+    ("主办：东胜区人民政府 技术支持：某公司", "东胜区人民政府"),
+])
+def test_joint_sponsors_are_one_value(footer, sponsor):
+    assert info(footer).sponsor == sponsor
+
+
+def test_a_sentence_ending_in_zhuban_is_not_a_sponsor_line():
+    assert info("本次活动由市委网信办主办 欢迎参加").sponsor is None
+
+
+def test_police_registration_label_variants():
+    assert info("京公安网备11010502030000号").psb == "京公安网备11010502030000号"
