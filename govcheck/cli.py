@@ -391,5 +391,98 @@ def demo(output: str | None) -> None:
         run_demo(output, out_console())
 
 
+@main.command()
+@_db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--deadline", type=click.IntRange(min=1), default=15, show_default=True,
+              help="days after first notice before an open finding is overdue (未按时整改)")
+def serve(db_url: str | None, host: str, port: int, deadline: int) -> None:
+    """The web console (监测台): review findings, units' 整改反馈, downloads, audit trail."""
+    import uvicorn
+
+    from govcheck.web.app import create_app
+
+    _require_existing_db(db_url)
+    try:
+        app = create_app(db_url, deadline=deadline)
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    err.print(f"govcheck 监测台: http://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@main.group()
+def user() -> None:
+    """Console users (staff 监测人员, assessor 考核人员, unit 被考核单位)."""
+
+
+def _user_session(db_url: str | None):
+    from govcheck.storage import open_db, session_factory
+    from govcheck.web import models  # noqa: F401  (the console tables)
+
+    _require_existing_db(db_url)
+    try:
+        return session_factory(open_db(db_url))
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _password_option(f):
+    return click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                        help="the password (prompted when not given; read from stdin when piped)")(f)
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "assessor", "unit"]), required=True)
+@click.option("--unit", "unit", default=None, metavar="单位名", help="for --role unit: the unit whose findings the user sees")
+@_password_option
+@_db_option
+def user_add(name: str, role: str, unit: str | None, password: str, db_url: str | None) -> None:
+    """Add a console user."""
+    from govcheck.web.users import UserError, add_user
+
+    try:
+        with _user_session(db_url).begin() as session:
+            add_user(session, name, role, unit, password)
+    except UserError as exc:
+        raise BadInput(str(exc)) from None
+    out_console().print(f"user {name} ({role}{' · ' + unit if unit else ''}) added", highlight=False)
+
+
+@user.command("passwd")
+@click.argument("name")
+@_password_option
+@_db_option
+def user_passwd(name: str, password: str, db_url: str | None) -> None:
+    """Set a console user's password (their open sessions end)."""
+    from govcheck.web.users import UserError, set_password
+
+    try:
+        with _user_session(db_url).begin() as session:
+            set_password(session, name, password)
+    except UserError as exc:
+        raise BadInput(str(exc)) from None
+    out_console().print(f"password of {name} changed", highlight=False)
+
+
+@user.command("list")
+@_db_option
+def user_list(db_url: str | None) -> None:
+    """List console users."""
+    from govcheck.web.models import ROLE_ZH
+    from govcheck.web.users import list_users
+
+    with _user_session(db_url)() as session:
+        rows = list_users(session)
+    console = out_console()
+    if not rows:
+        console.print("no console users (add one with `govcheck user add NAME --role staff`)")
+    for r in rows:
+        console.print(f"{r.name}\t{r.role}\t{ROLE_ZH[r.role]}\t{r.unit or ''}\t{r.created_at:%Y-%m-%d %H:%M}",
+                      highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
