@@ -418,7 +418,7 @@ def user() -> None:
 
 
 def _user_session(db_url: str | None):
-    from govcheck.storage import open_db, session_factory
+    from govcheck.store.engine import open_db, session_factory
     from govcheck.web import models  # noqa: F401  (the console tables)
 
     _require_existing_db(db_url)

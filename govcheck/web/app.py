@@ -36,11 +36,11 @@ from starlette.staticfiles import StaticFiles
 from checks import CHECKS
 from govcheck.export import SEVERITY_ZH, STATUS_ZH
 from govcheck.reports import DEFAULT_DEADLINE, highlight, line_chart
-from govcheck.storage import open_db, session_factory
+from govcheck.store.engine import open_db, session_factory
 from govcheck.web import queries as q
 from govcheck.web.models import ROLE_ZH, UserRow
 from govcheck.web.reviews import ACTIONS, review, review_events
-from govcheck.web.users import authenticate, audit, session_stamp, signing_key
+from govcheck.web.users import audit, authenticate, session_stamp, signing_key
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "govcheck_session"

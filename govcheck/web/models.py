@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from govcheck.storage import Base
+from govcheck.store.schema import Base
 
 ROLES = ("staff", "assessor", "unit")
 ROLE_ZH = {"staff": "监测人员", "assessor": "考核人员", "unit": "被考核单位"}

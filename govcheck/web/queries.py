@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from checks import CHECKS
 from govcheck.reports import GRAVE, ReportData, gather
-from govcheck.storage import FindingRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow, load_snapshot
+from govcheck.store.queries import load_snapshot
+from govcheck.store.schema import FindingRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow
 from govcheck.web.models import AuditRow, FeedbackRow
 
 FAMILY_ZH = {"availability": "可用性", "freshness": "信息更新", "links": "链接", "words": "错敏词", "footer": "网站标识",

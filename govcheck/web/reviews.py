@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govcheck.storage import FindingRow
+from govcheck.store.schema import FindingRow
 
 ACTIONS = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重新打开"}
 

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govcheck.storage import UnitRow
+from govcheck.store.schema import UnitRow
 from govcheck.web.models import ROLES, AuditRow, KeyRow, UserRow
 
 HASHER = PasswordHasher()
