@@ -476,12 +476,10 @@ def user_list(db_url: str | None) -> None:
 
     with _user_session(db_url)() as session:
         rows = list_users(session)
-    console = out_console()
     if not rows:
-        console.print("no console users (add one with `govcheck user add NAME --role staff`)")
-    for r in rows:
-        console.print(f"{r.name}\t{r.role}\t{ROLE_ZH[r.role]}\t{r.unit or ''}\t{r.created_at:%Y-%m-%d %H:%M}",
-                      highlight=False)
+        click.echo("no console users (add one with `govcheck user add NAME --role staff`)")
+    for r in rows:   # tab-separated, for scripts
+        click.echo(f"{r.name}\t{r.role}\t{ROLE_ZH[r.role]}\t{r.unit or ''}\t{r.created_at:%Y-%m-%d %H:%M}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,7 +68,8 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
     env.filters["highlight"] = highlight
     env.filters["dt"] = lambda v: "" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, dt.datetime) else str(v))
     env.globals.update(CHECKS=CHECKS, STATUS_ZH=STATUS_ZH, SEVERITY_ZH=SEVERITY_ZH, ROLE_ZH=ROLE_ZH, ACTIONS=ACTIONS,
-                       ACTION_ZH=ACTION_ZH, FEEDBACK_ZH=q.FEEDBACK_ZH, quote=quote, urlencode=urlencode)
+                       ACTION_ZH=ACTION_ZH, FEEDBACK_ZH=q.FEEDBACK_ZH, quote=lambda s: quote(s, safe=""),
+                       urlencode=urlencode)
     app_db_url = str(engine.url.render_as_string(hide_password=False))
 
     # ------------------------------------------------------------------ plumbing
@@ -270,7 +271,7 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
 
     async def units_page(request: Request, db: Session, viewer: q.Viewer):
         if not viewer.sees_all:
-            return RedirectResponse(f"/units/{quote(viewer.unit or '')}", status_code=303)
+            return RedirectResponse("/units/" + quote(viewer.unit or "", safe=""), status_code=303)
         scan = scan_or_404(db, request)
         data = q.scan_data(db, viewer, scan, deadline) if scan else None
         counts = {}
@@ -420,7 +421,7 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
         Route("/review", login_required(review_post, ("staff",)), methods=["POST"]),
         Route("/feedback", login_required(feedback_post, ("unit",)), methods=["POST"]),
         Route("/units", login_required(units_page, everyone)),
-        Route("/units/{unit}", login_required(unit_page, everyone)),
+        Route("/units/{unit:path}", login_required(unit_page, everyone)),
         Route("/downloads", login_required(downloads_page, everyone)),
         Route("/downloads/{what}", login_required(download, everyone)),
         Route("/scores", login_required(scores_page, ("staff", "assessor"))),
