@@ -419,7 +419,6 @@ def user() -> None:
 
 def _user_session(db_url: str | None):
     from govcheck.store.engine import open_db, session_factory
-    from govcheck.web import models  # noqa: F401  (the console tables)
 
     _require_existing_db(db_url)
     try:
@@ -471,8 +470,7 @@ def user_passwd(name: str, password: str, db_url: str | None) -> None:
 @_db_option
 def user_list(db_url: str | None) -> None:
     """List console users."""
-    from govcheck.web.models import ROLE_ZH
-    from govcheck.web.users import list_users
+    from govcheck.web.users import ROLE_ZH, list_users
 
     with _user_session(db_url)() as session:
         rows = list_users(session)

@@ -29,9 +29,8 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from govcheck.store.engine import open_db, session_factory
-from govcheck.store.schema import FindingRow
+from govcheck.store.schema import AuditRow, FindingRow, UserRow
 from govcheck.web.app import create_app
-from govcheck.web.models import AuditRow, UserRow
 
 pytestmark = pytest.mark.slow
 

@@ -306,3 +306,56 @@ class ReviewRow(Base):
     by: Mapped[str] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(Timestamp)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# --------------------------------------------------------------------------- console (govcheck serve)
+
+class UserRow(Base):
+    """A console user: `staff` sees and reviews everything, `assessor` reads, `unit` sees its own unit."""
+
+    __tablename__ = "console_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(10))              # staff | assessor | unit
+    unit: Mapped[str | None] = mapped_column(String(200))      # the unit a `unit` user belongs to
+    password_hash: Mapped[str] = mapped_column(String(200))    # argon2id, PHC string
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class AuditRow(Base):
+    """Logins, units' feedback and user administration, append-only (reviews are their own
+    trail); the console has no route that changes or deletes a row."""
+
+    __tablename__ = "console_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+    user: Mapped[str] = mapped_column(String(100), index=True)   # the name typed, for a failed login
+    action: Mapped[str] = mapped_column(String(30))   # login | login_failed | login_throttled | logout | feedback | user_add | user_passwd
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(String(100))     # remote address of a console request
+
+
+class FeedbackRow(Base):
+    """A unit's 整改反馈 (已整改 with a note). Its outcome is not stored but read from the scans
+    after it: pending until a scan covers the unit again; seen again → 整改未通过."""
+
+    __tablename__ = "console_feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    after_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))  # newest completed scan when sent
+
+
+class ConsoleKeyRow(Base):
+    """The console's cookie-signing key, made once per database so that every server process
+    and restart shares it (GOVCHECK_SECRET_KEY overrides)."""
+
+    __tablename__ = "console_keys"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+

@@ -37,10 +37,10 @@ from checks import CHECKS
 from govcheck.export import SEVERITY_ZH, STATUS_ZH
 from govcheck.reports import DEFAULT_DEADLINE, highlight, line_chart
 from govcheck.store.engine import open_db, session_factory
+from govcheck.store.schema import UserRow
 from govcheck.web import queries as q
-from govcheck.web.models import ROLE_ZH, UserRow
 from govcheck.web.reviews import ACTIONS, review, review_events
-from govcheck.web.users import audit, authenticate, session_stamp, signing_key
+from govcheck.web.users import ROLE_ZH, audit, authenticate, session_stamp, signing_key
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "govcheck_session"
@@ -57,8 +57,6 @@ ACTION_ZH = {"login": "登录", "login_failed": "登录失败", "login_throttled
 
 def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secret_key: str | None = None) -> Starlette:
     import os
-
-    from govcheck.web import models  # noqa: F401  (registers the console tables before create_all)
 
     engine = open_db(db_url)
     sessions = session_factory(engine)

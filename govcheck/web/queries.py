@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from checks import CHECKS
 from govcheck.reports import GRAVE, ReportData, gather
 from govcheck.store.queries import load_snapshot
-from govcheck.store.schema import FindingRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow
-from govcheck.web.models import AuditRow, FeedbackRow
+from govcheck.store.schema import AuditRow, FeedbackRow, FindingRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow
 
 FAMILY_ZH = {"availability": "可用性", "freshness": "信息更新", "links": "链接", "words": "错敏词", "footer": "网站标识",
              "privacy": "隐私保护", "accounts": "政务新媒体", "security": "安全"}

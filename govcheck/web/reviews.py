@@ -13,12 +13,12 @@ ACTIONS = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重�
 
 def review(session: Session, finding_ids: list[int], action: str, note: str | None, by: str) -> list[FindingRow]:
     # PLACEHOLDER until #12's review trail lands: same effect as today's CLI review.
-    import datetime as dt
+    from govcheck import clock
 
     rows = list(session.scalars(select(FindingRow).where(FindingRow.id.in_(finding_ids))))
     for row in rows:
         decision = {"ignore": "ignored", "confirm": "confirmed", "reopen": "confirmed"}[action]
-        row.review, row.review_note, row.reviewed_at = decision, note, dt.datetime.now()
+        row.review, row.review_note, row.reviewed_at = decision, note, clock.now()
         if decision == "ignored":
             row.status = "ignored"
         elif row.status == "ignored":

@@ -12,9 +12,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govcheck.store.schema import UnitRow
-from govcheck.web.models import ROLES, AuditRow, KeyRow, UserRow
+from govcheck import clock
+from govcheck.store.schema import AuditRow, ConsoleKeyRow, UnitRow, UserRow
 
+ROLES = ("staff", "assessor", "unit")
+ROLE_ZH = {"staff": "监测人员", "assessor": "考核人员", "unit": "被考核单位"}
 HASHER = PasswordHasher()
 # Throttle: after this many failed logins for one name (or from one address) inside the
 # window, logins are refused — even with the right password — until the window has passed.
@@ -29,7 +31,7 @@ class UserError(ValueError):
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
 
 
 def audit(session: Session, user: str, action: str, *, finding_id: int | None = None, unit: str | None = None,
@@ -131,9 +133,9 @@ _DUMMY_HASH = HASHER.hash(secrets.token_hex(8))
 
 
 def signing_key(session: Session) -> str:
-    row = session.get(KeyRow, "session")
+    row = session.get(ConsoleKeyRow, "session")
     if row is None:
-        row = KeyRow(name="session", value=secrets.token_urlsafe(48))
+        row = ConsoleKeyRow(name="session", value=secrets.token_urlsafe(48))
         session.add(row)
         session.flush()
     return row.value
