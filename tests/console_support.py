@@ -95,6 +95,7 @@ class LiveConsole:
     def __init__(self, db: Path):
         from govcheck.web.app import create_app
 
+        self.db = db
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
