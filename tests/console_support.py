@@ -13,8 +13,6 @@ from pathlib import Path
 import uvicorn
 from conftest import Route, govcheck, html, write_registry
 
-from govcheck.demo.loopback import LoopbackSites
-
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
 PASSWORDS = {"staff1": "staff-pass-1", "assessor1": "assessor-pass-1", "ds": "unit-pass-ds", "kbs": "unit-pass-kbs"}
@@ -33,29 +31,42 @@ def copy_db(src: Path, dst: Path) -> Path:
     return dst
 
 
+def cli(*args: str, input: str | None = None):
+    """The real command line in-process (commands that run no crawl need no fresh reactor)."""
+    from click.testing import CliRunner
+
+    from govcheck.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
 def add_users(db: Path, units: dict[str, str] | None = None) -> None:
     url = f"sqlite:///{db}"
-    govcheck("user", "add", "staff1", "--role", "staff", "--db", url, "--password", PASSWORDS["staff1"])
-    govcheck("user", "add", "assessor1", "--role", "assessor", "--db", url, "--password", PASSWORDS["assessor1"])
-    for name, unit in (units or {}).items():
-        govcheck("user", "add", name, "--role", "unit", "--unit", unit, "--db", url, "--password", PASSWORDS[name])
+    for name, role, unit in [("staff1", "staff", None), ("assessor1", "assessor", None),
+                             *((n, "unit", u) for n, u in (units or {}).items())]:
+        done = cli("user", "add", name, "--role", role, *(["--unit", unit] if unit else []), "--db", url,
+                   "--password", PASSWORDS[name])
+        assert done.exit_code == 0, done.output
 
 
 def demo_db(cache: Path, rounds: int = 2) -> Path:
-    """The demo's database after `rounds` runs of `govcheck demo`, with console users."""
-    key = f"demo{rounds}"
-    if key not in _built:
-        folder = cache / key
-        for _ in range(rounds):
-            govcheck("demo", "-o", str(folder), timeout=300)
+    """The demo's database after 1 or 2 runs of `govcheck demo`, with console users (the
+    first round's state is kept aside while the second is made)."""
+    if "demo2" not in _built:
+        folder, first = cache / "demo2", cache / "demo1"
+        govcheck("demo", "-o", str(folder), timeout=300)
         add_users(folder / "govcheck.db", {"ds": DS, "kbs": KBS})
-        _built[key] = folder
-    return _built[key] / "govcheck.db"
+        first.mkdir()
+        copy_db(folder / "govcheck.db", first / "govcheck.db")
+        if (folder / ".demo-ports").exists():   # the demo's ports, so round 2 serves the same URLs
+            shutil.copy(folder / ".demo-ports", first / ".demo-ports")
+        govcheck("demo", "-o", str(folder), timeout=300)
+        _built.update(demo1=first, demo2=folder)
+    return _built[f"demo{rounds}"] / "govcheck.db"
 
 
 def demo_folder(cache: Path, rounds: int = 1) -> Path:
-    demo_db(cache, rounds)
-    return _built[f"demo{rounds}"]
+    return demo_db(cache, rounds).parent
 
 
 # Text planted to break out of markup and attributes wherever crawled text is shown.
@@ -122,5 +133,5 @@ def fresh(src: Path, tmp_path: Path) -> Path:
     return copy_db(src, tmp_path / "console.db")
 
 
-__all__ = ["ARTIFACTS", "PASSWORDS", "DS", "KBS", "LiveConsole", "demo_db", "hostile_db", "fresh", "shutil",
-           "LoopbackSites", "HOSTILE_UNIT", "SCRIPT_TITLE", "SCRIPT_ANCHOR", "SCRIPT_CONTEXT"]
+__all__ = ["ARTIFACTS", "PASSWORDS", "DS", "KBS", "LiveConsole", "demo_db", "hostile_db", "fresh", "cli",
+           "HOSTILE_UNIT", "SCRIPT_TITLE", "SCRIPT_ANCHOR", "SCRIPT_CONTEXT"]

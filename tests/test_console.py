@@ -20,6 +20,7 @@ from console_support import (
     SCRIPT_ANCHOR,
     SCRIPT_CONTEXT,
     SCRIPT_TITLE,
+    cli,
     demo_db,
     fresh,
     hostile_db,
@@ -79,7 +80,7 @@ def audit_rows(db) -> list[AuditRow]:
 
 def test_user_commands_store_argon2_hashes_and_reject_bad_input(demo):
     url = f"sqlite:///{demo}"
-    listing = govcheck("user", "list", "--db", url).stdout
+    listing = cli("user", "list", "--db", url).output
     assert "staff1\tstaff" in listing and f"ds\tunit\t被考核单位\t{DS}" in listing
     with session_factory(open_db(url))() as s:
         hashes = {u.name: u.password_hash for u in s.scalars(select(UserRow))}
@@ -95,21 +96,18 @@ def test_user_commands_store_argon2_hashes_and_reject_bad_input(demo):
     ]:
         if "--password" not in args:
             args = args + ["--password", "long-enough-1"]
-        done = govcheck(*args, "--db", url, check=False)
-        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
-    # A password piped on stdin (prompted twice: entry and confirmation) works too.
-    import subprocess
-    import sys
-    piped = subprocess.run([sys.executable, "-m", "govcheck", "user", "add", "piped", "--role", "assessor", "--db", url],
-                           input="piped-pass-1\npiped-pass-1\n", capture_output=True, text=True)
-    assert piped.returncode == 0, piped.stderr
+        done = cli(*args, "--db", url)
+        assert done.exit_code == 2 and message in done.output, (args, done.output)
+    # The password is prompted (entry and confirmation) when not given.
+    piped = cli("user", "add", "piped", "--role", "assessor", "--db", url, input="piped-pass-1\npiped-pass-1\n")
+    assert piped.exit_code == 0, piped.output
     assert login(client_for(demo), "piped", "piped-pass-1").status_code == 303
 
 
 def test_password_change_ends_open_sessions(demo):
     client = client_for(demo, "staff1")
     assert client.get("/").status_code == 200
-    govcheck("user", "passwd", "staff1", "--db", f"sqlite:///{demo}", "--password", "a-new-password")
+    assert cli("user", "passwd", "staff1", "--db", f"sqlite:///{demo}", "--password", "a-new-password").exit_code == 0
     assert client.get("/").status_code == 303                                   # back to the login page
     assert login(client_for(demo), "staff1", PASSWORDS["staff1"]).status_code == 401
     assert login(client_for(demo), "staff1", "a-new-password").status_code == 303
@@ -165,7 +163,7 @@ def test_every_form_carries_a_csrf_token_and_posts_without_it_are_refused(demo):
 # --------------------------------------------------------------------------- roles and unit isolation
 
 def test_a_unit_user_sees_only_its_own_unit_everywhere(demo):
-    mine = [r for r in rows(demo) if r.unit == DS and r.status != "ignored"]
+    mine = [r for r in rows(demo) if r.unit == DS and r.status != "ignored" and r.severity != "review"]
     theirs = [r for r in rows(demo) if r.unit == KBS]
     snap_theirs = next(r for r in theirs if r.snapshot_hash)
     client = client_for(demo, "ds")
@@ -190,6 +188,18 @@ def test_a_unit_user_sees_only_its_own_unit_everywhere(demo):
     r = client.post("/feedback", data={"csrf": token, "ids": theirs[0].id, "note": "改了"})
     assert r.status_code == 404
     assert client.post("/review", data={"csrf": token, "ids": mine[0].id, "action": "ignore"}).status_code == 404
+
+
+def test_review_only_findings_reach_the_unit_once_confirmed(demo):
+    review_only = next(r for r in rows(demo) if r.unit == DS and r.severity == "review" and r.status == "open")
+    unit = client_for(demo, "ds")
+    assert unit.get(f"/findings/{review_only.id}").status_code == 404
+    assert f'data-id="{review_only.id}"' not in unit.get("/findings").text
+    staff = client_for(demo, "staff1")
+    token = csrf_of(staff.get("/findings").text)
+    staff.post("/review", data={"csrf": token, "ids": review_only.id, "action": "confirm", "note": "确属外链"})
+    assert unit.get(f"/findings/{review_only.id}").status_code == 200
+    assert f'data-id="{review_only.id}"' in unit.get("/findings").text
 
 
 def test_a_finding_ruled_out_by_a_reviewer_disappears_for_its_unit(demo):
@@ -263,7 +273,7 @@ def test_unit_feedback_is_pending_until_the_next_scan_judges_it(cache, tmp_path)
     db = folder / "govcheck.db"
     # Round 2 of the demo rectifies some of 东胜区's problems and leaves others.
     round2 = {(f["check"], f["subject"]): f["status"] for f in findings_jsonl(demo_db(cache, 2), scan="2")}
-    open1 = [f for f in rows(db, unit=DS, status="open")]
+    open1 = [f for f in rows(db, unit=DS, status="open") if f.severity != "review"]   # review-only: not told yet
     fixed_next = next(f for f in open1 if round2.get((f.check, f.subject)) == "fixed")
     still_next = next(f for f in open1 if round2.get((f.check, f.subject)) == "open" and f.snapshot_hash)
     client = client_for(db, "ds")

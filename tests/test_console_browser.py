@@ -13,6 +13,8 @@ import pytest
 from conftest import findings_jsonl
 from console_support import ARTIFACTS, DS, HOSTILE_UNIT, KBS, PASSWORDS, LiveConsole, demo_db, fresh, hostile_db
 
+from govcheck.history import reaches_units
+
 CHROMIUM = os.environ.get("GOVCHECK_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -146,7 +148,8 @@ def test_unit_user_sees_only_its_own_unit_and_marks_items_rectified(page, consol
     assert KBS not in pg.content()
     mine = set(row_ids(pg))
     records = findings_jsonl(console_db(console))
-    assert mine == {f["id"] for f in records if f["unit"] == DS and f["status"] != "ignored"}
+    assert mine == {f["id"] for f in records
+                    if f["unit"] == DS and reaches_units(f["status"], f["severity"], bool(f["confirmed_at"]))}
     theirs = next(f for f in records if f["unit"] == KBS)
     for path in (f"/findings/{theirs['id']}", f"/findings/{theirs['id']}/snapshot", "/units/" + quote(KBS, safe=""),
                  "/downloads/unit.xlsx?unit=" + quote(KBS, safe=""), "/audit"):

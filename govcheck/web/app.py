@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 from checks import CHECKS
 from govcheck.export import SEVERITY_ZH, STATUS_ZH
 from govcheck.reports import DEFAULT_DEADLINE, highlight, line_chart
+from govcheck.review import ReviewError
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import UserRow
 from govcheck.web import queries as q
@@ -244,8 +245,11 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
             request.session["flash"] = "没有选中任何问题"
             return RedirectResponse(back(request, form, "/findings"), status_code=303)
         note = str(form.get("note") or "").strip() or None
-        with sessions.begin() as tx:
-            done = review(tx, ids, action, note, viewer.name)
+        try:
+            with sessions.begin() as tx:
+                done = review(tx, ids, action, note, viewer.name)
+        except ReviewError:
+            raise HTTPException(404, "没有这条问题") from None
         request.session["flash"] = f"已{ACTIONS[action]} {len(done)} 条问题" + (f"（{note}）" if note else "")
         return RedirectResponse(back(request, form, "/findings"), status_code=303)
 
@@ -291,8 +295,6 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
         rows = []
         if scan is not None:
             rows = [r for r in q.scan_data(db, viewer, scan, deadline).records if r["unit"] == name]
-            if viewer.role == "unit":
-                rows = [r for r in rows if r["status"] != "ignored"]
         rows = q.sort_records(rows)
         sites: dict[str, list[dict]] = {}
         for r in rows:
@@ -336,7 +338,6 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
             elif what in ("unit.xlsx", "unit.html"):
                 if not unit:
                     raise HTTPException(404, "请选择单位")
-                data.records = [r for r in data.records if r["status"] != "ignored"]
                 written = write_unit_lists(data, out)
                 path = next((p for p in written if p.suffix == "." + what.split(".")[1]), None)
                 if path is None:   # no finding at all for this unit in this scan

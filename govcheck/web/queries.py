@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
+from govcheck.history import reaches_units, reviews_of
 from govcheck.reports import GRAVE, ReportData, gather
 from govcheck.store.queries import load_snapshot
-from govcheck.store.schema import AuditRow, FeedbackRow, FindingRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow
+from govcheck.store.schema import AuditRow, FeedbackRow, FindingRow, FixRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow
 
 FAMILY_ZH = {"availability": "可用性", "freshness": "信息更新", "links": "链接", "words": "错敏词", "footer": "网站标识",
              "privacy": "隐私保护", "accounts": "政务新媒体", "security": "安全"}
@@ -38,8 +39,17 @@ class Viewer:
     def sees_all(self) -> bool:
         return self.role in ("staff", "assessor")
 
-    def may_see(self, unit: str, status: str) -> bool:
-        return self.sees_all or (unit == self.unit and status != "ignored")
+    def may_see(self, session: Session, row: FindingRow) -> bool:
+        return self.sees_all or (row.unit == self.unit and reaches_unit(session, row))
+
+
+def reaches_unit(session: Session, row: FindingRow) -> bool:
+    """What the 问题清单 give units (govcheck.history.reaches_units): not ruled out, and a
+    review-only finding only once a reviewer confirmed it (an ignore withdraws a confirmation)."""
+    confirmed = False
+    for r in reviews_of(session, [row.id]).get(row.id, []):
+        confirmed = True if r.action == "confirm" else False if r.action == "ignore" else confirmed
+    return reaches_units(row.status, row.severity, confirmed)
 
 
 def done_scans(session: Session, limit: int | None = None) -> list[ScanRow]:
@@ -67,7 +77,7 @@ def scan_data(session: Session, viewer: Viewer, scan: ScanRow, deadline: int) ->
     """The report model of one scan (the same records the 问题清单 are written from), in scope."""
     data = gather(session, scan, deadline, None if viewer.sees_all else viewer.unit)
     if not viewer.sees_all:
-        data.records = [r for r in data.records if r["status"] != "ignored"]
+        data.records = [r for r in data.records if r["for_units"]]
     attach_feedback(session, data.records)
     return data
 
@@ -145,6 +155,8 @@ def feedback_states(session: Session, finding_ids: list[int]) -> dict[int, dict]
     later = [s for s in done_scans(session) if s.id > floor][::-1]   # oldest first
     seen = set(session.execute(select(SightingRow.finding_id, SightingRow.scan_id).where(
         SightingRow.finding_id.in_(list(latest)), SightingRow.scan_id > floor)).all())
+    fixed = set(session.execute(select(FixRow.finding_id, FixRow.scan_id).where(
+        FixRow.finding_id.in_(list(latest)), FixRow.scan_id > floor)).all())
     out = {}
     for fid, fb in latest.items():
         f = findings[fid]
@@ -154,7 +166,7 @@ def feedback_states(session: Session, finding_ids: list[int]) -> dict[int, dict]
                 continue
             if (fid, s.id) in seen:
                 state, judged_by = "failed", s.id
-            elif f.status == "fixed" and (f.fixed_scan_id or 0) <= s.id:
+            elif (fid, s.id) in fixed:
                 state, judged_by = "passed", s.id
             else:
                 continue
@@ -176,7 +188,7 @@ def add_feedback(session: Session, viewer: Viewer, finding_ids: list[int], note:
     from govcheck.web.users import audit, now
 
     rows = list(session.scalars(select(FindingRow).where(FindingRow.id.in_(finding_ids))))
-    if len(rows) != len(set(finding_ids)) or any(not viewer.may_see(r.unit, r.status) or r.status != "open" for r in rows):
+    if len(rows) != len(set(finding_ids)) or any(not viewer.may_see(session, r) or r.status != "open" for r in rows):
         raise LookupError("finding not found")
     latest = done_scans(session, 1)
     after = latest[0].id if latest else None
@@ -190,7 +202,7 @@ def add_feedback(session: Session, viewer: Viewer, finding_ids: list[int], note:
 
 def finding_for(session: Session, viewer: Viewer, finding_id: int) -> FindingRow | None:
     row = session.get(FindingRow, finding_id)
-    return row if row is not None and viewer.may_see(row.unit, row.status) else None
+    return row if row is not None and viewer.may_see(session, row) else None
 
 
 def sightings(session: Session, row: FindingRow) -> list[dict]:
@@ -251,11 +263,7 @@ def overview(session: Session, viewer: Viewer, scan: ScanRow, deadline: int, tre
     data = scan_data(session, viewer, scan, deadline)
     current = [r for r in data.records if r["status"] == "open"]
     previous = data.previous
-    prev_seen: set[int] = set()
-    if previous is not None:
-        prev_seen = set(session.scalars(select(SightingRow.finding_id).where(SightingRow.scan_id == previous.id)))
-    # Seen now, not in the previous scan, though first seen before it: a fixed problem is back (复现).
-    reopened = [r for r in current if previous is not None and r["first_scan_id"] < scan.id and r["id"] not in prev_seen]
+    reopened = data.reopened
     new = [r for r in current if r["first_scan_id"] == scan.id]
     fixed = [r for r in data.records if r["status"] == "fixed"]
     grave = sorted((r for r in current if r["severity"] in GRAVE), key=lambda r: (GRAVE[r["severity"]], r["unit"], r["check"]))
