@@ -75,13 +75,17 @@ def scrub(context: str) -> str:
     return re.sub(r"\d{6,}[\dXx]?", lambda m: m.group()[:2] + "*" * (len(m.group()) - 4) + m.group()[-2:], context)
 
 
-def find_personal_data(text: str, today: dt.date | None = None) -> dict[str, list[tuple[str, str]]]:
-    """kind → [(masked number, masked context)]."""
+def find_personal_data(text: str, today: dt.date | None = None,
+                       spans: list[tuple[int, int, str]] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """kind → [(masked number, masked context)]; `spans` (if given) receives (start, end, kind)
+    of every number found."""
     found: dict[str, list[tuple[str, str]]] = {}
     taken: set[tuple[int, int]] = set()
 
     def add(kind: str, m: re.Match) -> None:
         number = m.group(1)
+        if spans is not None:
+            spans.append((m.start(1), m.end(1), kind))
         lo, hi = max(0, m.start() - 15), m.end() + 10
         context = scrub(text[lo:m.start()]) + mask(kind, number) + scrub(text[m.end():hi])
         found.setdefault(kind, []).append((mask(kind, number), re.sub(r"\s+", " ", context)))
@@ -102,6 +106,16 @@ def find_personal_data(text: str, today: dt.date | None = None) -> dict[str, lis
         if not labelled_otherwise(m):
             add("mobile", m)
     return found
+
+
+def mask_personal_data(text: str, today: dt.date | None = None) -> str:
+    """The text with every personal number this check would report masked (snapshots handed to
+    units must not leak what the finding reports)."""
+    spans: list[tuple[int, int, str]] = []
+    find_personal_data(text, today, spans)
+    for start, end, kind in sorted(spans, reverse=True):
+        text = text[:start] + mask(kind, text[start:end]) + text[end:]
+    return text
 
 
 def check_privacy(url: str, text: str, today: dt.date | None = None, where: str = "页面") -> list[Finding]:

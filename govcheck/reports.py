@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from checks import CHECKS
 from checks.registry import notice_sections
+from govcheck.evidence import unit_snapshot
 from govcheck.export import finding_record, record_order, write_xlsx
 from govcheck.findings import STATUS_ZH
 from govcheck.history import findings_at, reaches_units
-from govcheck.store.schema import ScanRow, SnapshotRow, UnitRow
+from govcheck.store.schema import ScanRow, UnitRow
 from scoring.model import in_rank_order
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -165,17 +165,19 @@ def _safe(name: str) -> str:
 
 
 def write_snapshots(session: Session, records: list[dict], out: Path) -> None:
+    """One evidence file per finding under snapshots/ (govcheck.evidence): banner, evidence
+    highlighted, personal data masked, attachments as their masked text; record["snapshot"] is
+    its path relative to `out`."""
     folder = out / "snapshots"
     folder.mkdir(parents=True, exist_ok=True)
-    # No script, no network: the page as fetched, for reading, not for running.
-    csp = b'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
-    for content_hash in {r["snapshot_hash"] for r in records if r.get("snapshot_hash")}:
-        target = folder / f"{content_hash}.html"
-        if target.exists():
+    for r in records:
+        if not r.get("snapshot_hash") or not r.get("for_units"):
             continue
-        row = session.get(SnapshotRow, content_hash)
-        if row is not None:
-            target.write_bytes(csp + b"\n" + zlib.decompress(row.data))
+        evidence = unit_snapshot(session, r, r["snapshot_hash"])
+        if evidence is None:
+            continue
+        (folder / evidence.name).write_bytes(evidence.body)
+        r["snapshot"] = f"snapshots/{evidence.name}"
 
 
 # --------------------------------------------------------------------------- outputs
