@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from checks.inputs import FeedInput
+from checks.links import network_error_zh
 from checks.registry import register, runs
 from govcheck.findings import Finding
 
@@ -30,8 +31,9 @@ ACCOUNT_NEAR_STALE = register("account_near_stale", "临近单否", "warn",
 def check_account(feed_url: str, name: str, fetch_error: str | None, newest: dt.datetime | None,
                   newest_title: str | None, as_of: dt.date, stale_days: int = 14, warn_days: int = 10) -> list[Finding]:
     if fetch_error:
-        return [Finding(ACCOUNT_UNREACHABLE.code, feed_url, name, f"账号「{name}」订阅源无法获取：{fetch_error}",
-                        {"error": fetch_error})]
+        reason = network_error_zh(fetch_error)
+        return [Finding(ACCOUNT_UNREACHABLE.code, feed_url, name, f"账号「{name}」订阅源无法获取（{reason}）",
+                        {"error": fetch_error, "reason": reason})]
     if newest is None:
         return [Finding(ACCOUNT_STALE.code, feed_url, name, f"账号「{name}」没有任何带发布时间的内容（视为未更新）",
                         {"newest": None, "age_days": None, "stale_days": stale_days})]

@@ -16,6 +16,7 @@ import yaml
 from dateutil.relativedelta import relativedelta
 
 from checks.inputs import ColumnsInput, HomepageInput, ProbesInput
+from checks.links import network_error_zh
 from checks.registry import register, runs
 from govcheck.config import Settings
 from govcheck.findings import Finding
@@ -146,8 +147,9 @@ def check_availability(home_url: str, probes: list[Probe], homepage_error: str |
               "recent_failures": [{"at": p.at.isoformat(sep=" "), "status": p.status, "error": p.error} for p in failed[-5:]]}
     summary = f"近 {window_days} 天探测首页 {total} 次，失败 {len(failed)} 次（{ratio:.1%}）"
     if homepage_error:
-        return [Finding(SITE_UNREACHABLE.code, home_url, None, f"本次巡检重试后仍无法打开首页：{homepage_error}；{summary}",
-                        dict(detail, homepage_error=homepage_error), severity="veto")]
+        reason = network_error_zh(homepage_error, t.timeout)
+        return [Finding(SITE_UNREACHABLE.code, home_url, None, f"本次巡检重试后仍无法打开首页（{reason}）；{summary}",
+                        dict(detail, homepage_error=homepage_error, reason=reason), severity="veto")]
     if total and ratio >= t.unreachable_veto:
         return [Finding(SITE_UNREACHABLE.code, home_url, None, summary + "，达到单项否决标准（≥5%）", detail, severity="veto")]
     if total and ratio >= t.unreachable_warn:

@@ -122,6 +122,29 @@ _ERROR_TEXT = {
 }
 
 
+def network_error_zh(error: str | None, timeout: float | None = None) -> str:
+    """A failed fetch as units read it: "连接被拒绝", "域名无法解析", "超时（15秒）", "服务器返回错误
+    （HTTP 500）"… The technical text ("refused: Connection was refused by other side: 111…")
+    belongs in the finding's detail, not in a Chinese report."""
+    if not error:
+        return "无法访问"
+    kind, _, rest = error.partition(":")
+    kind = kind.strip()
+    if kind == "timeout":
+        return f"超时（{timeout:g}秒）" if timeout else _ERROR_TEXT["timeout"]
+    if kind in _ERROR_TEXT:
+        return _ERROR_TEXT[kind]
+    m = re.match(r"HTTP (\d{3})", error)
+    if m:
+        code = int(m.group(1))
+        return f"服务器返回错误（HTTP {code}）" if code >= 500 else f"页面不存在或拒绝访问（HTTP {code}）"
+    if error.startswith("feed "):
+        return "订阅源内容无法识别为 RSS/Atom/JSON Feed"
+    if re.fullmatch(r"[\x00-\x7f]*", error):   # an English message we have no words for
+        return "无法访问（网络错误）"
+    return error
+
+
 def is_challenge_page(title: str | None, text: str | None) -> bool:
     return bool(_CHALLENGE.search(f"{title or ''} {text or ''}"))
 

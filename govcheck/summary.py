@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from checks import CHECKS
+from checks.links import network_error_zh
 from govcheck.findings import SEVERITY_ZH
 
 SEVERITY_ORDER = {"veto": 0, "warn": 1, "deduct": 2, "review": 3}
@@ -37,7 +38,7 @@ def print_summary(console: Console, records: list[dict], outcome) -> None:
                   f"{sum(outcome.site_pages.values())} pages in {outcome.duration:.1f}s  "
                   f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)})  复现 {len(reopened)}")
     for site, err in sorted(outcome.site_errors.items()):
-        console.print(f"[red]首页无法打开[/] {site}: {err}")
+        console.print(f"[red]首页无法打开[/] {site}：{network_error_zh(err)}（{err}）", highlight=False)
     _print_vetoes(console, current)
     _print_reopened(console, reopened)
     _print_accounts(console, getattr(outcome, "accounts", []))

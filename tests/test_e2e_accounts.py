@@ -52,7 +52,8 @@ def test_accounts_end_to_end(tmp_path, serve):
     by = {r["subject"]: r for r in records}
     assert by["陈旧发布"]["detail"]["age_days"] == 30 and by["陈旧发布"]["url"] == f"{base}/stale.json"
     assert by["临近发布"]["detail"]["age_days"] == 12   # 02:00Z on the 7th is 10:00 in Beijing
-    assert "cannot be parsed" in by["坏源发布"]["evidence"] and "500" in by["报错发布"]["evidence"]
+    assert "无法识别" in by["坏源发布"]["evidence"] and "cannot be parsed" in by["坏源发布"]["detail"]["error"]
+    assert "服务器返回错误（HTTP 500）" in by["报错发布"]["evidence"]
     assert by["再接再励"]["url"] == "https://mp.weixin.qq.com/s/a1"
     assert server.count(HOST, "/error.xml") == 2   # one retry (the test registry sets retries: 1)
 

@@ -99,7 +99,9 @@ def test_scan_reports_exactly_the_planted_problems(tmp_path, serve):
     assert got == expected
     down = [r for r in records if r["unit"] == "停机单位"]
     assert [(r["check"], r["severity"]) for r in down] == [("site_unreachable", "veto")]
-    assert "refused" in down[0]["evidence"]
+    # Units read the reason in Chinese; the technical message stays in the detail for staff.
+    assert "连接被拒绝" in down[0]["evidence"] and "refused" not in down[0]["evidence"]
+    assert down[0]["detail"]["homepage_error"].startswith("refused")
     assert all(r["status"] == "open" and r["scan_id"] == 1 and r["first_seen"].startswith("2024-04-19") for r in links)
 
     # Every unique target once per scan, even when two sites link it; assets by HEAD first.

@@ -129,3 +129,13 @@ def test_registry_entries_are_complete():
 
 def test_script_redirect_stub_is_not_broken():
     assert verdict(status=200, title="", snippet="（脚本跳转页）", size=90) is None
+
+
+def test_network_errors_read_in_chinese():
+    from checks.links import network_error_zh
+
+    assert network_error_zh("refused: Connection was refused by other side: 111: Connection refused.") == "连接被拒绝"
+    assert network_error_zh("dns: DNS lookup failed: no results for hostname lookup: www.x.gov.cn.") == "域名无法解析"
+    assert network_error_zh("timeout: Getting http://x/ took longer than 15.0 seconds.", 15) == "超时（15秒）"
+    assert network_error_zh("HTTP 500") == "服务器返回错误（HTTP 500）"
+    assert network_error_zh("SomethingNew: boom") == "无法访问（网络错误）"
