@@ -26,6 +26,7 @@ from govcheck.evidence import unit_snapshot
 from govcheck.export import finding_record, record_order, write_xlsx
 from govcheck.findings import STATUS_ZH
 from govcheck.history import findings_at, reaches_units
+from govcheck.notice import Notice
 from govcheck.store.schema import ScanRow, UnitRow
 from scoring.model import in_rank_order
 
@@ -227,10 +228,11 @@ def write_summary(data: ReportData, out: Path) -> Path:
     return path
 
 
-def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, office: str = "政务公开领导小组办公室",
-                    date: dt.date | None = None) -> str:
-    """The 通报 draft. Dated by its scan's as-of day unless `date` is given (a notice about April
-    is not dated on the day someone regenerates it)."""
+def build_notice(data: ReportData, scores: list | None = None, scheme=None, office: str = "政务公开领导小组办公室",
+                 date: dt.date | None = None) -> Notice:
+    """The 通报 draft as one document model (govcheck.notice), rendered to Markdown and DOCX.
+    Dated by its scan's as-of day unless `date` is given (a notice about April is not dated on
+    the day someone regenerates it). Counts only what units are told (govcheck.history)."""
     scan = data.scan
     current = data.published
     reopened = [r for r in current if r["reopened"]]
@@ -238,14 +240,17 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
     accounts = {r["target"] for r in data.records if r["target_kind"] == "account"}
     vetoes = [r for r in current if r["severity"] == "veto"]
     near = [r for r in current if r["severity"] == "warn"]
-    lines = [f"# 关于{scan.as_of.year}年{scan.as_of.month}月政府网站和政务新媒体监测情况的通报（初稿）", "",
-             "## 一、总体情况", "",
-             f"{scan.as_of:%Y年%m月%d}日，对{len(scan.units or [])}家单位的政府网站和政务新媒体进行了监测（巡检批次{scan.id}），"
-             f"共发现问题 {len(current)} 条，其中单项否决问题 {len(vetoes)} 条、临近单否预警 {len(near)} 条；"
-             f"较上次监测新增 {len(data.new)} 条，已整改 {len(data.fixed)} 条，"
-             f"整改后再次出现（复现）{len(reopened)} 条；"
-             f"超过{data.deadline}天仍未整改的问题 {sum(1 for r in current if r['overdue'])} 条。"
-             f"涉及网站 {len(sites)} 个、政务新媒体 {len(accounts)} 个。", "", "## 二、存在问题", ""]
+    notice = Notice()
+    notice.add("title", f"关于{scan.as_of.year}年{scan.as_of.month}月政府网站和政务新媒体监测情况的通报（初稿）")
+    notice.add("heading", "一、总体情况")
+    notice.add("para", f"{scan.as_of.year}年{scan.as_of.month}月{scan.as_of.day}日，对{len(scan.units or [])}家单位的政府网站和"
+                       f"政务新媒体进行了监测（巡检批次{scan.id}），"
+                       f"共发现问题 {len(current)} 条，其中单项否决问题 {len(vetoes)} 条、临近单否预警 {len(near)} 条；"
+                       f"较上次监测新增 {len(data.new)} 条，已整改 {len(data.fixed)} 条，"
+                       f"整改后再次出现（复现）{len(reopened)} 条；"
+                       f"超过{data.deadline}天仍未整改的问题 {sum(1 for r in current if r['overdue'])} 条。"
+                       f"涉及网站 {len(sites)} 个、政务新媒体 {len(accounts)} 个。")
+    notice.add("heading", "二、存在问题")
     numerals = "一二三四五六七八九十"
     n = 0
     for title, codes, kind in notice_sections():
@@ -254,31 +259,30 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
             continue
         per_unit = Counter(r["unit"] for r in hits)
         listing = "、".join(f"{u}（{c} 条）" for u, c in per_unit.most_common())
-        lines.append(f"（{numerals[n]}）{title}。本次监测发现相关问题 {len(hits)} 条，涉及的单位有：{listing}。")
+        text = f"（{numerals[n]}）{title}。本次监测发现相关问题 {len(hits)} 条，涉及的单位有：{listing}。"
         veto_units = sorted({r["unit"] for r in hits if r["severity"] == "veto"})
         if veto_units:
-            lines.append(f"其中，{'、'.join(veto_units)}存在单项否决问题，请立即整改。")
+            text += f"其中，{'、'.join(veto_units)}存在单项否决问题，请立即整改。"
         warn_units = sorted({r["unit"] for r in hits if r["severity"] == "warn"})
         if warn_units:
-            lines.append(f"{'、'.join(warn_units)}的政务新媒体临近单否，存在单项否决的风险，请及时更新。")
-        lines.append("")
+            text += f"{'、'.join(warn_units)}的政务新媒体临近单否，存在单项否决的风险，请及时更新。"
+        notice.add("para", text)
         n += 1
     if reopened:
         per_unit = Counter(r["unit"] for r in reopened)
         listing = "、".join(f"{u}（{c} 条）" for u, c in per_unit.most_common())
-        lines.append(f"（{numerals[n]}）问题整改后再次出现（复现）。本次监测发现复现问题 {len(reopened)} 条，"
-                     f"涉及的单位有：{listing}。请相关单位说明情况，杜绝“书面整改”。")
-        lines.append("")
+        notice.add("para", f"（{numerals[n]}）问题整改后再次出现（复现）。本次监测发现复现问题 {len(reopened)} 条，"
+                           f"涉及的单位有：{listing}。请相关单位说明情况，杜绝“书面整改”。")
         n += 1
     if n == 0:
-        lines += ["本次监测未发现问题。", ""]
-    lines += ["## 三、工作要求", "",
-              "一要压实主体责任。各单位要严格落实信息发布“编审发”制度，明确专职工作人员，做好政府网站和政务新媒体内容保障。", "",
-              f"二要抓好问题整改。各单位要对照问题清单逐条整改，于{data.deadline}日内完成并举一反三做好自查，"
-              "坚决避免“书面整改”，做到真查真改见真效。", "",
-              "三要加强日常监测。对临近单否的政务新媒体要及时更新，杜绝单项否决问题发生。", ""]
+        notice.add("para", "本次监测未发现问题。")
+    notice.add("heading", "三、工作要求")
+    notice.add("para", "一要压实主体责任。各单位要严格落实信息发布“编审发”制度，明确专职工作人员，做好政府网站和政务新媒体内容保障。")
+    notice.add("para", f"二要抓好问题整改。各单位要对照问题清单逐条整改，于{data.deadline}日内完成并举一反三做好自查，"
+                       "坚决避免“书面整改”，做到真查真改见真效。")
+    notice.add("para", "三要加强日常监测。对临近单否的政务新媒体要及时更新，杜绝单项否决问题发生。")
     if scores and scheme is not None:
-        lines += ["## 附件：评分情况", ""]
+        notice.add("heading", "附件：评分情况")
         for group in scheme.groups:
             members = in_rank_order(s for s in scores if s.group == group)
             if not members:
@@ -286,50 +290,28 @@ def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, o
             cats = [c for c in scheme.categories if group not in c.not_applicable]
             head = ["排名", "名称"] + [f"{c.name}（{c.max_for(group):g}）" if c.max_for(group) is not None else c.name
                                     for c in cats] + ["总分"]
-            lines += [f"### {group}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            rows = [head]
             for s in members:
                 cells = ["——" if s.categories.get(c.name) is None else f"{s.categories[c.name]:g}" for c in cats]
-                lines.append("| " + " | ".join([s.rank_text, s.unit, *cells, s.total_text(scheme.round)]) + " |")
-            lines.append("")
+                rows.append([s.rank_text, s.unit, *cells, s.total_text(scheme.round)])
+            notice.add("subheading", group)
+            notice.add("table", rows=rows)
     when = date or scan.as_of
-    lines += [office, f"{when.year}年{when.month}月{when.day}日"]
-    return "\n".join(lines) + "\n"
+    notice.add("closing", office)
+    notice.add("closing", f"{when.year}年{when.month}月{when.day}日")
+    return notice
 
 
-def write_notice(markdown: str, out: Path) -> list[Path]:
-    from docx import Document
+def notice_markdown(data: ReportData, scores: list | None = None, scheme=None, office: str = "政务公开领导小组办公室",
+                    date: dt.date | None = None) -> str:
+    return build_notice(data, scores, scheme, office, date).markdown()
 
+
+def write_notice(notice: Notice, out: Path) -> list[Path]:
     md = out / "通报初稿.md"
-    md.write_text(markdown, encoding="utf-8")
-    doc = Document()
-    table_rows: list[list[str]] = []
-
-    def flush_table():
-        if table_rows:
-            t = doc.add_table(rows=len(table_rows), cols=len(table_rows[0]))
-            t.style = "Table Grid"
-            for i, row in enumerate(table_rows):
-                for j, cell in enumerate(row):
-                    t.cell(i, j).text = cell
-            table_rows.clear()
-
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            if not set(line.replace("|", "")) <= {"-"}:
-                table_rows.append([c.strip() for c in line.strip("|").split("|")])
-            continue
-        flush_table()
-        if line.startswith("# "):
-            doc.add_heading(line[2:], level=0)
-        elif line.startswith("## "):
-            doc.add_heading(line[3:], level=1)
-        elif line.startswith("### "):
-            doc.add_heading(line[4:], level=2)
-        elif line.strip():
-            doc.add_paragraph(line)
-    flush_table()
+    md.write_text(notice.markdown(), encoding="utf-8")
     docx_path = out / "通报初稿.docx"
-    doc.save(str(docx_path))
+    notice.docx(docx_path)
     return [md, docx_path]
 
 
@@ -340,7 +322,7 @@ def write_reports(session: Session, scan: ScanRow, out: Path, unit: str | None =
     write_snapshots(session, data.records, out)
     written = write_unit_lists(data, out)
     written.append(write_summary(data, out))
-    written += write_notice(notice_markdown(data, scores, scheme, date=notice_date), out)
+    written += write_notice(build_notice(data, scores, scheme, date=notice_date), out)
     return written
 
 

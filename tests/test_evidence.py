@@ -93,3 +93,51 @@ def test_unit_snapshots_have_banner_highlight_masking_and_attachments_as_text(tm
     with sessions() as s:
         raw = zlib.decompress(s.get(SnapshotRow, page_hash).data)
     assert ID.encode() in raw
+
+
+def test_notice_docx_is_an_a4_official_document_from_the_same_model(tmp_path):
+    """GB/T 9704: A4, 37/35/28/26 mm margins, 方正小标宋 title, 仿宋_GB2312 三号 body, 黑体 headings,
+    四号 tables and page numbers; the same paragraphs as the Markdown (no parse-back)."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    from govcheck.notice import Notice
+
+    notice = Notice()
+    notice.add("title", "关于2024年4月政府网站和政务新媒体监测情况的通报（初稿）")
+    notice.add("heading", "一、总体情况")
+    notice.add("para", "2024年4月19日，对3家单位进行了监测，共发现问题 5 条。")
+    notice.add("subheading", "旗区")
+    notice.add("table", rows=[["排名", "名称", "总分"], ["1", "康巴什区人民政府", "98.0"],
+                              ["2", "纳林陶亥镇人民政府", "不合格（单项否决：站点无法访问）"]])
+    notice.add("closing", "政务公开领导小组办公室")
+    notice.add("closing", "2024年4月19日")
+    path = tmp_path / "n.docx"
+    notice.docx(path)
+    doc = Document(str(path))
+    sec = doc.sections[0]
+    def mm(value):   # stored in twips: compare to a tenth of a millimetre
+        return round(value / Mm(1), 1)
+
+    assert (mm(sec.page_width), mm(sec.page_height)) == (210, 297)
+    assert [mm(sec.top_margin), mm(sec.bottom_margin), mm(sec.left_margin), mm(sec.right_margin)] == [37, 35, 28, 26]
+
+    def east_asia(run):
+        return run._element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia"))
+
+    paras = {p.text: p for p in doc.paragraphs if p.text}
+    title = paras["关于2024年4月政府网站和政务新媒体监测情况的通报（初稿）"].runs[0]
+    assert east_asia(title) == "方正小标宋简体" and title.font.size == Pt(22)
+    heading = paras["一、总体情况"].runs[0]
+    assert east_asia(heading) == "黑体" and heading.font.size == Pt(16)
+    body = paras["2024年4月19日，对3家单位进行了监测，共发现问题 5 条。"].runs[0]
+    assert east_asia(body) == "仿宋_GB2312" and body.font.size == Pt(16)
+    assert east_asia(paras["旗区"].runs[0]) == "楷体_GB2312"
+    cell = doc.tables[0].cell(2, 2).paragraphs[0].runs[0]
+    assert cell.text == "不合格（单项否决：站点无法访问）" and cell.font.size == Pt(14)
+    footer = sec.footer.paragraphs[0]._element.xml
+    assert "PAGE" in footer and "fldChar" in footer and "—" in footer
+    md = notice.markdown()
+    assert all(text in md for text in paras)
+    assert "| 2 | 纳林陶亥镇人民政府 | 不合格（单项否决：站点无法访问） |" in md
