@@ -22,6 +22,39 @@ COLUMNS = {
     "reopened": "复现", "review": "复核结论", "reviewed_by": "复核人", "reviewed_at": "复核时间", "review_note": "复核意见",
 }
 REVIEW_ZH = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重新打开"}
+TARGET_KIND_ZH = {"site": "网站", "account": "政务新媒体"}
+# Detail fields as a reader of the 问题清单 names them (the rest keep their key).
+DETAIL_ZH = {
+    "reason": "原因", "status": "状态码", "error": "错误", "referrers": "引用页面", "on_homepage": "首页链接",
+    "tag": "类型", "anchor": "链接文字", "final_url": "最终地址", "redirects": "跳转", "rule": "更新规则",
+    "newest": "最新日期", "newest_title": "最新标题", "age_days": "距今天数", "stale_days": "期限天数",
+    "warn_days": "预警天数", "count": "数量", "samples": "示例", "name": "类型", "serious": "严重",
+    "correction": "正确写法", "category": "词表类别", "method": "发现方式", "context": "上下文", "pages": "涉及页面",
+    "probes": "探测次数", "failures": "失败次数", "ratio": "失败比例", "window_days": "统计天数",
+    "homepage_error": "首页错误（技术信息）", "blank_count": "空白栏目数", "veto": "单项否决", "reopened": "复现",
+    "items": "条目数", "hidden": "隐藏方式", "expected": "应为", "found": "实际",
+}
+
+
+def detail_text(detail: dict | None, limit: int = 2000) -> str:
+    """A finding's detail as 中文 "字段：值" lines for people (JSON stays in JSONL/CSV)."""
+    if not detail:
+        return ""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        if isinstance(v, list):
+            shown = "、".join(value(x) for x in v[:10])
+            return shown + (f" 等 {len(v)} 项" if len(v) > 10 else "")
+        if isinstance(v, dict):
+            return "，".join(f"{DETAIL_ZH.get(k, k)} {value(x)}" for k, x in v.items())
+        if isinstance(v, float):
+            return f"{v:.1%}" if 0 < v < 1 else f"{v:g}"
+        return "" if v is None else str(v)
+
+    lines = [f"{DETAIL_ZH.get(k, k)}：{value(v)}" for k, v in detail.items() if v not in (None, "", [], {})]
+    return "\n".join(lines)[:limit]
 
 
 def scan_findings(session: Session, scan: ScanRow) -> list[dict[str, Any]]:
@@ -73,6 +106,8 @@ def _cells(record: dict) -> list[Any]:
             value = "复现" if value else ""
         elif key == "review":
             value = REVIEW_ZH.get(value, value) if value else ""
+        elif key == "target_kind":
+            value = TARGET_KIND_ZH.get(value, value)
         out.append(value)
     return out
 
@@ -86,24 +121,48 @@ def to_csv(records: list[dict]) -> str:
     return buf.getvalue()
 
 
+LINKED = ("url", "subject", "target")     # columns whose http(s) values become hyperlinks
+
+
 def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = None) -> None:
-    """The findings sheet; `extra` adds report columns (field → 中文 header) after the standard ones."""
+    """The findings sheet; `extra` adds report columns (field → 中文 header) after the standard ones.
+
+    For people: 详情 as readable 中文 lines, values in Chinese, page and target URLs as
+    hyperlinks, and a 快照 column linking the evidence file when records carry `snapshot`."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
     ws.title = "问题清单"
-    extra = extra or {}
+    extra = dict(extra or {})
+    if any(r.get("snapshot") for r in records):
+        extra.setdefault("snapshot", "快照")
+    keys = list(COLUMNS) + list(extra)
     ws.append(list(COLUMNS.values()) + list(extra.values()))
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    link_font = Font(color="0563C1", underline="single")
     for r in records:
-        ws.append([_xlsx_safe(v) for v in _cells(r)] + [_xlsx_safe("是" if r.get(k) is True else "" if r.get(k) is False
-                                                                    else r.get(k)) for k in extra])
-    widths = {"unit": 22, "target": 30, "check_name": 14, "url": 50, "subject": 50, "evidence": 60, "detail": 40}
-    for i, key in enumerate(COLUMNS, start=1):
+        cells = _cells(r)
+        cells[keys.index("detail")] = detail_text(r.get("detail"))
+        row = [_xlsx_safe(v) for v in cells] + [
+            _xlsx_safe("是" if r.get(k) is True else "" if r.get(k) is False else
+                       ("查看快照" if k == "snapshot" and r.get(k) else r.get(k))) for k in extra]
+        ws.append(row)
+        for key in (*LINKED, "snapshot"):
+            if key not in keys:
+                continue
+            target = r.get(key)
+            if not isinstance(target, str) or not (target.startswith(("http://", "https://")) or key == "snapshot"):
+                continue
+            cell = ws.cell(row=ws.max_row, column=keys.index(key) + 1)
+            cell.hyperlink, cell.font = target, link_font
+        ws.cell(row=ws.max_row, column=keys.index("detail") + 1).alignment = Alignment(wrap_text=True, vertical="top")
+    widths = {"unit": 22, "target": 30, "check_name": 14, "url": 50, "subject": 50, "evidence": 60, "detail": 50,
+              "review_note": 30, "snapshot": 12}
+    for i, key in enumerate(keys, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(key, 12)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions

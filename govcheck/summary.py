@@ -23,7 +23,7 @@ def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | Non
     from govcheck.store.engine import open_db, session_factory
     from govcheck.store.queries import resolve_scan
 
-    outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=console.is_terminal)
+    outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=True)   # a bar on a terminal, plain lines elsewhere
     with session_factory(open_db(db_url))() as session:
         records = scan_findings(session, resolve_scan(session, outcome.scan_id))
     print_summary(console, records, outcome)

@@ -89,6 +89,15 @@ def test_unit_snapshots_have_banner_highlight_masking_and_attachments_as_text(tm
     assert "PK" not in text[:200] and "李四" in text and "名单.xlsx" in text and "spreadsheetml" in text
     page = (tmp_path / "r" / f"问题清单-{UNIT}.html").read_text(encoding="utf-8")
     assert f'href="snapshots/{attachment}"' in page and 'href="snapshots/f1.html"' in page
+    # The unit's XLSX: hyperlinks, a snapshot link, readable details, Chinese values.
+    ws = openpyxl.load_workbook(tmp_path / "r" / f"问题清单-{UNIT}.xlsx").active
+    head = [c.value for c in ws[1]]
+    rows = [dict(zip(head, row)) for row in ws.iter_rows(min_row=2)]
+    assert {r["对象类型"].value for r in rows} == {"网站"}
+    assert all(r["页面地址"].hyperlink.target.startswith(SITE) for r in rows)
+    assert all(r["快照"].value == "查看快照" and r["快照"].hyperlink.target.startswith("snapshots/") for r in rows)
+    privacy = next(r for r in rows if r["检查项代码"].value == "privacy_leak")
+    assert privacy["详情"].value == f"示例：{masked}" and "{" not in privacy["详情"].value
     # The raw copy stays in the database for staff.
     with sessions() as s:
         raw = zlib.decompress(s.get(SnapshotRow, page_hash).data)

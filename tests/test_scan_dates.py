@@ -28,7 +28,9 @@ def test_a_scan_dated_before_the_last_one_needs_an_explicit_as_of(tmp_path, serv
     server = serve({HOST: {"/": Route(body=html("首页", "<p>正文</p>"))}})
     reg = registry(tmp_path, server.port, as_of="2024-04-19")
     db = tmp_path / "g.db"
-    govcheck("scan", str(reg), "--db", str(db), "--as-of", "2024-05-06")
+    first = govcheck("scan", str(reg), "--db", str(db), "--as-of", "2024-05-06")
+    # Not on a terminal: plain progress lines (what a log file keeps), no bar.
+    assert "巡检进度（完成）：站点 1/1" in first.stderr and "\r" not in first.stderr
     back = govcheck("scan", str(reg), "--db", str(db), check=False)
     assert back.returncode == 2 and "2024-04-19" in back.stderr and "2024-05-06" in back.stderr
     assert "--as-of" in back.stderr and scans(db) == [(1, "2024-05-06")]
