@@ -314,7 +314,7 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
 
     async def download(request: Request, db: Session, viewer: q.Viewer):
         from govcheck.export import write_xlsx
-        from govcheck.reports import notice_markdown, write_notice, write_summary, write_unit_lists
+        from govcheck.reports import build_notice, write_notice, write_summary, write_unit_lists
 
         what = request.path_params["what"]
         scan = scan_or_404(db, request)
@@ -348,7 +348,7 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
                 name = f"巡检概况-批次{scan.id}.html"
             elif what == "notice.docx":
                 scores, scheme = _scores(db, request, scan, viewer) if request.query_params.get("scheme") else (None, None)
-                path = [p for p in write_notice(notice_markdown(data, scores, scheme), out) if p.suffix == ".docx"][0]
+                path = [p for p in write_notice(build_notice(data, scores, scheme), out) if p.suffix == ".docx"][0]
                 name = f"通报初稿-批次{scan.id}.docx"
             elif what == "scores.xlsx":
                 from scoring.report import write_scores
