@@ -51,6 +51,7 @@ class TextInput:
     text: str
     as_of: dt.date
     where: str = "页面"                 # 页面 | 附件 | 新媒体内容 (how the evidence names it)
+    published: dt.date | None = None    # its publication date, when known (date-limited wordlist entries)
 
 
 @dataclass

@@ -1,21 +1,35 @@
-"""错敏词 (DESIGN §2): 严重表述错误, 错别字, 敏感词 in page text and new-media posts.
+"""错敏词 and 错别字 (DESIGN §2): 严重表述错误, 错别字, 敏感词 in page text and new-media posts.
 
-An Aho-Corasick automaton finds every listed string in one pass; each hit is then verified
-against jieba's segmentation of a small window around it, so that a string which only
-appears across two real words (路口交通 ⊅ 口交, 按装修要求 ⊅ 按装) is not reported. Only the
-windows around hits are segmented, which is why the check runs many times faster than
-segmenting the whole text. Allow-contexts (`中华民国|allow:中华民国时期`) suppress hits inside
-listed phrases.
+Three ways a `word_typo` is found, named in `detail.method`:
+- `list`: an entry of a wordlist (exact, Aho-Corasick);
+- `term`: a one-character confusable variant (same/near pinyin, similar shape) of an official
+  name or fixed term — the variants are put into the same automaton, so this costs nothing
+  extra at scan time;
+- `context`: a statistical detection (severity `review`): at a character that joins neither
+  neighbour into any known word, a confusable substitute that turns the clause into known
+  words and makes it markedly more probable under both jieba's word frequencies and a
+  character trigram model (`ContextModel`).
+
+Precision rules applied to every method: a hit whose characters straddle two words of the
+clause's best segmentation is dropped (路口交通 ⊅ 口交; 即定建设规模 ⊅ 即定, read 即|定建设规模);
+a hit inside any `allow:` phrase is dropped; an entry limited by `|before:`/`|after:` is
+silent for pages published in the period where the wording was correct; names of people and
+places (recognised by surname and by place suffix) are not "corrected" by the term guard or
+the context detector.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 import jieba
+import numpy as np
 
 from checks.inputs import TextInput
 from checks.registry import register, runs
@@ -26,7 +40,9 @@ WORD_SERIOUS = register("word_serious", "严重表述错误", "veto",
                         "国家领导人姓名、中央机构名称错写，错误政治表述（如“台湾政府”、非历史语境的“中华民国”、不存在的全会）。"
                         "单项否决候选，需人工确认。", SOURCE + " 单项否决：严重表述错误", key_on_url=True, family="words",
                         inputs=("page", "post"), requires=("wordlists",), notice="words")
-WORD_TYPO = register("word_typo", "错别字", "deduct", "页面或新媒体内容中出现错别字（按词表给出正确写法）。",
+WORD_TYPO = register("word_typo", "错别字", "deduct",
+                     "页面或新媒体内容中出现错别字（按词表、官方名称与固定术语的形近/音近变体给出正确写法；"
+                     "上下文统计检出的疑似错字列为待复核）。",
                      SOURCE + " 内容准确性：错别字", key_on_url=True, family="words",
                      inputs=("page", "post"), requires=("wordlists",), notice="words")
 WORD_SENSITIVE = register("word_sensitive", "敏感词", "review", "页面或新媒体内容中出现敏感词（赌博、色情、非法服务等），列出供人工复核。",
@@ -34,8 +50,17 @@ WORD_SENSITIVE = register("word_sensitive", "敏感词", "review", "页面或新
                           inputs=("page", "post"), requires=("wordlists",), notice="words")
 CATEGORY_CHECK = {"serious": WORD_SERIOUS.code, "typo": WORD_TYPO.code, "sensitive": WORD_SENSITIVE.code}
 CATEGORY_RANK = {"serious": 0, "typo": 1, "sensitive": 2}
+METHOD_RANK = {"list": 0, "term": 1, "sound": 2}
+ALLOW = "allow"            # automaton payloads of allow phrases carry this category
+SOUND = "sound"            # automaton keys of the term guard's sound pass carry this method
 CONTEXT = 20
-WINDOW = 12   # characters of text segmented on each side of a hit
+CLAUSE_REACH = 24          # characters of the clause looked at on each side of a hit
+# Noisy channel: writing a word wrongly is rare. A hit whose correction explains the clause
+# is kept only when P(correction) × e^LOG_TYPO beats the clause's best reading without it:
+# 请按装好设备 keeps 按装 (≈ 安装), 即定建设规模 reads 即|定… (−5 sits between the two, see tests).
+LOG_TYPO = -5.0
+TERM_LOGP = math.log(10 / 60_000_000)   # a guarded term missing from jieba's dictionary counts as a rare word
+CLAUSE_BREAK = re.compile(r"[\s，。、；：？！,.;:?!“”\"'‘’（）()《》〈〉【】\[\]…—·|/<>]")
 
 
 @dataclass(frozen=True)
@@ -44,7 +69,10 @@ class WordEntry:
     category: str                 # serious | typo | sensitive
     correction: str | None = None
     allow: tuple[str, ...] = ()
-    source: str = ""              # file:line
+    source: str = ""              # file:line, or the term a variant was made from
+    before: dt.date | None = None  # correct in texts published before this date
+    after: dt.date | None = None   # correct in texts published on or after this date
+    method: str = "list"          # list | term
 
 
 @dataclass(frozen=True)
@@ -56,85 +84,445 @@ class Hit:
     end: int
     context: str
     source: str
+    method: str = "list"
+    confidence: float | None = None
 
 
-def build_automaton(entries: list[WordEntry]) -> ahocorasick.Automaton:
-    """One automaton over all lists; a word listed twice keeps its gravest category."""
-    best: dict[str, WordEntry] = {}
+@dataclass(frozen=True)
+class WordMatcher:
+    """Everything the word check matches with: the automaton of lists, term variants and
+    allow phrases; the sound table of the term guard (str.translate: character → its sound
+    class); the context detector's model (None: no statistical detection)."""
+
+    automaton: ahocorasick.Automaton
+    sounds: dict[int, int] | None = None
+    context: ContextModel | None = None
+
+
+def as_matcher(words) -> WordMatcher:
+    return words if isinstance(words, WordMatcher) else WordMatcher(words)
+
+
+def build_automaton(entries: list[WordEntry], sounds: dict[int, int] | None = None) -> ahocorasick.Automaton:
+    """One automaton over all lists and term variants, plus every allow phrase.
+
+    A word listed twice keeps its gravest category (a list entry before a term variant); the
+    allow phrases of every entry of that word apply (a user list can allow a bundled word),
+    and a date limit holds only when every entry of the word carries one.
+    With `sounds` (the term guard's table) every key is spelt in sound classes, so that one
+    pass over the text spelt the same way finds list words (checked to be exact), terms
+    (checked to differ in one or two characters) and allow phrases; each key carries the
+    tuple of candidates spelt like it.
+    """
+    by_word: dict[str, list[WordEntry]] = defaultdict(list)
     for e in entries:
-        if e.word not in best or CATEGORY_RANK[e.category] < CATEGORY_RANK[best[e.word].category]:
-            best[e.word] = e
+        by_word[e.word].append(e)
+    keyed: dict[str, list[tuple]] = defaultdict(list)
+    phrases = set()
+    for word, group in by_word.items():
+        e = min(group, key=lambda x: (CATEGORY_RANK[x.category], METHOD_RANK.get(x.method, 9)))
+        allow = tuple(dict.fromkeys(p for x in group for p in x.allow))
+        before = max(x.before for x in group) if all(x.before for x in group) else None
+        after = min(x.after for x in group) if all(x.after for x in group) else None
+        written = e.correction if e.method == SOUND else word
+        key = written.translate(sounds) if sounds else written
+        keyed[key].append((word, e.category, e.correction, allow, e.source, before, after, e.method))
+        phrases.update(allow)
+    for phrase in phrases - set(by_word):
+        keyed[phrase.translate(sounds) if sounds else phrase].append((phrase, ALLOW, None, (), "", None, None, ALLOW))
     automaton = ahocorasick.Automaton()
-    for word, e in best.items():
-        automaton.add_word(word, (e.word, e.category, e.correction, e.allow, e.source))
+    for key, candidates in keyed.items():
+        # exact candidates first: a listed wrong form beats the sound match of its own term
+        automaton.add_word(key, tuple(sorted(candidates, key=lambda c: c[7] == SOUND)))
     automaton.make_automaton()
     return automaton
 
 
+def in_force(before: dt.date | None, after: dt.date | None, published: dt.date | None) -> bool:
+    """Whether an entry counts for a text published on `published` (unknown date: it counts)."""
+    if published is None:
+        return True
+    if before is not None and published < before:
+        return False
+    return not (after is not None and published >= after)
+
+
+# --- segmentation ------------------------------------------------------------------------
+
 _tokenizer: jieba.Tokenizer | None = None
+# Words of today's government pages that jieba's dictionary (built around 2012) lacks; without
+# them 微博 or 赋能 read as two unlikely pieces and the context detector "mends" them.
+MODERN_WORDS = ("微博", "微信", "公众号", "视频号", "客户端", "小程序", "二维码", "扫码", "抖音", "快手", "头条号", "赋能",
+                "点赞", "直播", "网红", "刷脸", "健康码", "行程码", "核酸", "新冠", "疫情防控", "碳达峰", "碳中和", "数字化",
+                "数字经济", "数智", "智慧城市", "大数据", "云计算", "区块链", "人工智能", "物联网", "新基建", "新业态",
+                "专精特新", "放管服", "一网通办", "一网统管", "跨省通办", "营商环境", "双创", "众创空间", "链长制", "河长制",
+                "林长制", "田长制", "网格员", "政务新媒体", "乡村振兴", "共同富裕", "高质量发展", "获得感", "幸福感",
+                "接诉即办", "好差评", "秒批", "掌上办", "指尖办", "一件事", "户厕", "厕所革命", "降碳", "减污降碳", "综改",
+                "投促", "投促局", "两新", "双减", "三农", "四风", "清廉", "廉洁文化", "志愿服务", "新时代文明实践")
 
 
-def _boundaries(text: str) -> set[int]:
+def tokenizer() -> jieba.Tokenizer:
     global _tokenizer
     if _tokenizer is None:
         jieba.setLogLevel(logging.ERROR)
-        _tokenizer = jieba.Tokenizer()
-    cuts, pos = {0}, 0
-    # HMM off: only dictionary words may straddle a hit; unknown runs stay single characters.
-    for token in _tokenizer.cut(text, HMM=False):
-        pos += len(token)
-        cuts.add(pos)
-    return cuts
+        tok = jieba.Tokenizer()
+        tok.initialize()
+        for w in MODERN_WORDS:
+            tok.add_word(w, 2000)
+        _tokenizer = tok
+    return _tokenizer
+
+
+def best_logp(text: str) -> float:
+    """Log-probability of the best segmentation (jieba's DAG and word frequencies, no HMM)."""
+    if not text:
+        return 0.0
+    tok = tokenizer()
+    route: dict = {}
+    tok.calc(text, tok.get_DAG(text), route)
+    return route[0][0]
+
+
+def word_logp(word: str) -> float:
+    tok = tokenizer()
+    f = tok.FREQ.get(word)
+    own = math.log(f) - math.log(tok.total) if f else -math.inf
+    return max(own, best_logp(word))
+
+
+def clause_around(text: str, start: int, end: int) -> tuple[str, int, int]:
+    lo = start
+    while lo > 0 and start - lo < CLAUSE_REACH and not CLAUSE_BREAK.match(text[lo - 1]):
+        lo -= 1
+    hi = end
+    while hi < len(text) and hi - end < CLAUSE_REACH and not CLAUSE_BREAK.match(text[hi]):
+        hi += 1
+    return text[lo:hi], start - lo, end - lo
+
+
+def fits_segmentation(text: str, start: int, end: int, prior: float) -> bool:
+    """Whether text[start:end], as one word of log-probability `prior`, is part of the best
+    segmentation of its clause — i.e. its characters do not belong to two other words."""
+    clause, s, e = clause_around(text, start, end)
+    without = best_logp(clause)
+    with_hit = best_logp(clause[:s]) + prior + best_logp(clause[e:])
+    return with_hit >= without - 1e-9
+
+
+def hit_prior(word: str, correction: str | None, slip: bool = True, term: bool = False) -> float:
+    """Log-probability of the hit as one word of its clause. A slip of the pen (typos, term
+    variants) is as likely as its correction times e^LOG_TYPO; a wrong formulation (台湾政府)
+    or a listed word without correction is as likely as its own best reading, so it stands
+    exactly when no dictionary word crosses its ends."""
+    if correction and slip:
+        intended = word_logp(correction)
+        if term:  # an official name is one word even where jieba's dictionary lacks it (纳林陶亥镇)
+            intended = max(intended, TERM_LOGP)
+        return max(intended + LOG_TYPO, _dict_logp(word))
+    return word_logp(word)
+
+
+def _dict_logp(word: str) -> float:
+    tok = tokenizer()
+    f = tok.FREQ.get(word)
+    return math.log(f) - math.log(tok.total) if f else -math.inf
 
 
 def on_word_boundaries(text: str, start: int, end: int) -> bool:
-    lo = max(0, start - WINDOW)
-    cuts = _boundaries(text[lo:end + WINDOW])
-    return (start - lo) in cuts and (end - lo) in cuts
+    """Kept for callers of the first release: a hit with no correction fits its clause."""
+    return fits_segmentation(text, start, end, word_logp(text[start:end]))
 
 
-def _allowed(text: str, start: int, end: int, allow: tuple[str, ...]) -> bool:
-    for phrase in allow:
-        lo = max(0, start - len(phrase))
-        i = text.find(phrase, lo)
-        while i != -1 and i <= start:
-            if i + len(phrase) >= end:
-                return True
-            i = text.find(phrase, i + 1)
-    return False
+# --- names --------------------------------------------------------------------------------
+
+PLACE_SUFFIX = set("省市县区镇乡村旗盟州路街巷屯寨湖山河江岛港湾")
+TITLES = ("书记", "主任", "局长", "市长", "县长", "省长", "区长", "镇长", "乡长", "部长", "厅长", "处长", "科长", "旗长",
+          "同志", "先生", "女士", "教授", "院士", "主席", "总理", "委员", "代表", "会长", "董事长", "总经理", "经理", "校长",
+          "院长", "所长", "队长", "组长", "村长", "支书", "副", "等", "摄", "说", "表示", "指出", "强调", "会见", "出席")
 
 
-def find_hits(automaton: ahocorasick.Automaton, text: str) -> list[Hit]:
-    hits = []
+def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], after: bool = True) -> bool:
+    """A person or place name the checks must not "correct": a surname standing alone in
+    front of the span (何立峰, 肖远企), a title just before it (省委书记易炼红), a title or
+    reporting verb right after it (刘通摄), or a place suffix after it (围场县)."""
+    for k in (start - 1, start - 2):
+        if k >= 0 and text[k] in surnames and (k == 0 or not _pair_word(text, k - 1)):
+            return True
+    if not after:
+        return False
+    head = text[max(0, start - 5):start]
+    if any(t in head[-(len(t) + 2):] for t in TITLES if len(t) >= 2):
+        return True
+    tail = text[end:end + 3]
+    if tail[:1] in PLACE_SUFFIX:
+        return True
+    return any(tail.startswith(t) for t in TITLES)
+
+
+def _pair_word(text: str, i: int) -> bool:
+    return i >= 0 and i + 2 <= len(text) and text[i:i + 2] in tokenizer().FREQ
+
+
+# --- list and term hits -------------------------------------------------------------------
+
+def _allow_spans(m: WordMatcher, text: str) -> list[tuple[int, int]]:
+    spelt = text.translate(m.sounds) if m.sounds is not None else text
+    out = []
+    for last, candidates in m.automaton.iter(spelt):
+        for c in candidates:
+            if c[1] == ALLOW and text[last - len(c[0]) + 1:last + 1] == c[0]:
+                out.append((last - len(c[0]) + 1, last + 1))
+    return out
+
+
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a <= start and end <= b for a, b in spans)
+
+
+def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
+    """List and term hits of a text (`words`: a WordMatcher, or a bare automaton of lists)."""
+    m = as_matcher(words)
+    automaton = m.automaton
+    hits: list[Hit] = []
     if not text or len(automaton) == 0:
         return hits
-    for last, (word, category, correction, allow, source) in automaton.iter(text):
-        start, end = last - len(word) + 1, last + 1
-        if allow and _allowed(text, start, end, allow):
+    surnames = m.context.surnames if m.context is not None else frozenset()
+    found, allowed = [], []
+    spelt = text.translate(m.sounds) if m.sounds is not None else text
+    for last, candidates in automaton.iter(spelt):
+        start = last - len(candidates[0][0]) + 1
+        end = last + 1
+        written = text[start:end]
+        for c in candidates:
+            if c[7] == SOUND:
+                # Term guard, sound side: spelt like the term, written differently in one
+                # character (two in long terms): a homophone slip — 国务园办公厅, 人命政府,
+                # 监督馆里委员会. What is a word itself is left alone.
+                term = c[2]
+                differ = sum(x != y for x, y in zip(written, term))
+                if 0 < differ <= (2 if len(term) >= 6 else 1) and not _is_word(written):
+                    found.append((start, end, (written,) + c[1:7] + ("term",)))
+            elif written == c[0]:
+                if c[1] == ALLOW:
+                    allowed.append((start, end))
+                else:
+                    found.append((start, end, c))
+                break
+    for start, end, (word, category, correction, _allow, source, before, after, method) in found:
+        if not in_force(before, after, published):
             continue
-        if not on_word_boundaries(text, start, end):
+        if _inside(allowed, start, end):
+            continue
+        if method == "term" and looks_like_name(text, start, end, surnames, after=False):
+            continue
+        if not fits_segmentation(text, start, end, hit_prior(word, correction, method != "list" or category == "typo", method == "term")):
             continue
         context = f"{text[max(0, start - CONTEXT):start]}【{word}】{text[end:end + CONTEXT]}"
-        hits.append(Hit(word, category, correction, start, end, context, source))
+        hits.append(Hit(word, category, correction, start, end, context, source, method,
+                        1.0 if method == "list" else 0.9))
+    # 国务园办公厅 also contains the variant 国务园: report the longest reading only
+    hits = [h for h in hits if not any(o is not h and o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start
+                                       for o in hits)]
+    hits.sort(key=lambda h: h.start)
+    return [h for i, h in enumerate(hits) if not (i and (hits[i - 1].start, hits[i - 1].end) == (h.start, h.end))]
+
+
+def _is_word(text: str) -> bool:
+    return bool(tokenizer().FREQ.get(text))
+
+
+# --- context detector ---------------------------------------------------------------------
+
+BASE = 0x4DFF             # character id = ord(c) - BASE inside U+4E00..U+9FFF; 0 = outside a Chinese run
+SHIFT = 32768
+CHANNEL_COST = (0.0, 1.0, 1.5)   # same pinyin, near pinyin, similar shape: how far a writer's slip has to go
+WINDOW = 3                # characters on each side of the suspect that are re-read after a substitution
+# Both models must agree: the word model (jieba) and the character trigram model. Set on
+# official text (no false hit on the real pages and fixtures) — SIGHAN is the yardstick only.
+MIN_WORD_GAIN = 7.0
+MIN_CHAR_GAIN = 4.0
+LAMBDAS = (0.1, 0.4, 0.5)   # unigram, bigram, trigram interpolation
+
+
+@dataclass
+class ContextModel:
+    """The statistical side of the context detector; loaded by govcheck.wordlists."""
+
+    uni: np.ndarray
+    bi_keys: np.ndarray
+    bi_counts: np.ndarray
+    tri_keys: np.ndarray
+    tri_counts: np.ndarray
+    known_pairs: np.ndarray                # sorted pair keys seen in a dictionary word or twice in the corpus
+    confusion: dict[str, tuple[str, str, str]]
+    surnames: frozenset[str]
+    free_chars: frozenset[str] = field(default_factory=frozenset)  # single-character words that stand alone
+    total: float = 0.0
+
+    candidate_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def __post_init__(self) -> None:
+        self.total = float(self.uni.sum())
+        modern = [(ord(w[i]) - BASE) * SHIFT + ord(w[i + 1]) - BASE for w in MODERN_WORDS for i in range(len(w) - 1)]
+        self.known_pairs = np.union1d(self.known_pairs, np.array(modern, np.int64))
+        mask = np.zeros(SHIFT, bool)
+        for ch in self.confusion:
+            if ch not in self.free_chars and "\u4e00" <= ch <= "\u9fff":
+                mask[ord(ch) - BASE] = True
+        self.candidate_ids = mask
+
+
+def _lookup(keys: np.ndarray, table: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    i = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return np.where(table[i] == keys, counts[i], 0)
+
+
+def char_logp(model: ContextModel, x: np.ndarray) -> float:
+    """Sum of log P(x_i | x_i-2, x_i-1) for i ≥ 1 of a short id sequence (interpolated trigram)."""
+    a, b = x[:-1], x[1:]
+    l1, l2, l3 = LAMBDAS
+    p = l1 * (model.uni[b] + 0.5) / model.total + l2 * _lookup(a * SHIFT + b, model.bi_keys, model.bi_counts) / np.maximum(model.uni[a], 1)
+    if len(x) >= 3:
+        ctx = _lookup(x[:-2] * SHIFT + x[1:-1], model.bi_keys, model.bi_counts)
+        tri = _lookup((x[:-2] * SHIFT + x[1:-1]) * SHIFT + x[2:], model.tri_keys, model.tri_counts)
+        p[1:] += l3 * np.where(ctx > 0, tri / np.maximum(ctx, 1), 0)
+    return float(np.log(p).sum())
+
+
+def _ids(text: str) -> np.ndarray:
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    return np.where((cp >= 0x4E00) & (cp <= 0x9FFF), cp - BASE, 0)
+
+
+def suspects(model: ContextModel, text: str) -> np.ndarray:
+    """Positions of Chinese characters that join neither neighbour into a known pair — where
+    the best segmentation breaks into single, unlikely pieces. Vectorised: the whole text at once."""
+    x = _ids(text)
+    if len(x) < 2:
+        return np.zeros(0, np.int64)
+    keys = x[:-1] * SHIFT + x[1:]
+    i = np.minimum(np.searchsorted(model.known_pairs, keys), len(model.known_pairs) - 1)
+    known = (model.known_pairs[i] == keys) | (x[:-1] == 0) | (x[1:] == 0)
+    han = x > 0
+    left = np.concatenate(([False], han[:-1]))
+    right = np.concatenate((han[1:], [False]))
+    left_known = np.concatenate(([False], known & (x[:-1] > 0) & (x[1:] > 0)))
+    right_known = np.concatenate((known & (x[:-1] > 0) & (x[1:] > 0), [False]))
+    # A run of at least four Chinese characters around it: menus and name lists are short runs.
+    c = np.concatenate(([0], np.cumsum(han)))
+    idx = np.arange(len(x))
+    run = c[np.minimum(idx + 4, len(x))] - c[np.maximum(idx - 3, 0)]
+    return np.flatnonzero(han & model.candidate_ids[x] & (left | right) & ~left_known & ~right_known & (run >= 5))
+
+
+def detect_context(model: ContextModel, text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for q in suspects(model, text).tolist():
+        ch = text[q]
+        lo, hi = q, q + 1
+        while lo > 0 and q - lo < WINDOW and "\u4e00" <= text[lo - 1] <= "\u9fff":
+            lo -= 1
+        while hi < len(text) and hi - q - 1 < WINDOW and "\u4e00" <= text[hi] <= "\u9fff":
+            hi += 1
+        window, j = text[lo:hi], q - lo
+        if len(window) < 4 or looks_like_name(text, q, q + 1, model.surnames):
+            continue
+        best = _best_substitute(model, window, j)
+        if best is None:
+            continue
+        gain, word_gain, char_gain, alt = best
+        fixed = window[:j] + alt + window[j + 1:]
+        ws, we = _word_span(fixed, j)
+        wrong = window[ws:we]
+        start, end = lo + ws, lo + we
+        context = f"{text[max(0, start - CONTEXT):start]}【{wrong}】{text[end:end + CONTEXT]}"
+        confidence = round(1 / (1 + math.exp(-(gain - MIN_WORD_GAIN - MIN_CHAR_GAIN) / 3)), 2)
+        hits.append(Hit(wrong, "typo", fixed[ws:we], start, end, context, f"{ch}→{alt}", "context", confidence))
     return hits
 
 
-def check_words(url: str, text: str, automaton: ahocorasick.Automaton, where: str = "页面") -> list[Finding]:
-    """One finding per page (or post) and matched text, with every context it appears in."""
+def _best_substitute(model: ContextModel, window: str, j: int):
+    same, near, shape = model.confusion[window[j]][:3]
+    left = window[j - 1] if j > 0 else ""
+    right = window[j + 1] if j + 1 < len(window) else ""
+    freq = tokenizer().FREQ
+    base_word = best_logp(window)
+    x = _ids(window)
+    base_char = char_logp(model, np.concatenate(([0], x, [0])))
+    best = None
+    for kind, alts in enumerate((same, near, shape)):
+        for alt in alts:
+            # only substitutes that make a dictionary pair with a neighbour can mend a broken word
+            if not ((left and freq.get(left + alt)) or (right and freq.get(alt + right))):
+                continue
+            cand = window[:j] + alt + window[j + 1:]
+            word_gain = best_logp(cand) - base_word - CHANNEL_COST[kind]
+            if word_gain < MIN_WORD_GAIN:
+                continue
+            y = x.copy()
+            y[j] = ord(alt) - BASE
+            char_gain = char_logp(model, np.concatenate(([0], y, [0]))) - base_char
+            if char_gain < MIN_CHAR_GAIN:
+                continue
+            if best is None or word_gain + char_gain > best[0]:
+                best = (word_gain + char_gain, word_gain, char_gain, alt)
+    return best
+
+
+def _word_span(text: str, j: int) -> tuple[int, int]:
+    pos = 0
+    for token in tokenizer().cut(text, HMM=False):
+        if pos <= j < pos + len(token):
+            return pos, pos + len(token)
+        pos += len(token)
+    return j, j + 1
+
+
+# --- findings ----------------------------------------------------------------------------
+
+def check_words(url: str, text: str, words, where: str = "页面", published: dt.date | None = None) -> list[Finding]:
+    """One finding per page (or post) and matched text, with every context it appears in.
+
+    `words` is a WordMatcher (or a bare automaton: lists only); `published` is the page's
+    publication date (date-limited entries). Context hits are `review` until a reviewer
+    confirms them.
+    """
+    m = as_matcher(words)
+    automaton = m.automaton
+    hits = find_hits(m, text, published)
+    found = detect_context(m.context, text) if m.context is not None else []
+    if found:
+        taken = [(h.start, h.end) for h in hits]
+        allowed = _allow_spans(m, text)
+        for h in found:
+            if any(a < h.end and h.start < b for a, b in taken) or _inside(allowed, h.start, h.end):
+                continue
+            key = h.word.translate(m.sounds) if m.sounds is not None else h.word
+            listed = [c for c in automaton.get(key, ()) if c[0] == h.word and c[1] != ALLOW]
+            if listed and not in_force(listed[0][5], listed[0][6], published):
+                continue
+            hits.append(h)
     by_word: dict[str, list[Hit]] = defaultdict(list)
-    for hit in find_hits(automaton, text):
+    for hit in hits:
         by_word[hit.word].append(hit)
     findings = []
-    for word, hits in by_word.items():
-        h = hits[0]
+    for word, group in by_word.items():
+        h = group[0]
         fix = f"（应为“{h.correction}”）" if h.correction else ""
-        findings.append(Finding(CATEGORY_CHECK[h.category], url, word, f"{where}文字：…{h.context}…{fix}", {
-            "category": h.category, "correction": h.correction, "count": len(hits),
-            "contexts": [x.context for x in hits[:5]], "list": h.source}))
+        detail = {"category": h.category, "correction": h.correction, "count": len(group),
+                  "contexts": [x.context for x in group[:5]], "method": h.method, "confidence": h.confidence}
+        if h.method == "list":
+            detail["list"] = h.source
+        elif h.method == "term":
+            detail["term"] = h.source
+        else:
+            detail["substitution"] = h.source
+        findings.append(Finding(CATEGORY_CHECK[h.category], url, word, f"{where}文字：…{h.context}…{fix}", detail,
+                                severity="review" if h.method == "context" else None))
     return findings
 
 
 @runs(WORD_SERIOUS, WORD_TYPO, WORD_SENSITIVE, on="page")
 @runs(WORD_SERIOUS, WORD_TYPO, WORD_SENSITIVE, on="post")
 def word_checks(doc: TextInput, resources) -> list[Finding]:
-    return check_words(doc.url, doc.text, resources["wordlists"], where=doc.where)
+    return check_words(doc.url, doc.text, resources["wordlists"], where=doc.where, published=doc.published)

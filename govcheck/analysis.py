@@ -196,7 +196,9 @@ def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, resou
         page = crawl.parsed(url)
         if page is None:
             continue
-        findings += run_checks("page", TextInput(url, page.visible_text, as_of), resources, ran)
+        dated = article_date(page, as_of)  # date-limited wordlist entries (南朝鲜|before:1992-08-24)
+        findings += run_checks("page", TextInput(url, page.visible_text, as_of, published=dated.date if dated else None),
+                               resources, ran)
     sample = [p for p in (crawl.parsed(u) for u in crawl.page_urls[:settings.footer_sample]) if p is not None]
     if sample:
         infos = [footer_identifiers(p, crawl.included(p)) for p in sample]
@@ -286,6 +288,7 @@ def analyse_account(session: Session, scan_id: int, account: Account, account_id
         state.posts = len(posts)
         for post in posts:
             where = post.link or f"{account.feed}#{post.key}"
-            findings += run_checks("post", TextInput(where, f"{post.title}\n{post.text}", as_of, where="新媒体内容"),
+            findings += run_checks("post", TextInput(where, f"{post.title}\n{post.text}", as_of, where="新媒体内容",
+                                                     published=post.published.date() if post.published else None),
                                    resources, ran)
     return findings, state

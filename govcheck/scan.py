@@ -24,7 +24,7 @@ from govcheck.store.engine import open_db, session_factory
 from govcheck.store.queries import previous_pages, sync_registry
 from govcheck.store.schema import ScanRow
 from govcheck.store.writer import ScanStore
-from govcheck.wordlists import load_automaton
+from govcheck.wordlists import load_matcher, registry_terms
 
 log = logging.getLogger("govcheck.scan")
 
@@ -104,7 +104,9 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     if max_pages is not None:
         cfg = replace(cfg, max_pages=max_pages)
     as_of = as_of or registry.as_of or dt.date.today()
-    automaton = load_automaton(registry.wordlists)  # a bad user list fails before any request
+    # lists, term guard (with the registry's own unit and place names) and context detector;
+    # a bad user list fails before any request
+    automaton = load_matcher(registry.wordlists, registry_terms(u.name for u in registry.units))
     engine = open_db(db_url)
     sessions = session_factory(engine)
     started = clock.now()

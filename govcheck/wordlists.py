@@ -1,27 +1,49 @@
-"""Loading 错敏词 lists (DESIGN §2 format) and the automaton cache.
+"""Loading 错敏词 lists (DESIGN §2 format), the term guard, the context model, and the cache.
 
-Bundled lists live in wordlists/; users add theirs through `wordlists:` in the registry. The
-automaton is built once per scan and cached on disk keyed by the lists' contents, so a
-nightly scan does not rebuild 20,000 entries it already built.
+Bundled lists live in wordlists/*.txt; users add theirs through `wordlists:` in the registry.
+The term guard's lexicon (official names and fixed terms) lives in wordlists/terms/, and the
+registry's own unit and place names are added to it at scan time; every term is expanded
+into its one-character confusable variants (wordlists/model/confusion.txt), keeping only
+variants that are not words themselves. Lists and variants go into one automaton, built once
+and cached on disk keyed by everything it was built from, so a nightly scan does not rebuild
+what it already built.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import pickle
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
+import numpy as np
 
-from checks.words import CATEGORY_RANK, WordEntry, build_automaton
+from checks.words import CATEGORY_RANK, MODERN_WORDS, SOUND, ContextModel, WordEntry, WordMatcher, build_automaton, tokenizer
 
 BUNDLED = Path(__file__).resolve().parents[1] / "wordlists"
-ENGINE_VERSION = "1"
+TERMS = BUNDLED / "terms"
+MODEL = BUNDLED / "model"
+ENGINE_VERSION = "3"
+OPTIONS = ("allow", "before", "after")
+MIN_TERM = 3           # two-character terms have too many real homophones to guard
+IDIOM_MIN_FREQ = 100   # 成语 of jieba's dictionary (tag i) common enough to be guarded
+# Administrative suffixes that end a place name inside a unit name (鄂尔多斯市东胜区人民政府).
+PLACE = re.compile(r"(?:特别行政区|自治区|自治州|自治县|自治旗|街道|苏木|嘎查|[省市区县旗盟镇乡村])")
 
 
 class WordlistError(ValueError):
     """A malformed user list: names the file and line (bad input, exit 2)."""
+
+
+def _date(value: str, source: str, lineno: int, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise WordlistError(f"{source}:{lineno}: |{option}: needs a date YYYY-MM-DD, got {value.strip()!r}") from None
 
 
 def parse_wordlist(text: str, source: str) -> list[WordEntry]:
@@ -40,17 +62,26 @@ def parse_wordlist(text: str, source: str) -> list[WordEntry]:
             continue
         if category is None:
             raise WordlistError(f"{source}:{lineno}: entry before any '# category: serious|typo|sensitive' header")
-        word_part, _, allow_part = line.partition("|allow:")
-        if "|" in word_part:
-            raise WordlistError(f"{source}:{lineno}: unknown option after '|' (only '|allow:' is known)")
+        word_part, *options = line.split("|")
+        found: dict[str, str] = {}
+        for opt in options:
+            name, colon, value = opt.partition(":")
+            name = name.strip().lower()
+            if not colon or name not in OPTIONS:
+                raise WordlistError(f"{source}:{lineno}: unknown option {'|' + opt!r} (known: |allow:, |before:, |after:)")
+            if name in found:
+                raise WordlistError(f"{source}:{lineno}: |{name}: given twice")
+            found[name] = value
         word, arrow, correction = word_part.partition("→")
         word, correction = word.strip(), correction.strip()
         if not word or (arrow and not correction):
             raise WordlistError(f"{source}:{lineno}: expected WORD or WRONG→RIGHT, got {line!r}")
-        allow = tuple(p.strip() for p in allow_part.replace("，", ",").split(",") if p.strip())
+        allow = tuple(p.strip() for p in found.get("allow", "").replace("，", ",").split(",") if p.strip())
         if any(word not in p for p in allow):
             raise WordlistError(f"{source}:{lineno}: every allow phrase must contain {word!r}")
-        entries.append(WordEntry(word, category, correction or None, allow, f"{Path(source).name}:{lineno}"))
+        before = _date(found["before"], source, lineno, "before") if "before" in found else None
+        after = _date(found["after"], source, lineno, "after") if "after" in found else None
+        entries.append(WordEntry(word, category, correction or None, allow, f"{Path(source).name}:{lineno}", before, after))
     return entries
 
 
@@ -58,16 +89,130 @@ def wordlist_files(extra: list[str] | tuple[str, ...] = ()) -> list[Path]:
     return sorted(BUNDLED.glob("*.txt")) + [Path(p) for p in extra]
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WordlistError(f"{path}: cannot read as UTF-8 text ({exc})") from None
+
+
 def load_entries(extra: list[str] | tuple[str, ...] = ()) -> list[WordEntry]:
     entries = []
     for path in wordlist_files(extra):
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise WordlistError(f"{path}: cannot read as UTF-8 text ({exc})") from None
-        entries.extend(parse_wordlist(text, str(path)))
+        entries.extend(parse_wordlist(_read(path), str(path)))
     return entries
 
+
+# --- term guard -----------------------------------------------------------------------------
+
+def load_terms() -> list[tuple[str, str]]:
+    """(term, category) of wordlists/terms/*.txt: `# category:` headers as in word lists."""
+    out = []
+    for path in sorted(TERMS.glob("*.txt")):
+        category = None
+        for lineno, raw in enumerate(_read(path).splitlines(), start=1):
+            line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+            if raw.lstrip().startswith("#"):
+                body = raw.strip()[1:].strip()
+                if body.lower().startswith("category:"):
+                    category = body.split(":", 1)[1].strip().lower()
+                continue
+            if not line:
+                continue
+            if category not in ("serious", "typo"):
+                raise WordlistError(f"{path}:{lineno}: term before a '# category: serious|typo' header")
+            out.append((line, category))
+    return out
+
+
+def idioms() -> list[str]:
+    """Common 成语 of jieba's dictionary (four characters, tag i)."""
+    import jieba
+
+    out = []
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "i" and len(parts[0]) == 4 and int(parts[1]) >= IDIOM_MIN_FREQ:
+                out.append(parts[0])
+    return out
+
+
+def registry_terms(unit_names) -> list[str]:
+    """The registry's own unit names and the place names inside them (鄂尔多斯市东胜区人民政府 →
+    itself, 鄂尔多斯市, 鄂尔多斯, 鄂尔多斯市东胜区, 东胜区)."""
+    out = []
+    for name in unit_names:
+        name = name.strip()
+        if len(name) >= MIN_TERM:
+            out.append(name)
+        pos = 0
+        for m in PLACE.finditer(name):
+            if m.start() - pos >= 2:
+                out.append(name[pos:m.end()])
+                out.append(name[:m.end()])
+                if m.start() - pos >= MIN_TERM:
+                    out.append(name[pos:m.start()])
+            pos = m.end()
+    return list(dict.fromkeys(t for t in out if len(t) >= MIN_TERM))
+
+
+@lru_cache(maxsize=1)
+def confusion() -> dict[str, tuple[str, str, str, str]]:
+    """character → (same pinyin, near pinyin, similar shape, sound class)."""
+    table = {}
+    with (MODEL / "confusion.txt").open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            ch, same, near, shape, sound = line.rstrip("\n").split("\t")
+            table[ch] = (same, near, shape, sound)
+    return table
+
+
+@lru_cache(maxsize=1)
+def sound_table() -> dict[int, int]:
+    """str.translate table: each common character → one private-use character per sound class,
+    so that 院 and 园 (yuan), 民 and 命 (min/ming, 前后鼻音) spell the same."""
+    classes: dict[str, int] = {}
+    return {ord(ch): 0xE000 + classes.setdefault(row[3], len(classes)) for ch, row in confusion().items()}
+
+
+def term_variants(term: str, table, is_word, kinds=(0, 1, 2)) -> set[str]:
+    """One-character confusable variants of a term that are not words themselves."""
+    out = set()
+    for i, ch in enumerate(term):
+        groups = table.get(ch)
+        if not groups:
+            continue
+        for kind in kinds:
+            for alt in groups[kind]:
+                v = term[:i] + alt + term[i + 1:]
+                if not is_word(v):
+                    out.add(v)
+    return out
+
+
+def term_entries(terms: list[tuple[str, str]], extra_terms=()) -> list[WordEntry]:
+    """The term guard in the automaton: each term spelt in sound classes (one key catches every
+    same- and near-pinyin variant in the sound pass, see checks.words.find_hits) and its
+    similar-shape variants spelt out (few: shape groups are small)."""
+    table = confusion()
+    sounds = sound_table()
+    freq = tokenizer().FREQ
+    lexicon = {t for t, _ in terms} | set(extra_terms)
+    is_word = lambda v: v in lexicon or bool(freq.get(v))
+    entries = []
+    for term, category in list(terms) + [(t, "typo") for t in extra_terms] + [(i, "typo") for i in idioms()]:
+        if len(term) < MIN_TERM:
+            continue
+        entries.append(WordEntry(term.translate(sounds), category, term, (), term, method=SOUND))
+        for v in sorted(term_variants(term, table, is_word, kinds=(2,))):
+            entries.append(WordEntry(v, category, term, (), term, method="term"))
+    return entries
+
+
+# --- cache ----------------------------------------------------------------------------------
 
 def cache_dir() -> Path:
     base = os.environ.get("GOVCHECK_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
@@ -75,21 +220,31 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def load_automaton(extra: list[str] | tuple[str, ...] = ()) -> ahocorasick.Automaton:
+def load_automaton(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = (),
+                   guard: bool = True) -> ahocorasick.Automaton:
+    """Lists (bundled + `extra`) and, with `guard`, the term guard over the bundled terms plus
+    `terms` (the registry's unit and place names, see registry_terms). With the guard, keys are
+    spelt in sound classes: match it through a WordMatcher with sound_table() (load_matcher)."""
     files = wordlist_files(extra)
     digest = hashlib.sha256(ENGINE_VERSION.encode())
-    for path in files:
+    sources = files + (sorted(TERMS.glob("*.txt")) + [MODEL / "confusion.txt"] if guard else [])
+    digest.update(" ".join(MODERN_WORDS).encode())
+    for path in sources:
         try:
             digest.update(path.read_bytes())
         except OSError as exc:
             raise WordlistError(f"{path}: cannot read ({exc})") from None
+    digest.update(repr((guard, sorted(terms))).encode())
     cached = cache_dir() / f"words-{digest.hexdigest()[:24]}.automaton"
     if cached.is_file():
         try:
             return ahocorasick.load(str(cached), pickle.loads)
         except Exception:  # a torn or foreign cache file: rebuild it
             cached.unlink(missing_ok=True)
-    automaton = build_automaton(load_entries(extra))
+    entries = load_entries(extra)
+    if guard:
+        entries += term_entries(load_terms(), terms)
+    automaton = build_automaton(entries, sound_table() if guard else None)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -98,3 +253,41 @@ def load_automaton(extra: list[str] | tuple[str, ...] = ()) -> ahocorasick.Autom
     except OSError:
         pass  # a read-only home still scans, it just rebuilds next time
     return automaton
+
+
+def load_matcher(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = (),
+                 context: bool = True) -> WordMatcher:
+    """What a scan matches with: lists, term guard (bundled terms + the registry's `terms`) and,
+    with `context`, the statistical detector."""
+    return WordMatcher(load_automaton(extra, terms), sound_table(), context_model() if context else None)
+
+
+def load_lists(extra: list[str] | tuple[str, ...] = ()) -> WordMatcher:
+    """The wordlists alone (no term guard, no context detector)."""
+    return WordMatcher(load_automaton(extra, guard=False))
+
+
+# --- context model --------------------------------------------------------------------------
+
+FREE_CHAR_FREQ = 20000   # single characters this frequent in jieba's dictionary stand alone as words
+
+
+@lru_cache(maxsize=1)
+def context_model() -> ContextModel:
+    """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py)."""
+    with np.load(MODEL / "charlm.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    often = arrays["bi_keys"][arrays["bi_counts"] >= 2]
+    known = np.union1d(arrays.pop("seen"), often)
+    surnames = set()
+    with (MODEL / "surnames.txt").open(encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                s, n = line.split("\t")
+                if int(n) >= 30:
+                    surnames.add(s)
+    freq = tokenizer().FREQ
+    free = frozenset(w for w, n in freq.items() if len(w) == 1 and n >= FREE_CHAR_FREQ)
+    return ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
+                        tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"], known_pairs=known,
+                        confusion=confusion(), surnames=frozenset(surnames), free_chars=free)

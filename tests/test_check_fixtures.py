@@ -35,9 +35,10 @@ CASES = sorted(FIXTURES.glob("*/*.yaml"))
 
 @cache
 def automaton():
-    from govcheck.wordlists import load_automaton
+    # what a scan matches with: lists, term guard and context detector
+    from govcheck.wordlists import load_matcher
 
-    return load_automaton()
+    return load_matcher()
 
 
 def _date(value) -> dt.date:
@@ -56,7 +57,7 @@ def build(case: dict):
     if kind in ("page", "attachment", "post"):
         text = case["text"] if "text" in case else ParsedPage(url, case["html"]).visible_text
         where = {"page": "页面", "attachment": "附件", "post": "新媒体内容"}[kind]
-        return TextInput(url, text, as_of, where)
+        return TextInput(url, text, as_of, where, _date(case["published"]) if "published" in case else None)
     if kind == "homepage":
         page = ParsedPage(case.get("final_url", url), case["html"])
         best = newest_item(page_items(page, as_of))

@@ -1,24 +1,38 @@
-"""错敏词: hits, word-boundary rejects, allow-contexts, corrections, user lists, list precision."""
+"""错敏词 and 错别字: list hits, term guard, context detector, and the precision rules that apply
+to all three (straddling hits, allow-contexts, date-aware entries, names); user lists; cache."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, govcheck, write_registry
+from conftest import SHARED, Route, findings_jsonl, govcheck, html, write_registry
 
-from checks.words import WordEntry, build_automaton, check_words, find_hits
+from checks.words import WordEntry, WordMatcher, build_automaton, check_words, detect_context, find_hits
 from govcheck.page import ParsedPage, decode_html
 from govcheck.wordlists import (
     WordlistError,
+    confusion,
     load_automaton,
     load_entries,
+    load_lists,
+    load_matcher,
     parse_wordlist,
+    registry_terms,
+    term_variants,
 )
 
-LISTS = load_automaton()
+LISTS = load_lists()          # wordlists only
+WORDS = load_matcher()        # lists + term guard + context detector, as a scan runs
 
 
-def words(text, automaton=LISTS):
-    return [(h.word, h.category, h.correction) for h in find_hits(automaton, text)]
+def words(text, matcher=LISTS, published=None):
+    return [(h.word, h.category, h.correction) for h in find_hits(matcher, text, published)]
+
+
+def found(text, matcher=WORDS, published=None):
+    """(check, subject, correction, method, severity) of every finding on a page."""
+    return sorted((f.check, f.subject, f.detail["correction"], f.detail["method"], f.severity)
+                  for f in check_words("http://x.gov.cn/a.html", text, matcher, published=published))
 
 
 def test_typo_with_correction():
@@ -62,7 +76,9 @@ def test_list_format_and_errors(tmp_path):
     assert entries[1].allow == ("中华民国时期", "中华民国史") and entries[1].correction is None
     for bad, msg in [("按装→安装\n", "before any"), ("# category: bad\n", "unknown category"),
                      ("# category: typo\n→安装\n", "expected WORD"), ("# category: typo\n按装|deny:x\n", "unknown option"),
-                     ("# category: typo\n按装|allow:安装\n", "must contain")]:
+                     ("# category: typo\n按装|allow:安装\n", "must contain"),
+                     ("# category: typo\n按装|before:1990-13-01\n", "needs a date"),
+                     ("# category: typo\n按装|before:1990-01-01|before:1991-01-01\n", "given twice")]:
         with pytest.raises(WordlistError, match=msg):
             parse_wordlist(bad, "bad.txt")
 
@@ -71,12 +87,12 @@ def test_user_lists_merge_and_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GOVCHECK_CACHE_DIR", str(tmp_path / "cache"))
     extra = tmp_path / "ordos.txt"
     extra.write_text("# category: typo\n鄂尔多斯市人民政付→鄂尔多斯市人民政府\n", encoding="utf-8")
-    a = load_automaton([str(extra)])
+    a = WordMatcher(load_automaton([str(extra)], guard=False))
     assert words("鄂尔多斯市人民政付发布通知", a) == [("鄂尔多斯市人民政付", "typo", "鄂尔多斯市人民政府")]
     assert words("再接再励", a)  # bundled lists still there
     assert len(list((tmp_path / "cache").glob("*.automaton"))) == 1
     extra.write_text("# category: typo\n另一个错词→另一个正词\n", encoding="utf-8")
-    load_automaton([str(extra)])  # changed list → new cache entry, keyed by content
+    load_automaton([str(extra)], guard=False)  # changed list → new cache entry, keyed by content
     assert len(list((tmp_path / "cache").glob("*.automaton"))) == 2
 
 
@@ -108,8 +124,10 @@ def corpus_texts():
 
 
 def test_bundled_lists_do_not_fire_on_correct_corpora():
-    # Demo titles/paragraphs (before planting), real government pages, our fixture pages.
-    hits = [(h.word, h.context) for text in corpus_texts() for h in find_hits(LISTS, text)]
+    # Demo titles/paragraphs (before planting), real government pages, our fixture pages:
+    # no list hit, no term-guard hit, no context hit.
+    hits = [(f.subject, f.detail["method"], f.evidence) for text in corpus_texts()
+            for f in check_words("http://x.gov.cn/", text, WORDS)]
     assert hits == []
 
 
@@ -121,3 +139,160 @@ def test_bad_user_list_is_exit_2_before_any_request(tmp_path, serve):
     proc = govcheck("scan", str(registry), "--db", str(tmp_path / "g.db"), check=False)
     assert proc.returncode == 2 and "mine.txt:1" in proc.stderr and "unknown category" in proc.stderr
     assert server.requests == []
+
+
+# --- date-aware entries (|before: / |after:) ------------------------------------------------
+
+def test_date_aware_entries_follow_the_publication_date():
+    # 南朝鲜 was the usual name until China and the ROK established relations (1992-08-24)
+    assert words("南朝鲜代表团抵京访问", published=dt.date(1990, 5, 1)) == []
+    assert words("南朝鲜代表团抵京访问", published=dt.date(1992, 8, 24)) == [("南朝鲜", "serious", "韩国")]
+    assert words("南朝鲜代表团抵京访问") == [("南朝鲜", "serious", "韩国")]       # undated page: the entry counts
+    # 《第一批异形词整理表》 in force from 2002-03-31
+    for old in ("两国贸易磨擦不断。", "清理帐目，办理转帐。", "不要糟踏粮食。"):
+        assert words(old, published=dt.date(1998, 6, 1)) == [], old
+        assert words(old, published=dt.date(2015, 6, 1)), old
+
+
+def test_after_limits_an_entry_to_texts_before_the_date():
+    [e] = parse_wordlist("# category: serious\n新称谓|after:2020-01-01\n", "x.txt")
+    assert e.after == dt.date(2020, 1, 1) and e.before is None
+    a = build_automaton([e])
+    assert words("启用新称谓的通知", a, published=dt.date(2019, 12, 31)) == [("新称谓", "serious", None)]
+    assert words("启用新称谓的通知", a, published=dt.date(2020, 1, 1)) == []
+
+
+def test_date_aware_entries_apply_to_term_and_context_hits():
+    # a term-guard variant listed with a date: the list's date decides for the term hit too
+    a = load_matcher(context=False)
+    dated = WordMatcher(build_automaton(load_entries() + parse_wordlist(
+        "# category: typo\n人命政府→人民政府|before:2000-01-01\n", "u.txt"), a.sounds), a.sounds)
+    assert found("县人命政府发布通告。", dated, published=dt.date(1995, 1, 1)) == []
+    assert [x[1] for x in found("县人命政府发布通告。", dated, published=dt.date(2005, 1, 1))] == ["人命政府"]
+
+
+# --- segmentation-aware verification -------------------------------------------------------
+
+def test_hit_straddling_two_words_of_the_clause_is_dropped():
+    # 即定→既定 is listed; here the clause reads 即 | 定建设规模 ("namely: set the scale")
+    assert words("实行“五定”，即定建设规模、定资金来源。") == []
+    assert words("路口交通拥堵") == [] and words("请按装修要求施工。") == []
+    assert words("请按装好设备。") == [("按装", "typo", "安装")]
+    # a term variant is dropped the same way when it reads as other words: 主体|教育 (主题教育)
+    assert found("开展学生主体教育活动。") == []
+
+
+def test_wrong_formulations_stand_when_no_word_crosses_their_ends():
+    assert [w for w, *_ in words("不得称台湾政府。")] == ["台湾政府"]
+
+
+# --- allow-contexts -------------------------------------------------------------------------
+
+def test_user_allow_context_applies_to_a_bundled_word(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    mine = tmp_path / "mine.txt"
+    mine.write_text("# category: serious\n中华民国|allow:中华民国大事记\n", encoding="utf-8")
+    m = WordMatcher(load_automaton([str(mine)], guard=False))
+    assert words("馆藏《中华民国大事记》一套。", m) == []
+    assert words("所谓“中华民国”的说法是错误的。", m) == [("中华民国", "serious", None)]
+    assert words("馆藏《中华民国大事记》一套。") == [("中华民国", "serious", None)]   # without the user list
+
+
+def test_allow_context_applies_to_term_hits():
+    a = load_matcher(context=False)
+    allowed = WordMatcher(build_automaton(load_entries() + parse_wordlist(
+        "# category: typo\n人命政府→人民政府|allow:人命政府剧组\n", "u.txt"), a.sounds), a.sounds)
+    assert found("《人命政府剧组》拍摄花絮", allowed) == []
+    assert [x[1] for x in found("县人命政府发布通告。", allowed)] == ["人命政府"]
+
+
+# --- term guard ----------------------------------------------------------------------------
+
+def test_term_guard_catches_confusable_variants_of_official_names():
+    got = found("国务园办公厅印发通知，要求各级人命政府持续优化营商还境，市场监督馆里委员会负责落实。")
+    assert ("word_serious", "国务园办公厅", "国务院办公厅", "term", None) in got      # institutions: serious
+    assert ("word_serious", "人命政府", "人民政府", "term", None) in got             # 前后鼻音 min/ming
+    assert ("word_typo", "优化营商还境", "优化营商环境", "term", None) in got
+    assert ("word_typo", "监督馆里委员会", "监督管理委员会", "term", None) in got     # two homophones in a long term
+    assert found("国务院办公厅印发通知，要求各级人民政府持续优化营商环境。") == []
+
+
+def test_term_guard_shape_variants_and_idioms():
+    assert [x[1:4] for x in found("各部门要认真落实，人民政俯将加强督查。")] == [("人民政俯", "人民政府", "term")]
+    assert [x[1:4] for x in found("干部要脚踏石地做好工作。")] == [("脚踏石地", "脚踏实地", "term")]
+
+
+def test_variants_that_are_words_are_not_kept():
+    table = confusion()
+    variants = term_variants("安装", table, is_word=lambda v: v == "按装")
+    assert "按装" not in variants and variants
+    assert "人名政府" not in term_variants("人民政府", table, is_word=lambda v: v == "人名政府")
+
+
+def test_registry_unit_and_place_names_join_the_term_guard(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    terms = registry_terms(["鄂尔多斯市东胜区人民政府", "伊金霍洛旗纳林陶亥镇人民政府"])
+    assert {"鄂尔多斯市", "鄂尔多斯", "东胜区", "鄂尔多斯市东胜区", "伊金霍洛旗", "纳林陶亥镇"} <= set(terms)
+    m = load_matcher(terms=terms, context=False)
+    assert [x[1:3] for x in found("鄂尔多丝市召开会议，伊金霍洛旗纳林陶亥真参加。", m)] == [
+        ("伊金霍洛旗纳林陶亥真", "伊金霍洛旗纳林陶亥镇"), ("鄂尔多丝市", "鄂尔多斯市")]
+    assert found("鄂尔多斯市召开会议。", m) == []
+    assert len(list((tmp_path / "cache").glob("*.automaton"))) == 1
+    load_matcher(terms=terms, context=False)                            # cached: no second build
+    assert len(list((tmp_path / "cache").glob("*.automaton"))) == 1
+
+
+def test_names_are_not_corrected_by_the_term_guard():
+    # 张国务园 reads as a person's name (surname 张 alone in front): not 国务院
+    assert found("受邀嘉宾张国务园发言。") == []
+
+
+# --- context detector ------------------------------------------------------------------------
+
+def test_context_detector_reports_for_review_with_confidence():
+    # 痛知 joins neither neighbour into a word; 通知 mends the clause under both models
+    [f] = check_words("http://x.gov.cn/a.html", "为进一步提升服务效能，现将有关事项痛知如下。", WORDS)
+    assert (f.check, f.subject, f.detail["correction"], f.detail["method"], f.severity) == (
+        "word_typo", "痛知", "通知", "context", "review")
+    assert 0 < f.detail["confidence"] <= 1 and "【痛知】" in f.evidence and f.detail["substitution"] == "痛→通"
+    assert [x[1:3] for x in found("根据上级决册部署，抓好落实。")] == [("决册", "决策")]
+
+
+def test_context_detector_needs_the_model():
+    assert found("为进一步提升服务效能，现将有关事项痛知如下。", load_matcher(context=False)) == []
+
+
+def test_context_detector_leaves_names_and_modern_words_alone():
+    model = WORDS.context
+    for text in ("浙江省委书记易炼红、安徽省委书记韩俊先后发言。", "国务院副总理何立峰与东布罗夫斯基斯举行会谈。",
+                 "深化合作、相互赋能，把各地优势变为区域优势。", "中国政府网微博、微信公众号同步发布。"):
+        assert detect_context(model, text) == [], text
+
+
+def test_allow_context_applies_to_context_hits():
+    a = WORDS
+    allowed = WordMatcher(build_automaton(load_entries() + parse_wordlist(
+        "# category: typo\n痛知→通知|allow:事项痛知\n", "u.txt"), a.sounds), a.sounds, a.context)
+    assert found("为进一步提升服务效能，现将有关事项痛知如下。", allowed) == []
+
+
+@pytest.mark.slow
+def test_scan_dates_entries_by_the_page_and_guards_the_registry_names(tmp_path, serve):
+    # End to end: the article's own publication date decides |before: entries; the unit's own
+    # name (from the registry) is guarded; a context hit is listed for review.
+    host = "www.dsq.gov.cn"
+    pages = {
+        "/": Route(body=html("东胜区人民政府", '<a href="/old.html">旧闻</a><a href="/new.html">新闻</a>')),
+        "/old.html": Route(body=html("旧闻", "<p>发布时间：1990-05-01</p><p>南朝鲜贸易代表团抵达，双方贸易磨擦有所缓和。</p>")),
+        "/new.html": Route(body=html("新闻", "<p>发布时间：2024-04-01</p><p>南朝鲜代表团抵达。东胜趋人民政府召开会议，"
+                                           "现将有关事项痛知如下。</p>")),
+    }
+    server = serve({host: pages})
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "东胜区人民政府", "sites": [{"url": f"http://{host}:{server.port}/"}]}],
+                              resolve={host: "127.0.0.1"})
+    govcheck("scan", str(registry), "--db", str(tmp_path / "g.db"), "--as-of", "2024-04-19")
+    got = {(r["check"], r["url"].rsplit("/", 1)[-1], r["subject"], r["detail"]["method"], r["severity"])
+           for r in findings_jsonl(tmp_path / "g.db") if r["check"].startswith("word_")}
+    assert got == {("word_serious", "new.html", "南朝鲜", "list", "veto"),
+                   ("word_typo", "new.html", "东胜趋人民政府", "term", "deduct"),
+                   ("word_typo", "new.html", "痛知", "context", "review")}

@@ -1,0 +1,141 @@
+"""错别字 detection quality and speed, all in one run (issue 14).
+
+    pip install --no-deps pycorrector      # only for its shipped SIGHAN-15 test set (see below)
+    python bench/typos.py [--repeat-mb 1]
+
+- SIGHAN-15: the test set pycorrector ships as data/sighan2015_test.tsv (wrong/right sentence
+  pairs, simplified), read from the installed package — never copied into this repository.
+  Sentence level: a sentence counts as detected when the set of flagged positions equals the
+  set of wrong positions (the SIGHAN definition); character level: flagged positions.
+  pycorrector is found with importlib (not imported: its import pulls torch/transformers).
+- Clean official text: the real pages of ../shared/realpages and tests/realpages (when present):
+  every hit there is a false hit; figures per 100,000 characters, each hit printed.
+- Throughput on that clean text (repeated to --repeat-mb): the whole word check (lists + term
+  guard + context detector), the list/term tier alone, and jieba.cut on the same text.
+Targets: sentence-level F1 ≥ 0.40 with precision ≥ 0.70; ≤ 1 false hit per 100,000 characters;
+whole check ≥ 1 MB/s; list/term tier ≥ 10× jieba.cut (bench/words.py measures that one too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import jieba  # noqa: E402
+
+from checks.words import WordMatcher, check_words, detect_context, find_hits  # noqa: E402
+from govcheck.page import ParsedPage, decode_html  # noqa: E402
+from govcheck.wordlists import load_matcher  # noqa: E402
+
+
+def sighan_path() -> Path:
+    spec = importlib.util.find_spec("pycorrector")
+    if spec is None or not spec.origin:
+        sys.exit("bench/typos.py needs pycorrector's data: pip install --no-deps pycorrector (or pip install -e '.[bench]')")
+    return Path(spec.origin).parent / "data" / "sighan2015_test.tsv"
+
+
+def clean_pages() -> list[tuple[str, str]]:
+    out = []
+    for folder in (ROOT.parent / "shared" / "realpages" / "pages", ROOT / "tests" / "realpages"):
+        for p in sorted(folder.rglob("*.htm*")) if folder.is_dir() else []:
+            text = ParsedPage("http://x.gov.cn/", decode_html(p.read_bytes(), None)[0]).visible_text
+            out.append((str(p.relative_to(ROOT.parent)), text))
+    return out
+
+
+def positions(text: str, matcher) -> set[int]:
+    found = set()
+    hits = find_hits(matcher, text)
+    spans = [(h.start, h.end) for h in hits]
+    hits += [h for h in detect_context(matcher.context, text) if not any(a < h.end and h.start < b for a, b in spans)]
+    for h in hits:
+        fix = h.correction or ""
+        diff = [h.start + k for k, (a, b) in enumerate(zip(h.word, fix)) if a != b] if len(fix) == len(h.word) else []
+        found |= set(diff or range(h.start, h.end))
+    return found
+
+
+def prf(tp: int, flagged: int, relevant: int) -> tuple[float, float, float]:
+    p = tp / flagged if flagged else 0.0
+    r = tp / relevant if relevant else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def best_of(runs, fn):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat-mb", type=float, default=1.0, help="MB of clean text for the throughput figures")
+    args = ap.parse_args()
+    jieba.setLogLevel(logging.ERROR)
+    jieba.initialize()
+    t = time.perf_counter()
+    matcher = load_matcher()
+    tier = WordMatcher(matcher.automaton, matcher.sounds)   # lists + term guard, no context detector
+    ready = time.perf_counter() - t
+
+    pairs = [line.rstrip("\n").split("\t") for line in sighan_path().open(encoding="utf-8") if "\t" in line]
+    s_tp = s_flag = s_err = c_tp = c_flag = c_err = 0
+    t = time.perf_counter()
+    for wrong, right in pairs:
+        gold = {i for i, (a, b) in enumerate(zip(wrong, right)) if a != b}
+        pred = positions(wrong, matcher)
+        s_err += bool(gold)
+        s_flag += bool(pred)
+        s_tp += bool(pred) and pred == gold
+        c_tp, c_flag, c_err = c_tp + len(pred & gold), c_flag + len(pred), c_err + len(gold)
+    sighan_s = time.perf_counter() - t
+    sp, sr, sf = prf(s_tp, s_flag, s_err)
+    cp, cr, cf = prf(c_tp, c_flag, c_err)
+
+    pages = clean_pages()
+    chars = sum(len(t) for _, t in pages)
+    false_hits = []
+    for name, text in pages:
+        for f in check_words(name, text, matcher):
+            false_hits += [(name, f.detail["method"], c) for c in f.detail["contexts"][:f.detail["count"]]]
+    per100k = len(false_hits) / chars * 1e5 if chars else 0.0
+
+    texts, size = [], 0
+    while pages and size < args.repeat_mb * 1024 * 1024:
+        for _, text in pages:
+            texts.append(text)
+            size += len(text.encode())
+    mb = size / 1024 / 1024
+    whole_s = best_of(3, lambda: [check_words("u", x, matcher) for x in texts])
+    tier_s = best_of(3, lambda: [check_words("u", x, tier) for x in texts])
+    cut = best_of(3, lambda: [sum(1 for _ in jieba.cut(x)) for x in texts])
+
+    print(f"lists + term guard: {len(matcher.automaton):,} automaton entries; model ready in {ready:.2f} s")
+    print(f"SIGHAN-15 ({len(pairs)} sentences, {s_err} with errors; pycorrector's data/sighan2015_test.tsv), "
+          f"{len(pairs) / sighan_s:.0f} sentences/s")
+    print(f"  sentence-level detection: P {sp:.3f}  R {sr:.3f}  F1 {sf:.3f}   ({s_tp} exact of {s_flag} flagged)  "
+          f"target F1 ≥ 0.40 with P ≥ 0.70")
+    print(f"  character-level detection: P {cp:.3f}  R {cr:.3f}  F1 {cf:.3f}   ({c_tp} of {c_flag} flagged, {c_err} wrong)")
+    print(f"clean official text: {len(pages)} pages, {chars:,} characters: {len(false_hits)} false hits = "
+          f"{per100k:.2f} per 100,000 characters (target ≤ 1)")
+    for name, method, ctx in false_hits:
+        print(f"  false hit [{method}] {name}: {ctx}")
+    print(f"throughput on {mb:.2f} MB of that text (best of 3):")
+    print(f"  whole word check (lists + terms + context): {mb / whole_s:6.2f} MB/s  (target ≥ 1 MB/s)")
+    print(f"  list/term tier alone                      : {mb / tier_s:6.2f} MB/s  = {cut / tier_s:.1f}× jieba.cut (target ≥ 10×)")
+    print(f"  jieba.cut                                 : {mb / cut:6.2f} MB/s")
+
+
+if __name__ == "__main__":
+    main()
