@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from checks.footer import footer_identifiers  # noqa: E402
 from checks.privacy import find_personal_data  # noqa: E402
-from checks.words import find_hits  # noqa: E402
+from checks.words import check_words  # noqa: E402
 from govcheck.dates import article_date  # noqa: E402
 from govcheck.listing import main_list, newest_item, page_items  # noqa: E402
 from govcheck.page import ParsedPage, decode_html  # noqa: E402
-from govcheck.wordlists import load_automaton  # noqa: E402
+from govcheck.wordlists import load_matcher  # noqa: E402
 
 CORPORA = [("own (tests/realpages)", ROOT / "tests" / "realpages", "labels.csv"),
            ("shared (../shared/realpages, labels_dev)", ROOT.parent / "shared" / "realpages", "labels_dev.csv")]
@@ -135,9 +135,10 @@ def run_corpus(title: str, folder: Path, labels_name: str, automaton) -> dict | 
     for path in sorted((folder / "pages").glob("*.html")):
         name = path.name
         text = load_page(folder, name, urls.get(name) or f"http://unknown.gov.cn/{name}").visible_text
-        for hit in find_hits(automaton, text):
-            fix = f"→{hit.correction}" if hit.correction else ""
-            word_hits.append(f"{name} {hit.category} 「{hit.word}{fix}」 …{hit.context}…")
+        for f in check_words(name, text, automaton):   # lists, term guard and context detector
+            fix = f"→{f.detail['correction']}" if f.detail["correction"] else ""
+            for ctx in f.detail["contexts"]:
+                word_hits.append(f"{name} {f.detail['category']} [{f.detail['method']}] 「{f.subject}{fix}」 …{ctx}…")
         for kind_, hits in find_personal_data(text).items():
             for masked, ctx in hits:
                 privacy_hits.append(f"{name} {kind_} {masked} …{ctx}…")
@@ -165,7 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", action="append", default=[], help="extra corpus folder with labels.csv, SOURCES.csv, pages/")
     args = parser.parse_args()
-    automaton = load_automaton()
+    automaton = load_matcher()
     corpora = CORPORA + [(f"extra {d}", Path(d), "labels.csv") for d in args.corpus]
     results = {title: run_corpus(title, folder, labels, automaton) for title, folder, labels in corpora}
     print("\n== summary (side by side)")
