@@ -10,17 +10,18 @@ the signal on to a running scan. `--once` runs the nightly cycle (scan + reports
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import sys
 
+import click
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from govcheck import jobs
+from govcheck.cli import BadInput
 from govcheck.store.engine import DEFAULT_DB
 
 log = logging.getLogger("govcheck.scheduler")
@@ -52,62 +53,51 @@ def _logging(path: str) -> None:
         root.addHandler(handler)
 
 
-def _count(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
-        return value
-    return parse
-
-
-def check_inputs(args) -> str | None:
+def check_inputs(sites: str, scheme: str | None, at: str) -> str | None:
     """Everything the nightly cycle will need, checked at start-up: a scheduler that starts must
     not find out at 01:30 that its registry or scheme is wrong. Returns the error, if any."""
     from govcheck.registry import RegistryError, load_registry
     from scoring.model import SchemeError, load_scheme
 
     try:
-        load_registry(args.sites)
+        load_registry(sites)
     except RegistryError as exc:
         return str(exc)
-    if args.scheme:
+    if scheme:
         try:
-            load_scheme(args.scheme)
+            load_scheme(scheme)
         except SchemeError as exc:
             return f"--scheme {exc}"
     try:
-        hour, minute = (int(x) for x in args.at.split(":"))
+        hour, minute = (int(x) for x in at.split(":"))
         if not (0 <= hour < 24 and 0 <= minute < 60):
             raise ValueError
     except ValueError:
-        return f"--at {args.at!r}: expected HH:MM"
+        return f"--at {at!r}: expected HH:MM"
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="govcheck scheduler: nightly scans and daytime homepage probes")
-    ap.add_argument("sites")
-    ap.add_argument("--db", default=None, help="SQLAlchemy URL or SQLite path (jobs are stored there too)")
-    ap.add_argument("--at", default="01:30", help="time of the nightly scan, HH:MM (default 01:30)")
-    ap.add_argument("--probes-per-day", type=_count(0), default=20, help="homepage probes per site per day (default 20)")
-    ap.add_argument("--reports", default="reports", help="folder for the reports of each nightly scan")
-    ap.add_argument("--deadline", type=_count(1), default=15, help="days before an open finding is overdue")
-    ap.add_argument("--scheme", default=None, help="scheme whose score tables go into the 通报 draft")
-    ap.add_argument("--log", default="govcheck-scheduler.log", help="log file (also logged to stdout)")
-    ap.add_argument("--once", action="store_true", help="run the nightly cycle now and exit")
-    args = ap.parse_args(argv)   # bad options: argparse exits 2
-    problem = check_inputs(args)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("sites")
+@click.option("--db", "db_url", default=None, metavar="URL", help="SQLAlchemy URL or SQLite path (jobs are stored there too)")
+@click.option("--at", default="01:30", show_default=True, metavar="HH:MM", help="time of the nightly scan")
+@click.option("--probes-per-day", type=click.IntRange(min=0), default=20, show_default=True,
+              help="homepage probes per site per day")
+@click.option("--reports", default="reports", show_default=True, help="folder for the reports of each nightly scan")
+@click.option("--deadline", type=click.IntRange(min=1), default=15, show_default=True,
+              help="days before an open finding is overdue")
+@click.option("--scheme", default=None, metavar="NAME|FILE", help="scheme whose score tables go into the 通报 draft")
+@click.option("--log", "log_file", default="govcheck-scheduler.log", show_default=True, help="log file (also logged to stdout)")
+@click.option("--once", is_flag=True, help="run the nightly cycle now and exit")
+def main(sites, db_url, at, probes_per_day, reports, deadline, scheme, log_file, once) -> None:
+    """govcheck scheduler: nightly scans and daytime homepage probes."""
+    problem = check_inputs(sites, scheme, at)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    _logging(args.log)
-    if args.once:
-        return jobs.nightly_cycle(args.sites, args.db, args.reports, args.deadline, args.scheme)
-    scheduler = build_scheduler(args.sites, args.db, args.at, args.probes_per_day, args.reports, args.deadline, args.scheme)
+        raise BadInput(problem)
+    _logging(log_file)
+    if once:
+        sys.exit(jobs.nightly_cycle(sites, db_url, reports, deadline, scheme))
+    scheduler = build_scheduler(sites, db_url, at, probes_per_day, reports, deadline, scheme)
 
     def stop(signum, _frame):
         log.info("signal %s: stopping", signum)
@@ -116,12 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("nightly scan at %s, %s homepage probes a day; jobs stored in %s", args.at, args.probes_per_day,
-             args.db or DEFAULT_DB)
+    log.info("nightly scan at %s, %s homepage probes a day; jobs stored in %s", at, probes_per_day, db_url or DEFAULT_DB)
     scheduler.start()
     log.info("stopped")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

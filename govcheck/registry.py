@@ -7,7 +7,6 @@ reading a traceback. ``RegistryError`` carries exactly that; the CLI turns it in
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import ipaddress
 import os
@@ -18,6 +17,8 @@ from typing import Any
 import yaml
 
 from govcheck.config import Settings
+from govcheck.keys import key_problem
+from govcheck.tables import Table, TableError, read_table
 from govcheck.urls import normalize_url
 
 COLUMN_RULES = ("2w", "6m", "1y", "none")
@@ -151,15 +152,10 @@ class _Checker:
         raise RegistryError(self.path, _line(node, key), where, message)
 
     def keys(self, node: Any, allowed: set[str], where: str, required: tuple[str, ...] = ()):
-        if not isinstance(node, dict):
-            self.fail(node, None, where, f"expected a mapping, got {type(node).__name__}")
-        for k in node:
-            if k not in allowed:
-                self.fail(node, k, f"{where}.{k}" if where else str(k),
-                          f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})")
-        for k in required:
-            if node.get(k) in (None, ""):
-                self.fail(node, None, where, f"missing required field {k!r}")
+        problem = key_problem(node, allowed, required)
+        if problem is not None:
+            k = problem.key
+            self.fail(node, k, (f"{where}.{k}" if where else k) if k else where, problem.message)
 
     def text(self, node: Any, key: str, where: str, required: bool = False) -> str | None:
         value = node.get(key)
@@ -346,26 +342,12 @@ TABLE_HEADERS = {
 }
 
 
-def _rows_to_mapping(path: str, header: list[str], rows: list[tuple[int, list[Any]]]) -> _Map:
-    names = {}
-    for i, h in enumerate(header):
-        h = str(h or "").strip()
-        for key, aliases in TABLE_HEADERS.items():
-            if h in aliases:
-                names[i] = key
-                break
-        else:
-            if h:
-                raise RegistryError(path, 1, f"column {h!r}", f"unknown column (allowed: {', '.join(TABLE_HEADERS)})")
-    if "unit" not in names.values():
-        raise RegistryError(path, 1, "header", "missing the unit column (unit / 单位)")
+def _rows_to_mapping(table: Table) -> _Map:
+    path = table.path
     units: dict[str, _Map] = {}
     top = _Map(units=[])
     top.line, top.key_lines = 1, {"units": 1}
-    for lineno, row in rows:
-        rec = {names[i]: (str(v).strip() if v is not None else "") for i, v in enumerate(row) if i in names}
-        if not any(rec.values()):
-            continue
+    for lineno, rec in table.rows:
         def mk(d: dict, lineno: int = lineno) -> _Map:
             m = _Map({k: v for k, v in d.items() if v not in ("", None)})
             m.line, m.key_lines = lineno, {}
@@ -399,31 +381,11 @@ def _rows_to_mapping(path: str, header: list[str], rows: list[tuple[int, list[An
     return top
 
 
-def _load_csv(path: str) -> _Map:
-    raw = Path(path).read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    reader = list(csv.reader(text.splitlines()))
-    if not reader:
-        raise RegistryError(path, None, "", "empty file")
-    return _rows_to_mapping(path, reader[0], [(i + 2, r) for i, r in enumerate(reader[1:])])
-
-
-def _load_xlsx(path: str) -> _Map:
-    import openpyxl
-
+def _load_table(path: str) -> _Map:
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a non-workbook
-        raise RegistryError(path, None, "", f"not a readable XLSX workbook ({exc})") from None
-    rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    if not rows:
-        raise RegistryError(path, None, "", "empty workbook")
-    return _rows_to_mapping(path, list(rows[0]), [(i + 2, list(r)) for i, r in enumerate(rows[1:])])
+        return _rows_to_mapping(read_table(path, TABLE_HEADERS, required=("unit",)))
+    except TableError as exc:
+        raise RegistryError(exc.path, exc.line, exc.where, exc.message) from None
 
 
 def load_registry(path: str | os.PathLike) -> Registry:
@@ -431,10 +393,8 @@ def load_registry(path: str | os.PathLike) -> Registry:
     if not os.path.isfile(path):
         raise RegistryError(path, None, "", "file not found")
     suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        top = _load_csv(path)
-    elif suffix in (".xlsx", ".xlsm"):
-        top = _load_xlsx(path)
+    if suffix in (".csv", ".xlsx", ".xlsm"):
+        top = _load_table(path)
     else:
         try:
             with open(path, encoding="utf-8") as fh:

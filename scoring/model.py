@@ -18,15 +18,16 @@ is a Deduction record naming the findings behind it.
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from govcheck.keys import key_problem
+from govcheck.tables import TableError, read_table
 
 SCHEMES = Path(__file__).resolve().parent / "schemes"
 RULES = ("per_occurrence", "per_occurrence_over", "percent", "veto", "bonus")
@@ -129,11 +130,9 @@ def _by_group(value: Any, groups: tuple[str, ...], where: str, path: str) -> dic
 
 
 def _keys(node: Any, allowed: set[str], where: str, path: str) -> dict:
-    if not isinstance(node, dict):
-        raise SchemeError(f"{path}: {where}: expected a mapping")
-    unknown = set(node) - allowed
-    if unknown:
-        raise SchemeError(f"{path}: {where}: unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    problem = key_problem(node, allowed)
+    if problem is not None:
+        raise SchemeError(f"{path}: {where}: {problem.message}")
     return node
 
 
@@ -238,33 +237,13 @@ def load_manual(path: str, scheme: Scheme, units: dict[str, str | None] | set[st
 
     `units`: unit → group (a score above the item's points for that group is refused)."""
     groups = units if isinstance(units, dict) else dict.fromkeys(units)
-    if not os.path.isfile(path):
-        raise SchemeError(f"{path}: file not found")
-    if path.lower().endswith((".xlsx", ".xlsm")):
-        import openpyxl
-
-        try:
-            ws = openpyxl.load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:  # not a workbook
-            raise SchemeError(f"{path}: not a readable XLSX workbook ({exc})") from None
-        rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
-    else:
-        raw = Path(path).read_bytes()
-        text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff") else raw.decode("utf-16")
-        rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        raise SchemeError(f"{path}: empty file")
-    cols = {}
-    for i, h in enumerate(rows[0]):
-        for key, aliases in MANUAL_HEADERS.items():
-            if h.strip() in aliases:
-                cols[key] = i
-    for need in ("unit", "item"):
-        if need not in cols:
-            raise SchemeError(f"{path}:1: missing the {need} column ({' / '.join(MANUAL_HEADERS[need])})")
+    try:
+        table = read_table(path, MANUAL_HEADERS, required=("unit", "item"), unknown="ignore")
+    except TableError as exc:
+        raise SchemeError(str(exc)) from None
     out: dict[tuple[str, str], ManualEntry] = {}
-    for lineno, row in enumerate(rows[1:], start=2):
-        get = lambda k, row=row: row[cols[k]].strip() if k in cols and cols[k] < len(row) else ""  # noqa: E731
+    for lineno, row in table.rows:
+        get = lambda k, row=row: row.get(k, "").strip()  # noqa: E731
         unit, item = get("unit"), get("item")
         if not unit and not item:
             continue

@@ -60,3 +60,9 @@ def test_ruff_passes_with_the_committed_configuration():
     assert ruff, "ruff is part of the test extra (pip install -e '.[test]')"
     done = subprocess.run([ruff, "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_one_cli_framework():
+    sources = [ROOT / "scheduler.py", *(p for pkg in ("govcheck", "crawler", "checks", "scoring") for p in (ROOT / pkg).rglob("*.py"))]
+    for path in sources:
+        assert "argparse" not in imports_of(path), f"{path.relative_to(ROOT)}: the command lines use click"
