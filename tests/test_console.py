@@ -336,3 +336,32 @@ def test_crawled_text_is_escaped_on_every_page_and_snapshots_cannot_run_scripts(
     # The downloaded 问题清单 (the existing HTML output) is escaped too.
     unit_html = client.get(f"/downloads/unit.html?unit={HOSTILE_UNIT}").text
     assert "<script>alert" not in unit_html and "&lt;script&gt;" in unit_html
+
+
+def test_govcheck_serve_starts_the_console_on_the_given_host_and_port(demo, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    missing = cli("serve", "--db", str(tmp_path / "nothing.db"))
+    assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.split())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "govcheck", "serve", "--db", f"sqlite:///{demo}", "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"))
+    try:
+        deadline, page = time.monotonic() + 60, None
+        while time.monotonic() < deadline and page is None:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert page is not None and "登录监测台" in page and 'name="csrf"' in page
+    finally:
+        proc.terminate()
+        proc.wait(15)
