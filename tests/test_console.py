@@ -365,3 +365,39 @@ def test_govcheck_serve_starts_the_console_on_the_given_host_and_port(demo, tmp_
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_the_console_on_postgresql(pg_url, serve, tmp_path):
+    from console_support import EVIL_HOST, HOSTILE_HOST, hostile_site
+    from conftest import Route, html, write_registry
+
+    server = serve({})
+    server.hosts = {HOSTILE_HOST: hostile_site(server.port), EVIL_HOST: {"/": Route(body=html("portal", "欢迎"))}}
+    registry = write_registry(tmp_path / "sites.yaml", [
+        {"name": HOSTILE_UNIT, "group": "旗区", "sites": [{"url": f"http://{HOSTILE_HOST}:{server.port}/"}]},
+    ], resolve={HOSTILE_HOST: "127.0.0.1", EVIL_HOST: "127.0.0.1"}, as_of="2024-04-19")
+    govcheck("scan", str(registry), "--db", pg_url)
+    for name, role, unit in (("staff1", "staff", None), ("hu", "unit", HOSTILE_UNIT)):
+        PASSWORDS.setdefault("hu", "unit-pass-hu")
+        assert cli("user", "add", name, "--role", role, *(["--unit", unit] if unit else []), "--db", pg_url,
+                   "--password", PASSWORDS[name]).exit_code == 0
+    staff = TestClient(create_app(pg_url), follow_redirects=False)
+    assert login(staff, "staff1", PASSWORDS["staff1"]).status_code == 303
+    page = staff.get("/findings").text
+    ids = [int(i) for i in re.findall(r'<tr data-id="(\d+)"', page)]
+    assert ids and all(staff.get(p).status_code == 200 for p in ("/", "/units", "/audit", f"/findings/{ids[0]}"))
+    broken = next(r for r in rows_pg(pg_url) if r.check == "link_broken")
+    assert staff.post("/review", data={"csrf": csrf_of(page), "ids": broken.id, "action": "confirm",
+                                       "note": "确认"}).status_code == 303
+    unit = TestClient(create_app(pg_url), follow_redirects=False)
+    assert login(unit, "hu", PASSWORDS["hu"]).status_code == 303
+    unit_page = unit.get("/units/" + quote(HOSTILE_UNIT, safe="")).text
+    assert unit.post("/feedback", data={"csrf": csrf_of(unit_page), "ids": broken.id, "note": "已修复"}).status_code == 303
+    assert "已整改（待复查）" in unit.get(f"/findings/{broken.id}").text
+    trail = staff.get("/audit").text
+    assert "<td>确认</td>" in trail and "<td>已修复</td>" in trail
+
+
+def rows_pg(url) -> list[FindingRow]:
+    with session_factory(open_db(url))() as s:
+        return list(s.scalars(select(FindingRow).order_by(FindingRow.id)))
