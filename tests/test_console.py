@@ -368,8 +368,8 @@ def test_govcheck_serve_starts_the_console_on_the_given_host_and_port(demo, tmp_
 
 
 def test_the_console_on_postgresql(pg_url, serve, tmp_path):
-    from console_support import EVIL_HOST, HOSTILE_HOST, hostile_site
     from conftest import Route, html, write_registry
+    from console_support import EVIL_HOST, HOSTILE_HOST, hostile_site
 
     server = serve({})
     server.hosts = {HOSTILE_HOST: hostile_site(server.port), EVIL_HOST: {"/": Route(body=html("portal", "欢迎"))}}
