@@ -147,9 +147,14 @@ def test_failed_logins_are_audited_and_throttled(demo):
 
 def test_every_form_carries_a_csrf_token_and_posts_without_it_are_refused(demo):
     client = client_for(demo, "staff1")
-    page = client.get("/findings").text
-    forms = re.findall(r'<form[^>]*method="post".*?</form>', page, flags=re.S)
-    assert forms and all('name="csrf"' in f for f in forms)
+    unit_user = client_for(demo, "ds")
+    first = rows(demo, status="open")[0].id
+    pages = [client.get(p).text for p in ("/", "/findings", f"/findings/{first}", f"/units/{DS}", "/downloads", "/audit")]
+    pages += [unit_user.get(p).text for p in ("/findings", f"/units/{DS}")] + [client_for(demo).get("/login").text]
+    for page in pages:
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', page, flags=re.S)
+        assert forms and all('name="csrf"' in f for f in forms)
+    page = pages[1]
     target = rows(demo, status="open")[0]
     for data in ({"ids": target.id, "action": "ignore"}, {"ids": target.id, "action": "ignore", "csrf": "forged"}):
         r = client.post("/review", data=data)
