@@ -195,6 +195,20 @@ def test_a_unit_user_sees_only_its_own_unit_everywhere(demo):
     assert client.post("/review", data={"csrf": token, "ids": mine[0].id, "action": "ignore"}).status_code == 404
 
 
+def test_snapshots_are_the_unit_facing_evidence_with_personal_data_masked(demo):
+    leak = next(r for r in rows(demo) if r.unit == DS and r.check == "privacy_leak" and r.snapshot_hash)
+    unit = client_for(demo, "ds")
+    for path in (f"/findings/{leak.id}/snapshot", f"/findings/{leak.id}/snapshot?raw=1"):   # no raw copy for units
+        r = unit.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert "govcheck 巡检证据快照" in r.text and "govcheck-hit" in r.text
+        assert not re.search(r"(?<!\d)\d{17}[\dXx](?!\d)", r.text)                 # no unmasked ID number
+    staff = client_for(demo, "staff1")
+    raw = staff.get(f"/findings/{leak.id}/snapshot?raw=1")                 # the attachment as fetched, downloaded
+    assert raw.status_code == 200 and "attachment" in raw.headers["content-disposition"]
+    assert raw.headers["content-type"] == "application/octet-stream"
+
+
 def test_review_only_findings_reach_the_unit_once_confirmed(demo):
     review_only = next(r for r in rows(demo) if r.unit == DS and r.severity == "review" and r.status == "open")
     unit = client_for(demo, "ds")

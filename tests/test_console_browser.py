@@ -132,6 +132,8 @@ def test_finding_page_shows_evidence_snapshot_sightings_and_trail(page, console)
     assert frame_el.get_attribute("sandbox") == ""
     frame = pg.frame_locator("iframe.snapshot")
     assert word["subject"] in frame.locator("body").inner_text()
+    assert frame.locator("#govcheck-hit").inner_text() == word["subject"]      # marked in the page itself
+    assert "govcheck 巡检证据快照" in frame.locator("#govcheck-evidence").inner_text()
     assert pg.locator("#sightings tbody tr").count() >= 1
     pg.fill("#review input[name=note]", "确认为严重表述错误")
     pg.click("#review button[value=confirm]")

@@ -221,19 +221,31 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
                       screenshot=None, reopened=(row.detail or {}).get("reopened"))
 
     async def finding_snapshot(request: Request, db: Session, viewer: q.Viewer):
+        """The evidence copy units receive (banner, evidence marked, personal data masked:
+        govcheck.evidence); staff may ask for the page exactly as fetched (?raw=1)."""
+        from govcheck.evidence import unit_snapshot
+
         row = finding_or_404(db, viewer, request)
-        snap = q.snapshot_for(db, row)
-        if snap is None:
-            raise HTTPException(404, "没有页面快照")
-        body, content_type, encoding = snap
         headers = {"Content-Security-Policy": SNAPSHOT_CSP, "X-Content-Type-Options": "nosniff",
                    "Referrer-Policy": "no-referrer", "Cache-Control": "private, max-age=3600"}
-        kind = (content_type or "").split(";")[0].strip().lower()
-        if kind and "html" not in kind and not kind.startswith("text/"):
-            # An attachment (PDF, DOCX…): downloaded, never rendered inside the console.
-            headers["Content-Disposition"] = f"attachment; filename=snapshot-{row.id}"
-            return Response(body, media_type="application/octet-stream", headers=headers)
-        return Response(body, media_type=f"text/html; charset={encoding or 'utf-8'}", headers=headers)
+        if request.query_params.get("raw") == "1" and viewer.sees_all:
+            snap = q.snapshot_for(db, row)
+            if snap is None:
+                raise HTTPException(404, "没有页面快照")
+            body, content_type, encoding = snap
+            kind = (content_type or "").split(";")[0].strip().lower()
+            if kind and "html" not in kind and not kind.startswith("text/"):
+                # An attachment (PDF, DOCX…): downloaded, never rendered inside the console.
+                headers["Content-Disposition"] = f"attachment; filename=snapshot-{row.id}"
+                return Response(body, media_type="application/octet-stream", headers=headers)
+            return Response(body, media_type=f"text/html; charset={encoding or 'utf-8'}", headers=headers)
+        spec = CHECKS.get(row.check)
+        record = {"id": row.id, "check": row.check, "check_name": spec.name if spec else row.check, "url": row.url,
+                  "subject": row.subject, "evidence": row.evidence, "detail": row.detail or {}}
+        evidence = unit_snapshot(db, record, row.snapshot_hash) if row.snapshot_hash else None
+        if evidence is None:
+            raise HTTPException(404, "没有页面快照")
+        return Response(evidence.body, media_type=evidence.content_type, headers=headers)
 
     async def review_post(request: Request, db: Session, viewer: q.Viewer):
         form = await checked_form(request)

@@ -14,7 +14,18 @@ from checks import CHECKS
 from govcheck.history import reaches_units, reviews_of
 from govcheck.reports import GRAVE, ReportData, gather
 from govcheck.store.queries import load_snapshot
-from govcheck.store.schema import AuditRow, FeedbackRow, FindingRow, FixRow, PageRow, ScanRow, SightingRow, SnapshotRow, UnitRow
+from govcheck.store.schema import (
+    AttachmentRow,
+    AuditRow,
+    FeedbackRow,
+    FindingRow,
+    FixRow,
+    PageRow,
+    ScanRow,
+    SightingRow,
+    SnapshotRow,
+    UnitRow,
+)
 
 FAMILY_ZH = {"availability": "可用性", "freshness": "信息更新", "links": "链接", "words": "错敏词", "footer": "网站标识",
              "privacy": "隐私保护", "accounts": "政务新媒体", "security": "安全"}
@@ -229,7 +240,10 @@ def snapshot_for(session: Session, row: FindingRow) -> tuple[bytes, str | None, 
     if body is None:
         return None
     page = session.scalar(select(PageRow).where(PageRow.content_hash == row.snapshot_hash).order_by(PageRow.id.desc()).limit(1))
-    return body, (page.content_type if page else None), (page.encoding if page else None)
+    if page is None:   # an attachment's body (xlsx, docx, pdf…)
+        att = session.scalar(select(AttachmentRow).where(AttachmentRow.content_hash == row.snapshot_hash).limit(1))
+        return body, (att.content_type if att and att.content_type else "application/octet-stream"), None
+    return body, page.content_type, page.encoding
 
 
 def has_snapshot(session: Session, row: FindingRow) -> bool:
