@@ -74,7 +74,8 @@ def _print_vetoes(console: Console, current: list[dict]) -> None:
             name = CHECKS[r["check"]].name
             # A link's subject is its target URL, already in the evidence.
             what = f"「{r['subject']}」" if r["subject"] and CHECKS[r["check"]].family != "links" else ""
-            console.print(f"  {r['unit']}  {name}{what}：{r['evidence'][:90]}", highlight=False)
+            # Whole, wrapped by the console: a veto line cut mid-text reads as a different problem.
+            console.print(f"  {r['unit']}  {name}{what}：{r['evidence']}", highlight=False, overflow="fold")
 
 
 def _print_reopened(console: Console, reopened: list[dict]) -> None:

@@ -39,6 +39,9 @@ def test_demo_finds_every_planted_problem(tmp_path):
     yearly = by[("东胜区人民政府", "column_stale", "人事信息")]
     assert yearly["detail"]["rule"] == "1y" and yearly["severity"] == "deduct" and "天未更新" in yearly["evidence"]
     assert "单项否决" in proc.stdout
+    # Veto lines are printed whole (wrapped, never cut mid-text).
+    flat = re.sub(r"\s", "", proc.stdout)
+    assert all(re.sub(r"\s", "", r["evidence"]) in flat for r in records if r["severity"] == "veto")
     typo = by[("东胜区人民政府", "word_typo", "再接再励")]
     assert "应为“再接再厉”" in typo["evidence"] and "【再接再励】" in typo["evidence"]
     roster = by[("东胜区人民政府", "privacy_leak", "id_card")]
