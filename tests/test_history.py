@@ -214,3 +214,18 @@ def test_review_only_findings_reach_units_once_confirmed_and_count_from_then(his
     page, notice = report(s3, "r3")
     assert f'id="f{fid}"' in page
     assert "超过15天仍未整改的问题 1 条" in notice          # 10 days since confirmation: not yet overdue
+
+
+def test_notice_is_dated_by_its_scan_or_date(hist, tmp_path):
+    from conftest import govcheck
+
+    from govcheck.reports import write_reports
+
+    s1 = hist.scan(broken("a"), as_of=dt.date(2024, 4, 19))
+    with hist.sessions() as s:
+        write_reports(s, s.get(ScanRow, s1), tmp_path / "r")
+        write_reports(s, s.get(ScanRow, s1), tmp_path / "d", notice_date=dt.date(2024, 5, 6))
+    assert (tmp_path / "r" / "通报初稿.md").read_text(encoding="utf-8").rstrip().endswith("2024年4月19日")
+    assert (tmp_path / "d" / "通报初稿.md").read_text(encoding="utf-8").rstrip().endswith("2024年5月6日")
+    bad = govcheck("report", "--db", str(tmp_path / "h.db"), "-o", str(tmp_path / "x"), "--date", "2024-02-30", check=False)
+    assert bad.returncode == 2 and "--date" in bad.stderr
