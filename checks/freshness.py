@@ -137,12 +137,24 @@ def check_columns(columns: list[ColumnState], as_of: dt.date, t: Settings) -> li
     return findings
 
 
+NOT_JUDGED_STATUS = (401, 403, 429)
+
+
+def probe_not_judged(p: Probe) -> bool:
+    return (p.status in NOT_JUDGED_STATUS and not p.ok) or (p.error or "").startswith("not_judged")
+
+
 def check_availability(home_url: str, probes: list[Probe], homepage_error: str | None, t: Settings) -> list[Finding]:
     window_days = t.probe_window_days
+    # DESIGN §2: 401/403/429 and WAF/challenge answers are never counted as failures — nor as
+    # successes: such a probe proves nothing about the site and leaves the ratio.
+    not_judged = sum(1 for p in probes if probe_not_judged(p))
+    probes = [p for p in probes if not probe_not_judged(p)]
     total = len(probes)
     failed = [p for p in probes if not p.ok]
     ratio = len(failed) / total if total else 0.0
     detail = {"probes": total, "failures": len(failed), "ratio": round(ratio, 4), "window_days": window_days,
+              "not_judged": not_judged,
               "veto_ratio": t.unreachable_veto, "warn_ratio": t.unreachable_warn,
               "recent_failures": [{"at": p.at.isoformat(sep=" "), "status": p.status, "error": p.error} for p in failed[-5:]]}
     summary = f"近 {window_days} 天探测首页 {total} 次，失败 {len(failed)} 次（{ratio:.1%}）"

@@ -171,6 +171,8 @@ def classify(result: TargetResult) -> Verdict | None:
         if result.error == "challenge":
             return Verdict("undetermined", "challenge", "WAF/人机验证页面")
         msg = _ERROR_TEXT.get(result.error, result.error)
+        if result.error == "invalid_url" and result.snippet:
+            msg = f"{msg}（{result.snippet[:120]}）"
         return Verdict("broken", result.error, msg)
     status = result.status or 0
     if is_challenge_page(result.title, result.snippet) and (status >= 400 or status == 200):
@@ -189,6 +191,14 @@ def classify(result: TargetResult) -> Verdict | None:
         if why:
             return Verdict("broken", "soft404", f"软404：HTTP 200 但{why}")
     return None
+
+
+def homepage_not_judged(site_url: str, why: str) -> Finding:
+    """A homepage behind a login, rate limit or WAF challenge: listed for review, never a failure
+    (and none of the site's page checks can be judged in this scan)."""
+    return Finding(LINK_UNDETERMINED.code, site_url, site_url,
+                   f"首页返回 {why}，本次无法判定（不计为站点无法访问，请人工复核）",
+                   {"reason": "homepage_not_judged", "why": why, "on_homepage": True, "referrers": [site_url]})
 
 
 def _is_service_link(url: str) -> bool:

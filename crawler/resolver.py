@@ -11,7 +11,6 @@ import ipaddress
 
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
-from twisted.internet.error import DNSLookupError
 
 
 class RegistryResolver(CachingThreadedResolver):
@@ -30,11 +29,13 @@ class RegistryResolver(CachingThreadedResolver):
         host = name.lower().rstrip(".")
         if host in self.overrides:
             return defer.succeed(self.overrides[host])
+        if self.resolve_only:
+            from crawler.middlewares import NotInResolveMap
+
+            return defer.fail(NotInResolveMap(f"{name}: not in the registry's resolve: map (resolve_only)"))
         try:
             ipaddress.ip_address(host)
             return defer.succeed(host)
         except ValueError:
             pass
-        if self.resolve_only:
-            return defer.fail(DNSLookupError(f"{name}: not in the registry's resolve: map (resolve_only)"))
         return super().getHostByName(name, timeout)

@@ -50,6 +50,7 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SiteBudgetMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalGetMiddleware": 560,
@@ -57,6 +58,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # depth is the spider's own per site
+    # Over-long URLs become link_broken "invalid URL" findings (govcheck.urls.MAX_URL_LENGTH)
+    # instead of being dropped with a log line.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 300}
 EXTENSIONS = {
@@ -71,6 +75,9 @@ GOVCHECK_RETRY_AFTER_MAX = 60.0
 GOVCHECK_BACKOFF_BASE = 0.5
 GOVCHECK_CHECK_BYTES = 256 * 1024   # enough of a checked target to see a soft-404 page
 GOVCHECK_BATCH_SIZE = 500
+GOVCHECK_SITE_TIME_BUDGET = 3600.0
+GOVCHECK_MAX_LINKS_PER_PAGE = 1000
+GOVCHECK_MAX_LINKS_PER_SITE = 20000
 
 
 def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progress: bool) -> dict:
@@ -88,6 +95,9 @@ def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progres
         GOVCHECK_RESOLVE_ONLY=cfg.resolve_only,
         GOVCHECK_RETRY_AFTER_MAX=cfg.retry_after_max,
         GOVCHECK_ATTACHMENT_BYTES=cfg.max_attachment_bytes,
+        GOVCHECK_SITE_TIME_BUDGET=cfg.site_time_budget,
+        GOVCHECK_MAX_LINKS_PER_PAGE=cfg.max_links_per_page,
+        GOVCHECK_MAX_LINKS_PER_SITE=cfg.max_links_per_site,
         GOVCHECK_DB_URL=db_url,
         GOVCHECK_SCAN_ID=scan_id,
         GOVCHECK_PROGRESS=progress,

@@ -27,10 +27,12 @@ from checks.inputs import (
     TextInput,
 )
 from checks.links import LinkOccurrence, SiteLinks, TargetResult, classify
+from checks.links import homepage_not_judged as homepage_not_judged_finding
 from checks.registry import run_checks
-from govcheck.attachments import attachment_text
+from govcheck.attachments import Limits, attachment_text
 from govcheck.config import Settings
 from govcheck.dates import article_date
+from govcheck.feeds import skipped_bad_dates
 from govcheck.findings import Finding
 from govcheck.listing import (
     OPEN_GOV,
@@ -126,6 +128,7 @@ class SiteReport:
     checks_run: set[str] = field(default_factory=set)
     pages: int = 0
     columns: list[ColumnState] = field(default_factory=list)
+    partial: str | None = None      # why the site's findings are incomplete (a budget ended its crawl)
 
 
 def newest_of(crawl: SiteCrawl, items, as_of: dt.date, articles: int) -> tuple[dt.date | None, str | None, str | None]:
@@ -205,14 +208,14 @@ def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, resou
         findings += run_checks("footer_sample", FooterInput(infos, crawl.site.site_code), resources, ran)
     for url, content_hash in crawl.attachments.items():
         body = load_snapshot(crawl.session, content_hash)
-        text = attachment_text(url, body) if body else None
+        text = attachment_text(url, body, Limits(cpu_seconds=settings.attachment_cpu_seconds)) if body else None
         if text:
             findings += run_checks("attachment", TextInput(url, text, as_of, where="附件"), resources, ran)
     return findings
 
 
 def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: dt.date, seen_at: dt.datetime,
-                 homepage_error: str | None, automaton=None) -> SiteReport:
+                 homepage_error: str | None, automaton=None, homepage_not_judged: str | None = None) -> SiteReport:
     """Every check whose input this site's crawl really provides; `report.checks_run` is
     what ran (a check whose input is missing — homepage not parsed, no wordlists — did not)."""
     site = crawl.site
@@ -226,6 +229,11 @@ def analyse_site(session: Session, crawl: SiteCrawl, settings: Settings, as_of: 
         select(ProbeRow).where(ProbeRow.site_id == crawl.site_id, ProbeRow.at > since, ProbeRow.at <= until)
         .order_by(ProbeRow.at))]
     report.findings += run_checks("probes", ProbesInput(site.url, probes, homepage_error, settings), resources, ran)
+    if homepage_not_judged:
+        # A WAF/login/rate limit in front of the homepage: listed for review; nothing else on
+        # the site can be judged in this scan (so nothing else ran, nothing is marked fixed).
+        report.findings.append(homepage_not_judged_finding(site.url, homepage_not_judged))
+        return report
     if not crawl.pages:
         return report  # homepage unreachable: nothing on this site was examined
     report.findings += run_checks("site_crawl", SiteCrawlInput(
@@ -263,7 +271,8 @@ def analyse_account(session: Session, scan_id: int, account: Account, account_id
     """The account's checks on what this scan fetched; the codes that ran are added to `ran`."""
     ran = set() if ran is None else ran
     resources = {"wordlists": automaton}
-    fetch = session.scalar(select(FeedFetchRow).where(FeedFetchRow.scan_id == scan_id, FeedFetchRow.account_id == account_id))
+    fetch = session.scalar(select(FeedFetchRow).where(FeedFetchRow.scan_id == scan_id, FeedFetchRow.account_id == account_id)
+                           .order_by(FeedFetchRow.id.desc()).limit(1))
     error = "not fetched in this scan" if fetch is None else fetch.error
     state = AccountState(account.unit, account.name, account.platform, account.feed, error)
     until = dt.datetime.combine(as_of, dt.time.max)
@@ -280,6 +289,10 @@ def analyse_account(session: Session, scan_id: int, account: Account, account_id
         findings += run_checks("feed", feed, resources, ran)
     if fetch is not None and not fetch.error:
         findings += run_checks("feed_content", feed, resources, ran)
+    skipped = skipped_bad_dates(fetch.warning) if fetch is not None else 0
+    if skipped:
+        for f in findings:
+            f.detail["skipped_bad_dates"] = skipped
     state.verdict = {"account_unreachable": "unreachable", "account_stale": "stale",
                      "account_near_stale": "near_stale"}.get(findings[0].check, "ok") if findings else "ok"
     if fetch is not None and not fetch.error:

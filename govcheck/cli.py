@@ -77,11 +77,12 @@ def scan_errors():
     """A scan's bad input (database, wordlists) is exit 2; an interrupted crawl is exit 1
     with the previous findings untouched."""
     from govcheck.scan import ScanInterrupted
+    from govcheck.store.lock import ScanLocked
     from govcheck.wordlists import WordlistError
 
     try:
         yield
-    except (StorageError, WordlistError) as exc:
+    except (StorageError, WordlistError, ScanLocked) as exc:
         raise BadInput(str(exc)) from None
     except ScanInterrupted as exc:
         err.print(f"[red]scan interrupted:[/] {exc}; previous findings left unchanged")

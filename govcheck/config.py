@@ -21,6 +21,12 @@ class Settings:
     resolve_only: bool = False      # refuse DNS for hosts missing from resolve: (tests, demo)
     check_external: bool = True     # check targets outside the site (DESIGN §2 counts them)
     max_attachment_bytes: int = 10_000_000   # attachments read for personal data (.docx/.xlsx/.pdf)
+    # Budgets that keep one hostile site from stalling the nightly scan: when one ends, the
+    # site's crawl stops, a scan event says why and its findings are marked partial.
+    site_time_budget: float = 3600.0   # seconds of crawling per site
+    max_links_per_site: int = 20000    # distinct link targets checked per site
+    max_links_per_page: int = 1000     # distinct link targets checked per page (the rest: a scan event)
+    attachment_cpu_seconds: float = 10.0   # CPU time to read one attachment's text
     footer_sample: int = 5          # pages whose footer is checked: the homepage and the shallowest others
     # 站点无法访问: homepage probes in every scan, judged over a window with the scheduler's probes
     probes: int = 3

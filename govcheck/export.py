@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from checks import CHECKS
 from govcheck.findings import SEVERITY_ZH, STATUS_ZH
 from govcheck.history import FindingState, findings_at
+from govcheck.safe_output import neutralise_cell, safe_href
 from govcheck.store.schema import ScanRow
 
 # Field → 中文 header; the order is the column order of CSV and XLSX.
@@ -108,7 +109,7 @@ def _cells(record: dict) -> list[Any]:
             value = REVIEW_ZH.get(value, value) if value else ""
         elif key == "target_kind":
             value = TARGET_KIND_ZH.get(value, value)
-        out.append(value)
+        out.append(neutralise_cell(value))
     return out
 
 
@@ -155,7 +156,7 @@ def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = No
             if key not in keys:
                 continue
             target = r.get(key)
-            if not isinstance(target, str) or not (target.startswith(("http://", "https://")) or key == "snapshot"):
+            if not isinstance(target, str) or not (safe_href(target) or key == "snapshot"):
                 continue
             cell = ws.cell(row=ws.max_row, column=keys.index(key) + 1)
             cell.hyperlink, cell.font = target, link_font
@@ -170,8 +171,4 @@ def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = No
 
 
 def _xlsx_safe(value: Any) -> Any:
-    # openpyxl rejects control characters that real pages do contain.
-    if isinstance(value, str):
-        value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)
-        return value[:32000]
-    return value
+    return neutralise_cell(value)

@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from govcheck import clock
 from govcheck.dates import FULL_DATE, make_date, short_date, url_date
 from govcheck.urls import (
     is_asset,
@@ -126,7 +127,7 @@ def _row_date(row, a, as_of: dt.date | None, url: str, cache: dict | None = None
         if found and (as_of is None or found <= as_of):
             return found, "row"
     heading = _heading_year(row, cache if cache is not None else {})
-    year = heading or (as_of or dt.date.today()).year
+    year = heading or (as_of or clock.now().date()).year
     found = short_date(text, year)
     if found and as_of and found > as_of and not heading:
         found = short_date(text, year - 1)

@@ -17,7 +17,7 @@ from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode
 
-from govcheck.urls import extension_of, is_attachment, netloc_of, normalize_url
+from govcheck.urls import extension_of, is_attachment, link_target, netloc_of, normalize_url
 
 # --------------------------------------------------------------------------- decoding
 
@@ -96,6 +96,7 @@ class LinkRef:
     text: str                # anchor text, alt or title
     hidden: str | None       # why the link is invisible, if it is
     pagination: bool = False
+    invalid: str | None = None   # why the http(s) link is not a valid URL (a link_broken finding)
 
     @property
     def is_page_link(self) -> bool:
@@ -219,14 +220,32 @@ class ParsedPage:
 
     @cached_property
     def links(self) -> list[LinkRef]:
+        return self.link_refs()
+
+    def link_refs(self, max_targets: int | None = None) -> list[LinkRef]:
+        """Every link of the page, or (max_targets) only those to its first N distinct
+        targets: a hostile page carries 100,000 links, and normalising each costs CPU the
+        crawl of every other site is waiting for. `link_elements` counts what the page had."""
         out: list[LinkRef] = []
         base = self.base_url
-        for el in self.tree.xpath(_LINK_XPATH):
+        targets: set[str] = set()
+        elements = self.tree.xpath(_LINK_XPATH)
+        self.link_elements = len(elements)
+        for el in elements:
             attr, kind = _KIND[el.tag]
             if el.tag == "link" and (el.get("rel") or "").lower().strip() in _SKIP_REL:
                 continue
-            url = normalize_url(el.get(attr), base)
+            url, invalid = link_target(el.get(attr), base)
             if url is None:
+                continue
+            if max_targets is not None and url not in targets:
+                if len(targets) >= max_targets:
+                    self.links_truncated = True
+                    break
+                targets.add(url)
+            if invalid:
+                out.append(LinkRef(url, kind, _squash(el.text_content() if kind == "a" else "")[:200],
+                                   self.hidden_reason(el), invalid=invalid))
                 continue
             text = _squash(el.text_content() if kind == "a" else (el.get("alt") or el.get("title") or ""))
             if kind == "a" and is_attachment(url):
@@ -236,6 +255,9 @@ class ParsedPage:
             out.append(LinkRef(url, kind, text[:200], self.hidden_reason(el), pagination))
         out.extend(self._trs_pager_links())
         return out
+
+    links_truncated = False
+    link_elements = 0
 
     def _trs_pager_links(self) -> list[LinkRef]:
         found = []

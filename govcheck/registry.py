@@ -19,7 +19,7 @@ import yaml
 from govcheck.config import Settings
 from govcheck.keys import key_problem
 from govcheck.tables import Table, TableError, read_table
-from govcheck.urls import normalize_url
+from govcheck.urls import link_target
 
 COLUMN_RULES = ("2w", "6m", "1y", "none")
 PLATFORMS = ("wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "app", "other")
@@ -112,7 +112,19 @@ class _LineLoader(yaml.SafeLoader):
     pass
 
 
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, line: int, first: int):
+        self.key, self.line, self.first = key, line, first
+        super().__init__(f"duplicate key {key!r} (first at line {first}); YAML would silently keep only the last")
+
+
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    seen: dict[Any, int] = {}
+    for k, _ in node.value:
+        key = getattr(k, "value", None)
+        if key in seen:
+            raise DuplicateKey(str(key), k.start_mark.line + 1, seen[key])
+        seen[key] = k.start_mark.line + 1
     mapping = _Map(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
@@ -171,9 +183,11 @@ class _Checker:
         raw = self.text(node, key, where, required)
         if raw is None:
             return None
-        norm = normalize_url(raw)
+        norm, problem = link_target(raw)
+        if problem:
+            self.fail(node, key, f"{where}.{key}", f"{raw[:200]!r} is not a valid URL: {problem}")
         if norm is None or "://" not in raw:
-            self.fail(node, key, f"{where}.{key}", f"{raw!r} is not an absolute http(s) URL")
+            self.fail(node, key, f"{where}.{key}", f"{raw[:200]!r} is not an absolute http(s) URL")
         return norm
 
     def str_list(self, node: Any, key: str, where: str) -> tuple[str, ...]:
@@ -210,7 +224,17 @@ def _parse_settings(c: _Checker, node: Any) -> Settings:
                     raise ValueError
         except (TypeError, ValueError):
             c.fail(node, k, f"settings.{k}", f"expected a {'non-negative ' if expected in (int, float) else ''}{expected.__name__}, got {v!r}")
+    for k, minimum in SETTINGS_MINIMUM.items():
+        if k in values and values[k] < minimum:
+            c.fail(node, k, f"settings.{k}", f"must be at least {minimum:g}, got {node[k]!r}"
+                   + (" (0 would never fetch anything: the scan would hang)" if minimum >= 1 else ""))
     return Settings(**values)
+
+
+# Settings where 0 is not "off" but a scan that can never make progress.
+SETTINGS_MINIMUM = {"concurrency_per_host": 1, "concurrency": 1, "max_pages": 1, "timeout": 0.1,
+                    "probe_window_days": 1, "max_links_per_page": 1, "max_links_per_site": 1,
+                    "site_time_budget": 1, "attachment_cpu_seconds": 0.1}
 
 
 def _parse_resolve(c: _Checker, node: Any) -> dict[str, str]:
@@ -219,12 +243,30 @@ def _parse_resolve(c: _Checker, node: Any) -> dict[str, str]:
     if not isinstance(node, dict):
         c.fail(node, None, "resolve", "expected a mapping of host → address")
     out = {}
-    for host, addr in node.items():
+    for host, entry in node.items():
+        where = f"resolve.{host}"
+        allow_public = False
+        addr = entry
+        if isinstance(entry, dict):
+            c.keys(entry, {"address", "allow_public"}, where, required=("address",))
+            addr, allow_public = entry["address"], entry.get("allow_public", False)
+            if not isinstance(allow_public, bool):
+                c.fail(entry, "allow_public", f"{where}.allow_public", f"expected true or false, got {allow_public!r}")
         try:
-            ipaddress.ip_address(str(addr))
+            ip = ipaddress.ip_address(str(addr))
         except ValueError:
-            c.fail(node, host, f"resolve.{host}", f"{addr!r} is not an IP address")
-        out[str(host).lower()] = str(addr)
+            c.fail(node, host, where, f"{addr!r} is not an IP address")
+        if ip.is_unspecified or ip.is_multicast:
+            c.fail(node, host, where, f"{addr} is not an address a request can be sent to")
+        # resolve: pins hosts for tests, intranet mirrors and RSSHub bridges. Anything beyond
+        # loopback and private ranges (public hosts, link-local such as the 169.254.169.254
+        # cloud metadata service) must be asked for explicitly.
+        private = ip.is_loopback or (ip.is_private and not ip.is_link_local)
+        if not private and not allow_public:
+            c.fail(node, host, where, f"{addr} is outside loopback/private ranges; write "
+                   f"{{address: {addr}, allow_public: true}} if this is intended")
+        name = str(host).lower().strip("[]")
+        out[name] = str(ip)
     return out
 
 
@@ -284,7 +326,10 @@ def _parse_units(c: _Checker, units: Any, top: Any) -> tuple[Unit, ...]:
             warn = a.get("warn_days")
             if warn is not None and (not isinstance(warn, int) or isinstance(warn, bool) or warn < 1):
                 c.fail(a, "warn_days", f"{aw}.warn_days", f"expected a positive whole number of days, got {warn!r}")
-            accounts.append(Account(platform, c.text(a, "name", aw, True), c.url(a, "feed", aw), name, warn))
+            account_name = c.text(a, "name", aw, True)
+            if any(x.name == account_name for x in accounts):
+                c.fail(a, "name", f"{aw}.name", f"duplicate account {account_name!r} in unit {name!r}")
+            accounts.append(Account(platform, account_name, c.url(a, "feed", aw), name, warn))
         out.append(Unit(name=name, group=c.text(u, "group", where), sites=tuple(sites), accounts=tuple(accounts)))
     return tuple(out)
 
@@ -399,6 +444,8 @@ def load_registry(path: str | os.PathLike) -> Registry:
         try:
             with open(path, encoding="utf-8") as fh:
                 top = yaml.load(fh, Loader=_LineLoader)  # noqa: S506 — SafeLoader subclass
+        except DuplicateKey as exc:
+            raise RegistryError(path, exc.line, exc.key, str(exc)) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise RegistryError(path, mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None

@@ -27,6 +27,7 @@ from govcheck.export import finding_record, record_order, write_xlsx
 from govcheck.findings import STATUS_ZH
 from govcheck.history import findings_at, reaches_units
 from govcheck.notice import Notice
+from govcheck.safe_output import CSP_META, safe_href
 from govcheck.store.schema import ScanRow, UnitRow
 from scoring.model import in_rank_order
 
@@ -153,6 +154,8 @@ def line_chart(points: list[tuple[str, int]], width: int = 640, height: int = 20
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters["highlight"] = highlight
+    env.filters["safe_href"] = safe_href
+    env.globals["CSP_META"] = Markup(CSP_META)
     env.globals.update(CHECKS=CHECKS, STATUS_ZH=STATUS_ZH)
     return env
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
 
 from crawler import settings as crawl_settings
 from crawler.items import AccountPlan, SitePlan
@@ -21,6 +25,7 @@ from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
 from govcheck.store.engine import open_db, session_factory
+from govcheck.store.lock import scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
 from govcheck.store.schema import ScanRow
 from govcheck.store.writer import ScanStore
@@ -33,6 +38,51 @@ class ScanInterrupted(RuntimeError):
     pass
 
 
+# Seconds Scrapy gets to close its spiders after SIGTERM/SIGINT before the reactor is
+# stopped under it: in-flight requests (up to the 15-second timeout) and queued retries are
+# dropped, not waited for — the scan is failed either way, and the scheduler's SIGTERM must
+# be honoured within seconds.
+STOP_GRACE_SECONDS = 2.0
+
+
+def _scan_process_class():
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.ossignal import install_shutdown_handlers
+
+    class ScanProcess(CrawlerProcess):
+        interrupted: str | None = None
+
+        def _signal_shutdown(self, signum, _frame):
+            from twisted.internet import reactor
+
+            install_shutdown_handlers(self._signal_kill)
+            self.interrupted = signal.Signals(signum).name
+            reactor.callFromThread(self._stop_soon)
+
+        def _stop_soon(self):
+            from twisted.internet import reactor
+
+            self.stop()
+            reactor.callLater(STOP_GRACE_SECONDS, lambda: reactor.running and reactor.stop())
+
+    return ScanProcess
+
+
+@contextmanager
+def _interruptible(what: str):
+    """Outside the reactor (analysis, merge) SIGTERM would find Scrapy's handlers, which only
+    talk to a stopped reactor: turn it into ScanInterrupted so the scan is failed at once."""
+    def handler(signum, _frame):
+        raise ScanInterrupted(f"{signal.Signals(signum).name} during {what}")
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
 @dataclass
 class ScanOutcome:
     scan_id: int
@@ -43,31 +93,45 @@ class ScanOutcome:
     duration: float = 0.0
     reports: dict[str, SiteReport] = field(default_factory=dict)
     accounts: list[AccountState] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
 
 
 def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings: dict, store: ScanStore,
               check_external: bool):
     """Run the site and account spiders side by side in this process (one reactor, one
     downloader policy); returns the site spider (its counters and errors) or None."""
-    from scrapy.crawler import CrawlerProcess
-
     from crawler.spiders.accounts import AccountSpider
     from crawler.spiders.site import SiteSpider
 
-    process = CrawlerProcess(settings=dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
+    process = _scan_process_class()(settings=dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
     crawlers = []
+    site_crawler = account_crawler = None
     if plans:
-        crawlers.append(process.create_crawler(SiteSpider))
-        process.crawl(crawlers[-1], plans=plans, store=store, check_external=check_external)
+        site_crawler = process.create_crawler(SiteSpider)
+        crawlers.append(site_crawler)
+        process.crawl(site_crawler, plans=plans, store=store, check_external=check_external)
     if account_plans:
-        crawlers.append(process.create_crawler(AccountSpider))
-        process.crawl(crawlers[-1], plans=account_plans, store=store)
+        account_crawler = process.create_crawler(AccountSpider)
+        crawlers.append(account_crawler)
+        process.crawl(account_crawler, plans=account_plans, store=store)
     process.start()
+    if process.interrupted:
+        raise ScanInterrupted(f"{process.interrupted} received, crawl stopped")
     for crawler in crawlers:
         reason = crawler.stats.get_value("finish_reason")
         if reason != "finished":
             raise ScanInterrupted(f"crawl ended early ({reason})")
-    return crawlers[0].spider if plans else None
+    return (site_crawler.spider if site_crawler else None), (account_crawler.spider if account_crawler else None)
+
+
+def mark_stale_scans(session, now: dt.datetime) -> list[int]:
+    """Scans still `running` while we hold the database's scan lock were left by a process
+    that died (SIGKILL, power loss): they are failed, never resumed or counted."""
+    stale = list(session.scalars(select(ScanRow).where(ScanRow.status == "running")))
+    for row in stale:
+        row.status, row.finished_at = "failed", now
+        row.stats = dict(row.stats or {}, failed_reason="stale: its process ended without finishing the scan")
+    return [row.id for row in stale]
 
 
 def run_probes(registry: Registry, db_url: str | None = None) -> tuple[int, int]:
@@ -103,14 +167,22 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     cfg = registry.settings
     if max_pages is not None:
         cfg = replace(cfg, max_pages=max_pages)
-    as_of = as_of or registry.as_of or dt.date.today()
+    as_of = as_of or registry.as_of or clock.now().date()
     # lists, term guard (with the registry's own unit and place names) and context detector;
     # a bad user list fails before any request
     automaton = load_matcher(registry.wordlists, registry_terms(u.name for u in registry.units))
     engine = open_db(db_url)
+    with scan_lock(engine):
+        return _run_locked_scan(registry, engine, cfg, as_of, automaton, progress)
+
+
+def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton, progress: bool) -> ScanOutcome:
     sessions = session_factory(engine)
     started = clock.now()
     with sessions.begin() as session:
+        stale = mark_stale_scans(session, started)
+        if stale:
+            log.warning("scans %s were left running by a process that died: marked failed", stale)
         account_ids: dict[tuple[str, str], int] = {}
         site_ids = sync_registry(session, registry, account_ids)
         scan = ScanRow(started_at=started, as_of=as_of, status="running", registry_path=registry.path,
@@ -126,42 +198,91 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
         account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
     store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
     seen_at = _seen_at(as_of, started)
+    events: list[dict] = []
     try:
-        spider = run_crawl(plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
-                                                                         resolve=registry.resolve, progress=progress),
-                           store, cfg.check_external) if plans or account_plans else None
-        store.flush()
-        crawled = clock.now()
-        homepage_errors = spider.homepage_error if spider is not None else {}
-        with sessions.begin() as session:
-            scan = session.get(ScanRow, scan_id)
-            observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, homepage_errors,
-                                                  automaton)
-            accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed, covered)
-            merge = merge_findings(session, scan, observed, covered, seen_at)
-            site_pages = {url: r.pages for url, r in reports.items()}
-            scan.status, scan.finished_at = "done", clock.now()
-            scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
-                          "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
-                          "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1)}
-    except BaseException:
+        spider = accounts_spider = None
+        if plans or account_plans:
+            spider, accounts_spider = run_crawl(
+                plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
+                                                              resolve=registry.resolve, progress=progress),
+                store, cfg.check_external)
+        with _interruptible("analysis"):
+            store.flush()
+            crawled = clock.now()
+            crawl = CrawlOutcome.of(spider, accounts_spider)
+            events = crawl.events
+            with sessions.begin() as session:
+                scan = session.get(ScanRow, scan_id)
+                observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, crawl,
+                                                      automaton, events)
+                accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed,
+                                             covered, crawl.accounts_not_judged, events)
+                merge = merge_findings(session, scan, observed, covered, seen_at)
+                site_pages = {url: r.pages for url, r in reports.items()}
+                scan.status, scan.finished_at = "done", clock.now()
+                scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
+                              "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
+                              "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1),
+                              "partial_sites": sorted(r for r, rep in reports.items() if rep.partial),
+                              "events": events[:MAX_EVENTS], "event_count": len(events)}
+    except BaseException as exc:
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
             scan.status, scan.finished_at = "failed", clock.now()
+            scan.stats = dict(scan.stats or {}, failed_reason=f"{type(exc).__name__}: {exc}"[:300],
+                              events=events[:MAX_EVENTS])
         raise
     by_id = {v: k for k, v in site_ids.items()}
-    errors = {by_id[i]: e for i, e in homepage_errors.items()}
+    errors = {by_id[i]: e for i, e in crawl.homepage_errors.items()}
     return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (clock.now() - started).total_seconds(), reports,
-                       accounts)
+                       accounts, events)
+
+
+MAX_EVENTS = 500   # kept in the scan row; the count says how many there were
+
+
+@dataclass
+class CrawlOutcome:
+    """What the spiders learnt besides stored pages: per-site failures, budgets, events."""
+
+    homepage_errors: dict[int, str] = field(default_factory=dict)
+    homepage_not_judged: dict[int, str] = field(default_factory=dict)
+    partial: dict[int, str] = field(default_factory=dict)
+    accounts_not_judged: dict[int, str] = field(default_factory=dict)
+    events: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, spider, accounts_spider) -> CrawlOutcome:
+        out = cls()
+        if spider is not None:
+            out.homepage_errors, out.homepage_not_judged = spider.homepage_error, spider.homepage_not_judged
+            out.partial, out.events = spider.partial, list(spider.events)
+        if accounts_spider is not None:
+            out.accounts_not_judged = accounts_spider.not_judged
+            out.events += accounts_spider.events
+        return out
 
 
 def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as_of: dt.date, automaton,
-                      observed: list[Observed], covered: set) -> list[AccountState]:
+                      observed: list[Observed], covered: set, not_judged: dict[int, str],
+                      events: list[dict]) -> list[AccountState]:
     states = []
     for account in registry.accounts:
+        account_id = account_ids[(account.unit, account.name)]
+        if account_id in not_judged:
+            # Our reader failed on the feed: no verdict either way, nothing marked fixed.
+            states.append(AccountState(account.unit, account.name, account.platform, account.feed,
+                                       f"not judged: {not_judged[account_id]}", verdict="not_judged"))
+            continue
         ran: set[str] = set()
-        findings, state = analyse_account(session, scan_id, account, account_ids[(account.unit, account.name)],
-                                          registry.settings, as_of, automaton, ran)
+        try:
+            with session.begin_nested():
+                findings, state = analyse_account(session, scan_id, account, account_id, registry.settings, as_of,
+                                                  automaton, ran)
+        except Exception as exc:  # noqa: BLE001 — per-account isolation
+            log.exception("analysis of account %s failed", account.name)
+            events.append({"site": account.feed, "kind": "analysis_error", "message": f"{type(exc).__name__}: {exc}"[:500]})
+            continue
         states.append(state)
         observed.extend(Observed(account.unit, "account", account.name, f) for f in findings)
         covered |= {("account", account.name, c) for c in ran}
@@ -169,17 +290,36 @@ def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as
 
 
 def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,
-             seen_at: dt.datetime, homepage_errors: dict[int, str], automaton):
+             seen_at: dt.datetime, crawl_outcome: CrawlOutcome, automaton, events: list[dict]):
     results = load_results(session, scan_id)
     observed: list[Observed] = []
     covered: set[tuple[str, str, str]] = set()
     reports: dict[str, SiteReport] = {}
     for site in registry.sites:
         site_id = site_ids[site.url]
-        crawl = SiteCrawl(session, scan_id, site, site_id, results)
-        report = analyse_site(session, crawl, registry.settings, as_of, seen_at, homepage_errors.get(site_id), automaton)
+        try:
+            # Per-site isolation: one site's hostile pages may break its own analysis, never
+            # the scan (a savepoint keeps the session usable for the next site).
+            with session.begin_nested():
+                crawl = SiteCrawl(session, scan_id, site, site_id, results)
+                report = analyse_site(session, crawl, registry.settings, as_of, seen_at,
+                                      crawl_outcome.homepage_errors.get(site_id), automaton,
+                                      crawl_outcome.homepage_not_judged.get(site_id))
+                snapshots = crawl.snapshots
+        except Exception as exc:  # noqa: BLE001
+            log.exception("analysis of site %s failed", site.url)
+            events.append({"site": site.url, "kind": "analysis_error", "message": f"{type(exc).__name__}: {exc}"[:500]})
+            reports[site.url] = SiteReport(partial=f"analysis failed: {type(exc).__name__}")
+            continue
+        partial = crawl_outcome.partial.get(site_id)
+        if partial:
+            # A budget ended the crawl early: what was seen is reported (marked partial), but
+            # nothing unseen is marked fixed.
+            report.partial = partial
+            for f in report.findings:
+                f.detail["partial"] = partial
+        else:
+            covered |= {("site", site.url, check) for check in report.checks_run}
         reports[site.url] = report
-        covered |= {("site", site.url, check) for check in report.checks_run}
-        snapshots = crawl.snapshots
         observed.extend(Observed(site.unit, "site", site.url, f, snapshots.get(f.url)) for f in report.findings)
     return observed, covered, reports

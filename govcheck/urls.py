@@ -7,6 +7,7 @@ and reported once.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -27,27 +28,87 @@ ASSET_EXTENSIONS = frozenset(
 )
 
 
+# Longest target URL kept: what the link tables store and the classic 2083-character limit
+# real browsers and servers share. Longer ones (a 2 MB `href` seen on a hostile page) are
+# reported as invalid instead of silently dropped.
+MAX_URL_LENGTH = 2000
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*", re.I)
+
+
+class InvalidURL(ValueError):
+    """An http(s) link a browser would refuse to fetch (bad port, broken IPv6 literal, bad host)."""
+
+
 def normalize_url(url: str, base: str | None = None) -> str | None:
-    """Absolute, canonical form of a link as found in HTML; None when it is not fetchable.
+    """Absolute, canonical form of a link as found in HTML; None when it is not fetchable
+    (other schemes) or not a valid URL at all (see :func:`link_target` for why).
 
     Fragments are dropped (same document), default ports removed, host lower-cased,
     percent-encoding made uniform; query order is kept because some CMSs (e.g. Hanweb
     ``?id=1&page=2``) are order-sensitive only in theory, but canonicalize sorts them —
     harmless for identity and it makes two spellings of one target collapse.
     """
+    target, problem = link_target(url, base)
+    return None if problem else target
+
+
+def link_target(url: str | None, base: str | None = None) -> tuple[str | None, str | None]:
+    """(target, problem) for a link: (canonical URL, None) when fetchable; (None, None) for
+    links a browser does not fetch (javascript:, mailto:, …); (the link as written, reason)
+    for an http(s) link that is not a valid URL — a `link_broken` "invalid URL" finding, never
+    an exception: one hostile href must not lose the page's other links."""
     if url is None:
-        return None
+        return None, None
     url = url.strip().replace("\\", "/")
     if not url or url.lower().startswith(NON_FETCH_SCHEMES):
-        return None
-    if base:
-        url = urljoin(base, url)
+        return None, None
+    shown = url if len(url) <= MAX_URL_LENGTH else url[:MAX_URL_LENGTH - 40] + f"…（共 {len(url)} 字符）"
+    if len(url) > MAX_URL_LENGTH:
+        if base and "://" not in url[:10]:
+            shown = urljoin(base, shown)
+        return (shown, f"地址过长（{len(url)} 字符，上限 {MAX_URL_LENGTH}）") if _looks_http(url, base) else (None, None)
+    try:
+        if base:
+            url = urljoin(base, url)
+        return _canonical(url), None
+    except _NotHttp:
+        return None, None
+    except (InvalidURL, ValueError, UnicodeError) as exc:
+        return shown, f"地址格式错误：{exc}"[:200]
+
+
+class _NotHttp(Exception):
+    pass
+
+
+def _looks_http(url: str, base: str | None) -> bool:
+    scheme = url.split(":", 1)[0].lower() if ":" in url[:10] else ""
+    return scheme in ("http", "https") or (not scheme and bool(base) and base.lower().startswith("http"))
+
+
+def _canonical(url: str) -> str:
     parts = urlsplit(safe_url_string(url))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    port = parts.port if parts.port not in (None, 80 if parts.scheme == "http" else 443) else None
-    netloc = f"{host}:{port}" if port else host
+    if parts.scheme not in ("http", "https"):
+        raise _NotHttp
+    if not parts.netloc:
+        raise InvalidURL("没有主机名")
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port  # ValueError for :99999 / :abc
+    if not host:
+        raise InvalidURL("没有主机名")
+    if port == 0:
+        raise InvalidURL("端口 0")
+    if ":" in host or host.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise InvalidURL(f"IP 地址 {host!r} 无效") from None
+    elif not _HOST_NAME.fullmatch(host):
+        raise InvalidURL(f"主机名 {host!r} 无效")
+    if port in (80 if parts.scheme == "http" else 443,):
+        port = None
+    shown_host = f"[{host}]" if ":" in host else host
+    netloc = f"{shown_host}:{port}" if port else shown_host
     path = _clean_path(parts.path or "/")
     return canonicalize_url(urlunsplit((parts.scheme, netloc, path, parts.query, "")), keep_fragments=False)
 
@@ -65,12 +126,18 @@ def _clean_path(path: str) -> str:
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # only normalised URLs should get here; an invalid one has no host
+        return ""
 
 
 def netloc_of(url: str) -> str:
     """host[:port] — what identifies a site (loopback demo sites differ only by host)."""
-    return urlsplit(url).netloc.lower()
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
 
 
 def same_site(url: str, site_url: str) -> bool:

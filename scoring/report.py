@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from govcheck.history import findings_at
 from govcheck.registry import Registry
+from govcheck.safe_output import neutralise_cell
 from govcheck.store.engine import missing_sqlite_file, open_db, session_factory
 from govcheck.store.queries import resolve_scan
 from govcheck.store.schema import ScanRow
@@ -192,16 +193,16 @@ def write_scores(path: str, scheme: Scheme, scores: list[UnitScore], deductions:
         wb.remove(wb.active)
         for g in groups:
             ws = wb.create_sheet(g[:31])
-            ws.append(_header(scheme, g))
+            ws.append(_cells(_header(scheme, g)))
             for s in in_rank_order(s for s in scores if s.group == g):
-                ws.append(_row(scheme, s))
+                ws.append(_cells(_row(scheme, s)))
             for cell in ws[1]:
                 cell.font = Font(bold=True)
             ws.column_dimensions["A"].width = 30
         ws = wb.create_sheet("扣分记录")
-        ws.append(DEDUCTION_HEADER)
+        ws.append(_cells(DEDUCTION_HEADER))
         for d in deductions:
-            ws.append(_deduction_row(d))
+            ws.append(_cells(_deduction_row(d)))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         wb.save(path)
@@ -210,14 +211,14 @@ def write_scores(path: str, scheme: Scheme, scores: list[UnitScore], deductions:
     with open(written[0], "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         for g in groups:
-            w.writerow(["分组", *_header(scheme, g)])
+            w.writerow(_cells(["分组", *_header(scheme, g)]))
             for s in in_rank_order(s for s in scores if s.group == g):
-                w.writerow([g, *_row(scheme, s)])
+                w.writerow(_cells([g, *_row(scheme, s)]))
     with open(written[1], "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(DEDUCTION_HEADER)
+        w.writerow(_cells(DEDUCTION_HEADER))
         for d in deductions:
-            w.writerow(_deduction_row(d))
+            w.writerow(_cells(_deduction_row(d)))
     return written
 
 
@@ -241,11 +242,15 @@ def write_template(path: str, scheme: Scheme, registry: Registry) -> int:
 
         wb = Workbook()
         wb.active.title = "人工评分"
-        wb.active.append(header)
+        wb.active.append(_cells(header))
         for r in rows:
-            wb.active.append(r)
+            wb.active.append(_cells(r))
         wb.save(path)
     else:
         with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerows([header, *rows])
+            csv.writer(fh).writerows([_cells(r) for r in [header, *rows]])
     return len(rows)
+
+
+def _cells(row: list) -> list:
+    return [neutralise_cell(v) for v in row]

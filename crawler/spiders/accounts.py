@@ -7,11 +7,15 @@ other accounts go on.
 
 from __future__ import annotations
 
+import logging
+
 import scrapy
 
 from crawler.items import AccountPlan, FeedItem
 from crawler.spiders.site import ALL_ERRORS, failure_kind
 from govcheck.feeds import FeedError, parse_feed
+
+log = logging.getLogger("govcheck.crawl")
 
 
 class AccountSpider(scrapy.Spider):
@@ -21,6 +25,9 @@ class AccountSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.plans = plans
         self.store = store
+        # Accounts whose feed our own reader failed on: not judged (no verdict from a crash).
+        self.not_judged: dict[int, str] = {}
+        self.events: list[dict] = []
 
     async def start(self):
         for plan in self.plans:
@@ -37,6 +44,11 @@ class AccountSpider(scrapy.Spider):
             feed = parse_feed(response.body, ctype)
         except FeedError as exc:
             yield FeedItem(account_id, response.status, f"feed {exc}", response.body, None)
+            return
+        except Exception as exc:  # noqa: BLE001 — per-account isolation
+            log.warning("account %s: feed reader failed on %s: %r", account_id, response.url, exc)
+            self.not_judged[account_id] = f"{type(exc).__name__}: {exc}"[:300]
+            self.events.append({"site": response.url, "kind": "feed_reader_error", "message": self.not_judged[account_id]})
             return
         yield FeedItem(account_id, response.status, None, response.body, feed)
 

@@ -11,7 +11,7 @@ import time
 import scrapy
 
 from crawler.items import ProbeItem
-from crawler.spiders.site import ALL_ERRORS, failure_kind
+from crawler.spiders.site import ALL_ERRORS, failure_kind, probe_item
 from govcheck import clock
 
 
@@ -31,9 +31,7 @@ class ProbeSpider(scrapy.Spider):
 
     def on_probe(self, response):
         m = response.meta
-        ok = response.status < 400
-        yield ProbeItem(m["site_id"], clock.now(), ok, response.status, None if ok else f"HTTP {response.status}",
-                        time.monotonic() - m["started"])
+        yield probe_item(m["site_id"], clock.now(), response, m["started"])
 
     def on_error(self, failure):
         m = failure.request.meta

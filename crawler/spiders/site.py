@@ -8,13 +8,16 @@ into items. Parsing lives in govcheck.page, judgement in checks/, persistence in
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import time
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, StopDownload
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import TextResponse
 
+from checks.links import is_challenge_page
 from crawler.items import (
     AttachmentItem,
     LinksItem,
@@ -32,6 +35,46 @@ from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
 # still go through RedirectMiddleware (handle_httpstatus_all would switch redirects off).
 ALL_ERRORS = list(range(400, 600))
 HEAD_TAGS = ("img", "script", "css", "media", "attachment")
+# 401/403/429 and WAF challenges say nothing about whether the site works (DESIGN §2
+# link_undetermined): a homepage or probe answering so is "not judged", never a failure.
+NOT_JUDGED_STATUS = (401, 403, 429)
+log = logging.getLogger("govcheck.crawl")
+
+
+class SiteBudgetExceeded(IgnoreRequest):
+    """A request dropped because its site used up its time or link budget."""
+
+
+def not_judged(status: int | None, title: str | None = None, text: str | None = None) -> str | None:
+    """Why an answer cannot be judged (auth, rate limit, WAF challenge), or None."""
+    if status in NOT_JUDGED_STATUS:
+        return f"HTTP {status}"
+    if status is not None and (status == 200 or status >= 400) and is_challenge_page(title, text):
+        return f"HTTP {status} WAF/人机验证页面"
+    return None
+
+
+def isolated(callback):
+    """Per-site isolation: a callback that raises on one hostile response records a scan
+    event for its site and the crawl goes on (Scrapy would only log it, and the site's
+    outstanding count would never reach zero)."""
+
+    @functools.wraps(callback)
+    def wrapper(self, arg):
+        meta = arg.request.meta if hasattr(arg, "request") and arg.request is not None else {}
+        try:
+            yield from callback(self, arg) or ()
+        except Exception as exc:  # noqa: BLE001 — the point is to contain any failure
+            site_id = meta.get("site_id")
+            url = getattr(arg, "url", None) or getattr(getattr(arg, "request", None), "url", "")
+            log.warning("site %s: %s failed on %s: %r", site_id, callback.__name__, url, exc)
+            self.event(site_id, "callback_error", f"{callback.__name__} {url[:300]}: {type(exc).__name__}: {exc}"[:500])
+            if site_id in self.outstanding and meta.get("role") != "probe":
+                self._done(site_id)
+            if meta.get("role") == "probe":
+                self.probes_pending -= 1
+
+    return wrapper
 
 
 def failure_kind(exc: BaseException) -> str:
@@ -41,7 +84,7 @@ def failure_kind(exc: BaseException) -> str:
     if "max redirections" in text:
         return "too_many_redirects"
     table = {
-        "DNSLookupError": "dns", "CannotResolveHostError": "dns",
+        "DNSLookupError": "dns", "CannotResolveHostError": "dns", "NotInResolveMap": "dns",
         "ConnectionRefusedError": "refused", "DownloadConnectionRefusedError": "refused",
         "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout",
         "UserTimeoutError": "timeout",
@@ -77,13 +120,78 @@ class SiteSpider(scrapy.Spider):
         self.deferred: dict[str, tuple[SitePlan, str]] = {}
         self.probes_pending = 0
         self.counts = {"pages": 0, "targets": 0}
+        # Hostile-input limits: the scan event log, the sites whose budget ran out (their
+        # findings are partial), links checked per site, when each site's crawl started.
+        self.events: list[dict] = []
+        self.partial: dict[int, str] = {}
+        self.homepage_not_judged: dict[int, str] = {}
+        self.links_checked: dict[int, int] = dict.fromkeys(self.plans, 0)
+        self.site_started: dict[int, float] = {}
+
+    def event(self, site_id: int | None, kind: str, message: str) -> None:
+        plan = self.plans.get(site_id) if site_id is not None else None
+        self.events.append({"site": plan.url if plan else None, "kind": kind, "message": message,
+                            "at": clock.now().isoformat(sep=" ", timespec="seconds")})
+
+    def end_budget(self, site_id: int, reason: str) -> None:
+        """The site used up a budget: nothing more is fetched for it and its findings are partial."""
+        if site_id in self.partial:
+            return
+        self.partial[site_id] = reason
+        self.event(site_id, "budget", reason)
+        dropped = 0
+        for slot in list(self.crawler.engine.downloader.slots.values()):
+            for entry in [e for e in slot.queue if e[0].meta.get("site_id") == site_id]:
+                slot.queue.remove(entry)
+                entry[1].errback(SiteBudgetExceeded(reason))
+                dropped += 1
+        if dropped:
+            log.info("site %s: %d queued requests dropped (%s)", site_id, dropped, reason)
+
+    def check_budget(self, request) -> None:
+        """Called by SiteBudgetMiddleware for every request before it reaches a download slot."""
+        site_id = request.meta.get("site_id")
+        if site_id is None or site_id not in self.plans:
+            return
+        if site_id in self.partial:
+            raise SiteBudgetExceeded(self.partial[site_id])
+        started = self.site_started.setdefault(site_id, time.monotonic())
+        budget = self.settings.getfloat("GOVCHECK_SITE_TIME_BUDGET")
+        if budget and time.monotonic() - started > budget:
+            self.end_budget(site_id, f"time budget of {budget:g} s per site used up")
+            raise SiteBudgetExceeded(self.partial[site_id])
+
+    def _watch_budgets(self) -> None:
+        # Requests already waiting in a slot (behind a Retry-After delay) passed the
+        # middleware before the budget ended: drop them here, once a second.
+        budget = self.settings.getfloat("GOVCHECK_SITE_TIME_BUDGET")
+        now = time.monotonic()
+        for site_id, started in list(self.site_started.items()):
+            if budget and site_id not in self.partial and site_id not in self.sites_done and now - started > budget:
+                self.end_budget(site_id, f"time budget of {budget:g} s per site used up")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._item_error, signal=signals.item_error)
         return spider
+
+    def _opened(self, spider=None):
+        from twisted.internet import task
+
+        self._budget_loop = task.LoopingCall(self._watch_budgets)
+        self._budget_loop.start(1.0, now=False)
+
+    def _closed(self, spider=None, reason=None):
+        if getattr(self, "_budget_loop", None) is not None and self._budget_loop.running:
+            self._budget_loop.stop()
+
+    def _item_error(self, item, response, spider, failure):
+        self.event(getattr(item, "site_id", None), "store_error", f"{type(item).__name__}: {failure.getErrorMessage()}"[:500])
 
     # ------------------------------------------------------------------ scheduling
 
@@ -97,6 +205,7 @@ class SiteSpider(scrapy.Spider):
                 self.probes_pending += 1
                 reactor.callLater(i * plan.probe_interval, self._probe, plan)
         for plan in self.plans.values():
+            self.site_started[plan.site_id] = time.monotonic()
             for i, url in enumerate((plan.url, *plan.seeds)):
                 req = self._page_request(plan, url, depth=0 if i == 0 else 1)
                 if req is not None:
@@ -123,8 +232,13 @@ class SiteSpider(scrapy.Spider):
 
     def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None) -> scrapy.Request | None:
         if method is None:
-            if url in self.checked:
+            if url in self.checked or plan.site_id in self.partial:
                 return None
+            cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_SITE")
+            if cap and self.links_checked[plan.site_id] >= cap:
+                self.end_budget(plan.site_id, f"link budget of {cap} checked links per site used up (max_links_per_site)")
+                return None
+            self.links_checked[plan.site_id] += 1
             self.checked.add(url)
             method = "HEAD" if tag in HEAD_TAGS else "GET"
         meta = {"site_id": plan.site_id, "role": "check", "tag": tag, "started": time.monotonic(),
@@ -134,6 +248,8 @@ class SiteSpider(scrapy.Spider):
 
     def _follow(self, plan: SitePlan, link, depth: int) -> scrapy.Request | None:
         url = link.url
+        if plan.site_id in self.partial:
+            return None
         in_site = self._in_site(plan, url)
         if in_site and link.is_page_link and not is_asset(url) and not is_attachment(url):
             next_depth = depth if link.pagination else depth + 1
@@ -155,6 +271,9 @@ class SiteSpider(scrapy.Spider):
         return any(netloc in hosts for hosts in self.netlocs.values())
 
     def _probe(self, plan: SitePlan) -> None:
+        if plan.site_id in self.partial or self.crawler.engine is None or not self.crawler.crawling:
+            self.probes_pending -= 1
+            return
         meta = {"site_id": plan.site_id, "role": "probe", "started": time.monotonic(), "dont_retry": True,
                 "handle_httpstatus_list": ALL_ERRORS}
         self.crawler.engine.crawl(scrapy.Request(plan.url, callback=self.on_probe, errback=self.on_probe_error,
@@ -165,22 +284,26 @@ class SiteSpider(scrapy.Spider):
         day = self.plans[site_id].probe_day
         return dt.datetime.combine(day, now.timetz()) if day is not None else now
 
+    @isolated
     def on_probe(self, response):
         self.probes_pending -= 1
         meta = response.meta
-        yield ProbeItem(meta["site_id"], self._probe_time(meta["site_id"]), response.status < 400, response.status,
-                        None if response.status < 400 else f"HTTP {response.status}", time.monotonic() - meta["started"])
+        yield probe_item(meta["site_id"], self._probe_time(meta["site_id"]), response, meta["started"])
 
+    @isolated
     def on_probe_error(self, failure):
         self.probes_pending -= 1
         meta = failure.request.meta
+        if failure.check(SiteBudgetExceeded):  # dropped by a budget or reach rule: no evidence either way
+            return
         yield ProbeItem(meta["site_id"], self._probe_time(meta["site_id"]), False, None,
                         f"{failure_kind(failure.value)}: {failure.getErrorMessage()}"[:300], time.monotonic() - meta["started"])
 
     def _idle(self):
         if self.probes_pending > 0:
             raise DontCloseSpider
-        pending = [(url, plan, tag) for url, (plan, tag) in self.deferred.items() if url not in self.checked]
+        pending = [(url, plan, tag) for url, (plan, tag) in self.deferred.items()
+                   if url not in self.checked and plan.site_id not in self.partial]
         self.deferred.clear()
         for url, plan, tag in pending:
             req = self._check_request(plan, url, tag)
@@ -228,6 +351,7 @@ class SiteSpider(scrapy.Spider):
         parsed = ParsedPage(response.url, text)
         return parsed, encoding, parsed.snippet
 
+    @isolated
     def parse_page(self, response):
         meta = response.meta
         plan = self.plans[meta["site_id"]]
@@ -235,6 +359,14 @@ class SiteSpider(scrapy.Spider):
         parsed, encoding, snippet = self._parse_body(response)
         yield self._target_item(response, parsed, snippet)
         self.counts["targets"] += 1
+        if depth == 0 and meta.get("role") == "page":
+            why = not_judged(response.status, parsed.title if parsed else None, snippet)
+            if why:
+                # A WAF or rate limit in front of the homepage: nothing on the site can be judged.
+                self.homepage_not_judged[plan.site_id] = why
+                self.event(plan.site_id, "homepage_not_judged", f"{response.url}: {why}")
+                self._done(plan.site_id)
+                return
         if depth == 0 and response.status < 400 and not self._in_site(plan, response.url):
             # The homepage moved (http→https, bare domain → www): the site lives there now.
             self.netlocs[plan.site_id].add(netloc_of(response.url))
@@ -252,7 +384,7 @@ class SiteSpider(scrapy.Spider):
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
             not_modified=bool(meta.get("not_modified")), fetched_at=clock.now())
-        links = parsed.links
+        links = self._capped(plan, response.url, parsed)
         yield LinksItem(plan.site_id, response.url, links)
         if depth <= 1:
             # Footers pulled in by iframe, script or SSI: read once per site for the 标识 check.
@@ -264,11 +396,31 @@ class SiteSpider(scrapy.Spider):
                         priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
                                            "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
         for link in links:
+            if link.invalid:
+                if link.url not in self.checked:
+                    self.checked.add(link.url)
+                    self.counts["targets"] += 1
+                    yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
+                                     redirects=[], content_type=None, title=None, snippet=link.invalid, size=None,
+                                     elapsed=0.0)
+                continue
             req = self._follow(plan, link, depth)
             if req is not None:
                 yield req
         self._done(plan.site_id)
 
+    def _capped(self, plan: SitePlan, page_url: str, parsed: ParsedPage) -> list:
+        """At most max_links_per_page distinct targets of one page are stored and checked (a
+        hostile page carries 100,000); the cut is a scan event."""
+        cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_PAGE") or None
+        links = parsed.link_refs(cap)
+        if parsed.links_truncated:
+            self.event(plan.site_id, "links_capped",
+                       f"{page_url[:300]}: {parsed.link_elements} link elements, the first {cap} distinct link targets "
+                       "checked (max_links_per_page)")
+        return links
+
+    @isolated
     def on_check(self, response):
         meta = response.meta
         plan = self.plans[meta["site_id"]]
@@ -294,6 +446,7 @@ class SiteSpider(scrapy.Spider):
                       "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
         self._done(plan.site_id)
 
+    @isolated
     def on_attachment(self, response):
         site_id = response.meta["site_id"]
         if response.status < 400 and response.body:
@@ -304,11 +457,17 @@ class SiteSpider(scrapy.Spider):
     def on_attachment_error(self, failure):
         # Too large or gone between HEAD and GET: the link verdict stands; nothing to read.
         self._done(failure.request.meta["site_id"])
+        return ()
 
+    @isolated
     def on_error(self, failure):
         req = failure.request
         meta = req.meta
         plan = self.plans[meta["site_id"]]
+        if failure.check(SiteBudgetExceeded):
+            # Dropped unfetched (budget, reach): no verdict on the target.
+            self._done(plan.site_id)
+            return
         kind = failure_kind(failure.value)
         redirects = list(meta.get("redirect_urls", []))
         original = redirects[0] if redirects else req.url
@@ -329,3 +488,22 @@ class SiteSpider(scrapy.Spider):
 
     def stored_body(self, content_hash: str) -> bytes | None:
         return self.store.snapshot(content_hash) if self.store else None
+
+
+def probe_item(site_id: int, at, response, started: float) -> ProbeItem:
+    """One probe's record; auth/rate-limit/challenge answers are kept with their reason so the
+    availability check can leave them out of the failure ratio."""
+    title = snippet = None
+    if response.status == 200 or response.status >= 400:
+        try:
+            parsed = ParsedPage(response.url, decode_html(response.body[:200_000], None)[0]) if response.body else None
+        except Exception:  # noqa: BLE001 — an unreadable body is simply not a challenge page
+            parsed = None
+        if parsed is not None:
+            title, snippet = parsed.title, parsed.snippet
+    why = not_judged(response.status, title, snippet)
+    if why:
+        return ProbeItem(site_id, at, False, response.status, f"not_judged: {why}", time.monotonic() - started)
+    ok = response.status < 400
+    return ProbeItem(site_id, at, ok, response.status, None if ok else f"HTTP {response.status}",
+                     time.monotonic() - started)

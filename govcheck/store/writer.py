@@ -116,7 +116,7 @@ class ScanStore:
             self._snapshots.setdefault(content_hash, {"content_hash": content_hash, "size": len(body), "data": data})
         posts = feed.posts if feed is not None else []
         self._fetches.append(dict(scan_id=self.scan_id, account_id=account_id, status=status, error=error,
-                                  format=feed.format if feed else None, warning=feed.warning if feed else None,
+                                  format=feed.format if feed else None, warning=feed.notes if feed else None,
                                   post_keys=[p.key for p in posts], content_hash=content_hash, fetched_at=clock.now()))
         self._posts.extend(dict(account_id=account_id, key=p.key, link=p.link, title=p.title, published=p.published,
                                 text=p.text, first_scan_id=self.scan_id) for p in posts)

@@ -1,0 +1,61 @@
+"""One scan at a time per database.
+
+Two scans writing the same database would each mark the other's findings fixed. The lock is
+the database's own where it has one (a PostgreSQL advisory lock, per database and schema,
+so parallel test schemas do not collide) and an flock beside the SQLite file otherwise. The
+lock dies with its process, so a scan killed with SIGKILL never leaves it held: whoever gets
+the lock next knows every scan still marked `running` is stale.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+
+class ScanLocked(RuntimeError):
+    """Another scan holds this database."""
+
+
+@contextmanager
+def scan_lock(engine: Engine):
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        path = engine.url.database
+        if not path or path == ":memory:":
+            yield
+            return
+        fd = os.open(f"{path}.scan-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ScanLocked(f"another scan is running on {path}; wait for it to finish "
+                                 "(one scan at a time per database)") from None
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            yield
+        finally:
+            os.close(fd)
+        return
+    if dialect == "postgresql":
+        conn = engine.connect()
+        try:
+            key = "hashtext('govcheck-scan:' || current_database() || '.' || current_schema())"
+            if not conn.execute(text(f"SELECT pg_try_advisory_lock({key})")).scalar():  # noqa: S608 — constant SQL
+                raise ScanLocked(f"another scan is running on {engine.url.render_as_string(hide_password=True)}; "
+                                 "wait for it to finish (one scan at a time per database)")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({key})"))  # noqa: S608
+                conn.commit()
+        finally:
+            conn.close()
+        return
+    yield
