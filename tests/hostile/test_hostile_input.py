@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 from conftest import govcheck
-from hostile_server import docx_bomb, xlsx_empty_rows
 
 from govcheck.attachments import Limits, attachment_text
+from govcheck.demo.hostile import docx_bomb, xlsx_empty_rows
 from govcheck.feeds import parse_feed
 from govcheck.page import ParsedPage
 from govcheck.safe_output import neutralise_cell, safe_href

@@ -16,10 +16,9 @@ import time
 
 import pytest
 from conftest import findings_jsonl, govcheck, write_registry
-from hostile_server import Hostile, HostileSites, docx_bomb, page, xlsx_empty_rows
 from sqlalchemy import select
 
-from govcheck.demo.loopback import Route
+from govcheck.demo.hostile import HEALTHY, HostileSites, healthy_routes, hostile_hosts, units
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import FeedFetchRow, ScanRow
 
@@ -27,103 +26,12 @@ AS_OF = dt.date(2024, 4, 19)
 BUDGET = 12.0          # seconds of crawling per site (site_time_budget)
 PER_PAGE = 150         # max_links_per_page
 PER_SITE = 400         # max_links_per_site
-HEALTHY = "www.healthy.gov.cn"
 
 
-def healthy_routes() -> dict[str, Route]:
-    items = "".join(f'<li><a href="/art/a{i}.html">第{i}条工作动态</a><span>2024-04-1{i}</span></li>' for i in range(1, 6))
-    return {
-        "/": Route(body=page("健康区人民政府", f'<ul class="list">{items}</ul><a href="/gone.html">失效链接</a>'
-                                         '<img src="/logo.png"><p>主办单位：健康区人民政府办公室</p>')),
-        **{f"/art/a{i}.html": Route(body=page(f"第{i}条", f"<p>发布时间：2024-04-1{i}</p><p>各单位要再接再励。</p>"))
-           for i in range(1, 6)},
-        "/logo.png": Route(body=b"\x89PNG", content_type="image/png"),
-    }
-
-
-def rss(items: list[tuple[str, str, str]]) -> str:
-    body = "".join(f"<item><title>{t}</title><link><![CDATA[{link}]]></link><guid>{t}</guid><pubDate>{d}</pubDate></item>"
-                   for t, link, d in items)
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>f</title>{body}</channel></rss>'
-
-
-def dead(n: int) -> str:
-    return "".join(f'<a href="http://dead{n}-{i}.example.com:1/">外站{i}</a>' for i in range(120))
-
-
-def hostile_hosts(port: int) -> dict[str, dict[str, Route]]:
-    long_href = "/" + "a" * 2_000_000
-    bad = (f'<a href="http://www.badurl.gov.cn:99999/x">端口越界</a><a href="http://[::1/">坏IPv6</a>'
-           f'<a href="http://[::1]:{port}/v6.html">IPv6</a><a href="http://www.badurl.gov.cn:abc/">端口非数字</a>')
-    deep = "<div>" * 300 + "<p>深层正文：各单位要再接再励。</p>" + "</div>" * 300
-    return {
-        # 1. malformed links on the homepage and on an inner page
-        "www.badurl.gov.cn": {
-            "/": Route(body=page("坏链接", bad + f'<a href="{long_href}">超长</a><a href="/inner.html">内页</a>')),
-            "/inner.html": Route(body=page("内页", bad + '<a href="/deep-ok.html">正常</a>')),
-            "/deep-ok.html": Route(body=page("正常", "<p>正常页面</p>" * 20)),
-        },
-        # 2. 429 with Retry-After: 30 on 100 links
-        "www.ratelimit.gov.cn": {
-            "/": Route(body=page("限流", "".join(f'<a href="/r{i}.html">第{i}篇</a>' for i in range(100)))),
-            "*": Route(429, page("Too Many Requests"), headers={"Retry-After": "30"}),
-        },
-        # 2. a page with 20,000 links
-        "www.manylinks.gov.cn": {
-            "/": Route(body=page("链接海", "".join(f'<img src="/i{i}.png">' for i in range(20_000)))),
-            "*": Route(body=b"\x89PNG", content_type="image/png"),
-        },
-        # 2. thousands of links to dead external hosts
-        "www.deadlinks.gov.cn": {
-            "/": Route(body=page("死链", "".join(f'<a href="/p{n}.html">第{n}页</a>' for n in range(1, 6)) + dead(0))),
-            **{f"/p{n}.html": Route(body=page(f"死链{n}", dead(n))) for n in range(1, 6)},
-        },
-        # 2. endless and trickling bodies
-        "www.stream.gov.cn": {
-            "/": Route(body=page("流", '<a href="/endless.html">无尽</a><a href="/slow.html">慢</a>')),
-            "/endless.html": Hostile(behaviour="endless"),
-            "/slow.html": Hostile(behaviour="slowloris", body=page("慢", "<p>慢慢来</p>" * 50)),
-        },
-        # 3. a WAF answering 403 on the homepage; a challenge page with 200; probes answering 429
-        "www.waf.gov.cn": {"/": Route(403, page("访问被拦截", "<p>Web应用防火墙：您的访问被拦截</p>"))},
-        "www.challenge.gov.cn": {"/": Route(body=page("浏览器安全检查", "<p>请开启JavaScript并刷新页面</p>"))},
-        "www.flaky.gov.cn": {"/": Hostile(behaviour="cycle", statuses=(429, 200), body=page(
-            "时而限流", '<ul><li><a href="/n.html">动态</a><span>2024-04-18</span></li></ul>'))},
-        # 4. attachment bombs
-        "www.attach.gov.cn": {
-            "/": Route(body=page("附件", '<a href="/bomb.docx">名单</a><a href="/rows.xlsx">统计表</a>')),
-            "/bomb.docx": Route(body=docx_bomb(), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            "/rows.xlsx": Route(body=xlsx_empty_rows(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        },
-        # 6. an IP-literal link that resolve_only must not reach
-        "www.reach.gov.cn": {"/": Route(body=page("直连", f'<a href="http://127.0.0.1:{port}/secret-ip.html">直连IP</a>'))},
-        # 7. 300-deep nesting hiding the text after it
-        "www.deep.gov.cn": {"/": Route(body=page("深层嵌套", deep))},
-        # 3, 5. feeds: a bad date beside a real one; links that are not http(s) / are formulas
-        "rsshub.example": {
-            "/baddate.xml": Route(body=rss([("零日期", "https://mp.weixin.qq.com/s/z", "0000-00-00 00:00:00"),
-                                            ("十一天前", "https://mp.weixin.qq.com/s/e", "Mon, 08 Apr 2024 09:00:00 +0800")]),
-                                  content_type="application/rss+xml"),
-            "/inject.xml": Route(body=rss([("要按装新系统", "javascript:alert(document.domain)", "Thu, 18 Apr 2024 09:00:00 +0800"),
-                                           ("既使如此", '=HYPERLINK("http://evil.example/","点我")', "Thu, 18 Apr 2024 10:00:00 +0800")]),
-                                 content_type="application/rss+xml"),
-        },
-    }
-
-
-SETTINGS = {"site_time_budget": BUDGET, "max_links_per_page": PER_PAGE, "max_links_per_site": PER_SITE,
+# timeout 5: the conftest's 2 s is too tight for a homepage while a dozen hostile sites load
+# the (shared, 2-core) machine; slow-loris bodies still time out.
+SETTINGS = {"timeout": 5, "site_time_budget": BUDGET, "max_links_per_page": PER_PAGE, "max_links_per_site": PER_SITE,
             "max_pages": 30, "attachment_cpu_seconds": 2, "retry_after_max": 30}
-
-
-def units(port: int, hosts) -> list[dict]:
-    out = [{"name": "健康单位", "sites": [{"url": f"http://{HEALTHY}:{port}/"}]}]
-    for host in hosts:
-        if host != "rsshub.example":
-            out.append({"name": host.split(".")[1], "sites": [{"url": f"http://{host}:{port}/"}]})
-    out.append({"name": "新媒体单位", "accounts": [
-        {"platform": "wechat", "name": "坏日期发布", "feed": f"http://rsshub.example:{port}/baddate.xml"},
-        {"platform": "wechat", "name": "注入发布", "feed": f"http://rsshub.example:{port}/inject.xml"}]})
-    return out
 
 
 class Run:
@@ -273,14 +181,9 @@ def test_ip_literal_link_not_fetched_with_resolve_only(run):
 
 
 def test_deep_nesting_does_not_hide_content(run):
-    try:
-        import html5_parser  # noqa: F401
-    except ImportError:
-        pass
+    # 300 nested <div>s: libxml2 stopped at depth 255; the HTML5 parser (issue 13) does not.
     words = [r for r in of(run, "www.deep.gov.cn") if r["check"] == "word_typo"]
-    if not words:
-        pytest.xfail("255-deep <div> nesting: needs the HTML5 parser switch of issue 13 (not on main yet)")
-    assert words[0]["subject"] == "再接再励"
+    assert [w["subject"] for w in words] == ["再接再励"]
 
 
 def test_outputs_are_safe(run):
