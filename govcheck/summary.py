@@ -39,6 +39,11 @@ def print_summary(console: Console, records: list[dict], outcome) -> None:
                   f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)})  复现 {len(reopened)}")
     for site, err in sorted(outcome.site_errors.items()):
         console.print(f"[red]首页无法打开[/] {site}：{network_error_zh(err)}（{err}）", highlight=False)
+    for site, report in sorted(getattr(outcome, "reports", {}).items()):
+        if report.partial:
+            console.print(f"[yellow]部分巡检[/] {site}: {report.partial}（该站问题标记为 partial）", highlight=False)
+    if getattr(outcome, "events", None):
+        console.print(f"巡检事件 {len(outcome.events)} 条（见 scans.stats.events）", highlight=False)
     _print_vetoes(console, current)
     _print_reopened(console, reopened)
     _print_accounts(console, getattr(outcome, "accounts", []))
