@@ -94,7 +94,10 @@ def _mark_text(doc: str, needle: str) -> str:
 def _link_style(record: dict) -> str:
     if not record["check"].startswith("link_") or not record.get("subject"):
         return ""
-    target = urlsplit(record["subject"])
+    try:
+        target = urlsplit(record["subject"])
+    except ValueError:   # an invalid-URL finding (http://[::1/): nothing on the page to mark by URL
+        return ""
     tail = target.path + (f"?{target.query}" if target.query else "")
     if not tail or tail == "/":
         return ""
