@@ -42,6 +42,14 @@ class Settings:
     # 政务新媒体
     account_stale_days: int = 14
     account_warn_days: int = 10     # per account: warn_days in the registry
+    # Screenshots of pages with open findings, problem outlined (headless Chromium, govcheck.screenshots)
+    screenshots: bool = True
+    screenshots_max: int = 60       # per scan: vetoes first, then the others
+    screenshot_timeout: float = 10.0    # seconds to render one page
+    screenshot_max_bytes: int = 3_000_000   # larger pages are not rendered
+    chromium: str = "/usr/bin/chromium"     # GOVCHECK_CHROMIUM overrides (Debian's package)
+    # Alerts (notify: in the registry) link each problem to the web console
+    console_url: str = ""
 
     @classmethod
     def field_names(cls) -> set[str]:

@@ -24,6 +24,7 @@ from govcheck.analysis import (
 from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, Observed, merge_findings
 from govcheck.registry import Registry
+from govcheck.screenshots import ShotOutcome, take_screenshots
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.lock import scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
@@ -94,6 +95,7 @@ class ScanOutcome:
     reports: dict[str, SiteReport] = field(default_factory=dict)
     accounts: list[AccountState] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    screenshots: ShotOutcome | None = None
 
 
 def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings: dict, store: ScanStore,
@@ -232,10 +234,11 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
             scan.stats = dict(scan.stats or {}, failed_reason=f"{type(exc).__name__}: {exc}"[:300],
                               events=events[:MAX_EVENTS])
         raise
+    shots = screenshots_after_scan(sessions, scan_id, cfg, registry.resolve)
     by_id = {v: k for k, v in site_ids.items()}
     errors = {by_id[i]: e for i, e in crawl.homepage_errors.items()}
     return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (clock.now() - started).total_seconds(), reports,
-                       accounts, events)
+                       accounts, events, shots)
 
 
 MAX_EVENTS = 500   # kept in the scan row; the count says how many there were
@@ -261,6 +264,20 @@ class CrawlOutcome:
             out.accounts_not_judged = accounts_spider.not_judged
             out.events += accounts_spider.events
         return out
+
+
+def screenshots_after_scan(sessions, scan_id: int, cfg, resolve: dict[str, str]) -> ShotOutcome:
+    """Screenshots of the pages with open findings; the scan is complete whatever happens here."""
+    try:
+        shots = take_screenshots(sessions, scan_id, cfg, resolve)
+    except Exception as exc:
+        log.exception("screenshots of scan %s failed", scan_id)
+        shots = ShotOutcome(off=f"failed: {exc}")
+    with sessions.begin() as session:
+        scan = session.get(ScanRow, scan_id)
+        scan.stats = dict(scan.stats or {}, screenshots=shots.taken + shots.reused, screenshot_seconds=round(shots.seconds, 1),
+                          **({"screenshots_off": shots.off} if shots.off else {}))
+    return shots
 
 
 def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as_of: dt.date, automaton,

@@ -37,6 +37,9 @@ def print_summary(console: Console, records: list[dict], outcome) -> None:
     console.print(f"[bold]巡检批次 {outcome.scan_id}[/]  as of {outcome.as_of}  "
                   f"{sum(outcome.site_pages.values())} pages in {outcome.duration:.1f}s  "
                   f"findings: {len(current)} (new {outcome.merge.new}, fixed {len(fixed)})  复现 {len(reopened)}")
+    shots = getattr(outcome, "screenshots", None)
+    if shots is not None:
+        console.print(shots.describe(), highlight=False)
     for site, err in sorted(outcome.site_errors.items()):
         console.print(f"[red]首页无法打开[/] {site}：{network_error_zh(err)}（{err}）", highlight=False)
     for site, report in sorted(getattr(outcome, "reports", {}).items()):

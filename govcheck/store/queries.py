@@ -7,7 +7,7 @@ import zlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govcheck.store.schema import AccountRow, ColumnRow, PageRow, ScanRow, SiteRow, SnapshotRow, UnitRow
+from govcheck.store.schema import AccountRow, ColumnRow, PageRow, ScanRow, ScreenshotRow, SiteRow, SnapshotRow, UnitRow
 
 
 def load_snapshot(session: Session, content_hash: str) -> bytes | None:
@@ -76,3 +76,16 @@ def previous_pages(session: Session, site_id: int) -> dict[str, tuple[str | None
     return {u: (e, lm, h) for u, e, lm, h in rows if e or lm}
 
 
+
+def screenshots_of(session: Session, finding_ids: list[int], scan_id: int | None = None) -> dict[int, ScreenshotRow]:
+    """finding id → its screenshot as of scan `scan_id` (the newest taken in that scan or before;
+    None: the newest of all). The PNG is `load_snapshot(session, row.image_hash)`."""
+    out: dict[int, ScreenshotRow] = {}
+    ids = list(finding_ids)
+    for i in range(0, len(ids), 500):
+        q = select(ScreenshotRow).where(ScreenshotRow.finding_id.in_(ids[i:i + 500]))
+        if scan_id is not None:
+            q = q.where(ScreenshotRow.scan_id <= scan_id)
+        for row in session.scalars(q.order_by(ScreenshotRow.scan_id, ScreenshotRow.id)):
+            out[row.finding_id] = row
+    return out

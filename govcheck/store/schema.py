@@ -359,3 +359,38 @@ class ConsoleKeyRow(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
 
+
+class ScreenshotRow(Base):
+    """A headless-Chromium screenshot of a page as it was served (its stored snapshot), with one
+    finding's problem outlined. The PNG is content-addressed in `snapshots` (image_hash), beside
+    the page snapshot it was rendered from (page_hash). A finding's screenshot as of scan N is its
+    newest row with scan_id <= N (`govcheck.store.queries.screenshots_of`); rows are only added."""
+
+    __tablename__ = "screenshots"
+    __table_args__ = (UniqueConstraint("scan_id", "finding_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    page_url: Mapped[str] = mapped_column(String(2000))
+    page_hash: Mapped[str] = mapped_column(ForeignKey("snapshots.content_hash"))
+    image_hash: Mapped[str] = mapped_column(ForeignKey("snapshots.content_hash"))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    outlined: Mapped[bool] = mapped_column(Boolean)        # the problem was found on the page and outlined
+    located: Mapped[str | None] = mapped_column(String(300))  # what was outlined (text, link, footer area …)
+    taken_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class NotificationRow(Base):
+    """One alert item sent (or tried) to one recipient: a finding, why it was alerted (veto,
+    near_veto, reopened) and the open period it belongs to, so each is told once (govcheck.notify)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("finding_id", "recipient", "reason", "episode"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(20))       # veto | near_veto | reopened
+    episode: Mapped[int] = mapped_column(Integer)         # scan that opened the finding's current open period
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    sent_at: Mapped[dt.datetime] = mapped_column(Timestamp)
