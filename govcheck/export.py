@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -125,11 +126,13 @@ def to_csv(records: list[dict]) -> str:
 LINKED = ("url", "subject", "target")     # columns whose http(s) values become hyperlinks
 
 
-def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = None) -> None:
+def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = None, screenshots: Path | None = None) -> None:
     """The findings sheet; `extra` adds report columns (field → 中文 header) after the standard ones.
 
     For people: 详情 as readable 中文 lines, values in Chinese, page and target URLs as
-    hyperlinks, and a 快照 column linking the evidence file when records carry `snapshot`."""
+    hyperlinks, and a 快照 column linking the evidence file when records carry `snapshot`;
+    `screenshots` (the report folder holding each record's `screenshot.file`) adds a 截图 column:
+    a thumbnail in the cell, linked to the full picture beside the workbook."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -141,7 +144,7 @@ def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = No
     if any(r.get("snapshot") for r in records):
         extra.setdefault("snapshot", "快照")
     keys = list(COLUMNS) + list(extra)
-    ws.append(list(COLUMNS.values()) + list(extra.values()))
+    ws.append(list(COLUMNS.values()) + list(extra.values()) + (["截图"] if screenshots is not None else []))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     link_font = Font(color="0563C1", underline="single")
@@ -161,6 +164,8 @@ def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = No
             cell = ws.cell(row=ws.max_row, column=keys.index(key) + 1)
             cell.hyperlink, cell.font = target, link_font
         ws.cell(row=ws.max_row, column=keys.index("detail") + 1).alignment = Alignment(wrap_text=True, vertical="top")
+    if screenshots is not None:
+        _screenshot_column(ws, records, screenshots, len(keys) + 1)
     widths = {"unit": 22, "target": 30, "check_name": 14, "url": 50, "subject": 50, "evidence": 60, "detail": 50,
               "review_note": 30, "snapshot": 12}
     for i, key in enumerate(keys, start=1):
@@ -168,6 +173,33 @@ def write_xlsx(records: list[dict], path: str, extra: dict[str, str] | None = No
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     wb.save(path)
+
+
+THUMB_WIDTH = 240   # pixels
+
+
+def _screenshot_column(ws, records: list[dict], folder: Path, column: int) -> None:
+    from openpyxl.drawing.image import Image as SheetImage
+    from openpyxl.utils import get_column_letter
+    from PIL import Image
+
+    letter = get_column_letter(column)
+    ws.column_dimensions[letter].width = THUMB_WIDTH / 7
+    for i, r in enumerate(records, start=2):
+        shot = r.get("screenshot")
+        if not shot or not (folder / shot["file"]).exists():
+            continue
+        cell = ws.cell(row=i, column=column, value="查看截图" + ("" if shot["outlined"] else "（未定位）"))
+        cell.hyperlink = shot["file"]   # relative to the workbook: the reports folder
+        with Image.open(folder / shot["file"]) as picture:
+            thumb = picture.convert("RGB")
+            thumb.thumbnail((THUMB_WIDTH, THUMB_WIDTH))
+            buf = io.BytesIO()
+            thumb.save(buf, format="PNG")
+        image = SheetImage(buf)
+        image.width, image.height = thumb.size
+        ws.add_image(image, f"{letter}{i}")
+        ws.row_dimensions[i].height = thumb.size[1] * 0.75 + 4   # points
 
 
 def _xlsx_safe(value: Any) -> Any:

@@ -28,6 +28,7 @@ from govcheck.findings import STATUS_ZH
 from govcheck.history import findings_at, reaches_units
 from govcheck.notice import Notice
 from govcheck.safe_output import CSP_META, safe_href
+from govcheck.store.queries import load_snapshot, screenshots_of
 from govcheck.store.schema import ScanRow, UnitRow
 from scoring.model import in_rank_order
 
@@ -82,12 +83,17 @@ def gather(session: Session, scan: ScanRow, deadline: int = DEFAULT_DEADLINE, un
            trend_scans: int = 10) -> ReportData:
     states = sorted(findings_at(session, scan), key=record_order)
     records = [finding_record(st, scan.id) for st in states]
+    shots = screenshots_of(session, [st.row.id for st in states], scan.id)
     for st, r in zip(states, records):
         r["first_scan_id"], r["snapshot_hash"] = st.row.first_scan_id, st.snapshot_hash
         r["for_units"] = counts_for_units(r)
         # A review-only finding is notified when a reviewer confirms it: its deadline runs from then.
         notified = st.confirmed_at if r["severity"] == "review" else st.row.first_seen
         r["overdue"] = r["status"] == "open" and r["for_units"] and overdue(notified, scan.as_of, deadline)
+        shot = shots.get(st.row.id)
+        r["screenshot"] = ({"image_hash": shot.image_hash, "outlined": shot.outlined, "located": shot.located,
+                            "taken_at": shot.taken_at.strftime("%Y-%m-%d %H:%M"), "file": f"snapshots/{shot.image_hash}.png"}
+                           if shot is not None else None)
         spec = CHECKS.get(r["check"])
         r["rule"] = spec.rule if spec else ""
         r["correction"] = (r["detail"] or {}).get("correction")
@@ -182,6 +188,12 @@ def write_snapshots(session: Session, records: list[dict], out: Path) -> None:
             continue
         (folder / evidence.name).write_bytes(evidence.body)
         r["snapshot"] = f"snapshots/{evidence.name}"
+    for image_hash in {r["screenshot"]["image_hash"] for r in records if r.get("screenshot") and r.get("for_units")}:
+        target = folder / f"{image_hash}.png"
+        if not target.exists():
+            png = load_snapshot(session, image_hash)
+            if png is not None:
+                target.write_bytes(png)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -209,7 +221,8 @@ def write_unit_lists(data: ReportData, out: Path) -> list[Path]:
                                                    reopened=sum(1 for r in records if r["reopened"]),
                                                    deadline=data.deadline)
         stem.with_suffix(".html").write_text(page, encoding="utf-8")
-        write_xlsx(records, str(stem.with_suffix(".xlsx")), extra={"overdue": "逾期未整改", "rule": "规则"})
+        write_xlsx(records, str(stem.with_suffix(".xlsx")), extra={"overdue": "逾期未整改", "rule": "规则"},
+                   screenshots=out)
         written += [stem.with_suffix(".html"), stem.with_suffix(".xlsx")]
     return written
 

@@ -63,7 +63,9 @@ def pg_url():
 def write_registry(path: Path, units: list[dict], resolve: dict | None = None, settings: dict | None = None,
                    **top) -> Path:
     doc = dict(top)
-    doc["settings"] = {"resolve_only": True, "timeout": 2, "retries": 1, "probe_interval": 0.1, **(settings or {})}
+    # Screenshots (headless Chromium) only where a test asks for them: they cost seconds a scan.
+    doc["settings"] = {"resolve_only": True, "timeout": 2, "retries": 1, "probe_interval": 0.1, "screenshots": False,
+                       **(settings or {})}
     doc["resolve"] = resolve or {}
     doc["units"] = units
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 from conftest import Route, govcheck, html, write_registry
@@ -51,7 +52,7 @@ def scan(tmp_path, serve, **settings):
     sites.hosts[SITE.lower()] = shot_site(sites.port)
     reg = write_registry(tmp_path / "sites.yaml", [{"name": "截图测试区人民政府", "sites": [{"url": f"http://{SITE}:{sites.port}/"}]}],
                          resolve={SITE: "127.0.0.1", OTHER: "127.0.0.1", "www.xpj-casino.com": "127.0.0.1"},
-                         settings={"check_external": False, **settings}, as_of="2024-04-19")
+                         settings={"check_external": False, "screenshots": True, **settings}, as_of="2024-04-19")
     db = tmp_path / "g.db"
     proc = govcheck("scan", str(reg), "--db", str(db))
     return sites, db, proc
@@ -100,7 +101,8 @@ def test_without_chromium_the_scan_works_and_says_screenshots_are_off(tmp_path, 
     sites = serve({SITE: {}})
     sites.hosts[SITE.lower()] = shot_site(sites.port)
     reg = write_registry(tmp_path / "sites.yaml", [{"name": "截图测试区人民政府", "sites": [{"url": f"http://{SITE}:{sites.port}/"}]}],
-                         resolve={SITE: "127.0.0.1"}, settings={"check_external": False, "chromium": str(tmp_path / "no-chromium")})
+                         resolve={SITE: "127.0.0.1"}, settings={"check_external": False, "screenshots": True,
+                                                             "chromium": str(tmp_path / "no-chromium")})
     db = tmp_path / "g.db"
     proc = govcheck("scan", str(reg), "--db", str(db))
     assert "screenshots off: Chromium not found at" in proc.stdout
@@ -122,3 +124,56 @@ def test_marks_say_what_to_outline():
     assert mark_for(row).kind == "link" and "display:none" in mark_for(row).label
     assert mark_for(FindingRow(id=3, check="footer_missing", subject="conac", detail={"name": "党政机关网站标识"})).kind == "footer"
     assert mark_for(FindingRow(id=4, check="site_unreachable", subject=None, detail={})) is None
+
+
+def report_screenshots(out) -> dict[str, list[str]]:
+    """unit page → the screenshot files its rows show."""
+    import re
+
+    return {p.name: re.findall(r'<img src="(snapshots/[0-9a-f]{64}\.png)"', p.read_text(encoding="utf-8"))
+            for p in (out / "reports").glob("问题清单-*.html")}
+
+
+PAGE_FINDINGS = {"link_broken", "link_external", "link_hidden", "link_undetermined", "column_stale", "column_blank",
+                 "word_typo", "word_serious", "word_sensitive", "footer_missing", "footer_invalid", "home_not_updated"}
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_demo_reports_show_an_outlined_screenshot_for_each_page_finding(tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    out = tmp_path / "demo"
+    proc = govcheck("demo", "-o", str(out))
+    assert re.search(r"screenshots: (\d+) taken \(\1 with the problem outlined\)", proc.stdout), proc.stdout[:500]
+    records = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    # Every finding on an HTML page of a site (not attachments, posts or the homepage probe).
+    on_pages = [r for r in records if r["target_kind"] == "site" and r["check"] in PAGE_FINDINGS
+                or (r["check"] == "privacy_leak" and not r["url"].endswith((".xlsx", ".docx", ".pdf")))]
+    shown = report_screenshots(out)
+    files = {f for fs in shown.values() for f in fs}
+    assert len(files) == len(on_pages) >= 25
+    for f in files:
+        png = (out / "reports" / f).read_bytes()
+        assert Image.open(io.BytesIO(png)).size == (1280, 900)
+        assert outline_pixels(png) > 800, f
+    # The XLSX 问题清单 carry the same pictures: a thumbnail in the 截图 column, linked to the file.
+    ws = load_workbook(out / "reports" / "问题清单-东胜区人民政府.xlsx").active
+    header = [c.value for c in ws[1]]
+    col = header.index("截图") + 1
+    links = [ws.cell(row=i, column=col).hyperlink for i in range(2, ws.max_row + 1)]
+    assert len(ws._images) == len(shown["问题清单-东胜区人民政府.html"]) == sum(1 for h in links if h) > 5
+    assert all((out / "reports" / h.target).exists() for h in links if h)
+
+
+@pytest.mark.slow
+def test_demo_without_chromium_says_screenshots_are_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOVCHECK_CHROMIUM", str(tmp_path / "missing" / "chromium"))
+    out = tmp_path / "demo"
+    proc = govcheck("demo", "-o", str(out))
+    assert "screenshots off: Chromium not found at" in proc.stdout and "demo output:" in proc.stdout
+    assert (out / "findings.jsonl").read_text(encoding="utf-8").count("\n") > 25
+    assert all(files == [] for files in report_screenshots(out).values())
+    assert (out / "reports" / "问题清单-东胜区人民政府.xlsx").exists()

@@ -362,6 +362,7 @@ def take_screenshots(sessions: sessionmaker[Session], scan_id: int, settings: Se
                     if body is None or len(body) > settings.screenshot_max_bytes:
                         outcome.skipped += len(marks)
                         continue
+                    page_started = time.monotonic()
                     try:
                         results = _render_marks(renderer, shot, body, marks)
                     except Exception as exc:   # one page failing never stops the others
@@ -369,6 +370,7 @@ def take_screenshots(sessions: sessionmaker[Session], scan_id: int, settings: Se
                         outcome.errors.append(f"{url}: {str(exc).splitlines()[0][:200]}")
                         outcome.skipped += len(marks)
                         continue
+                    log.info("screenshots of %s: %d in %.1fs", url, len(results), time.monotonic() - page_started)
                     outcome.skipped += len(marks) - len(results)
                     for mark, png, outlined, located in results:
                         image_hash, data = compress(png)
