@@ -186,6 +186,33 @@ def probe(sites: str, db_url: str | None) -> None:
 
 
 @main.command()
+@click.argument("sites", type=click.Path(dir_okay=False))
+@_db_option
+@click.option("--scan", "scan_ref", default="latest", metavar="latest|ID", show_default=True)
+def notify(sites: str, db_url: str | None, scan_ref: str) -> None:
+    """Send the registry's notify: recipients the new vetoes, near-vetoes and re-opened problems
+    of a scan (the scheduler runs this after each nightly scan). Failures to send are logged."""
+    from govcheck.notify import notify_scan
+    from govcheck.store.engine import open_db, session_factory
+
+    registry = _load(sites, ())
+    _require_existing_db(db_url)
+    try:
+        sessions = session_factory(open_db(db_url))
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    scan_id = None
+    if scan_ref != "latest":
+        try:
+            scan_id = int(scan_ref)
+        except ValueError:
+            raise BadInput(f"--scan {scan_ref!r}: expected latest or a scan number") from None
+    outcome = notify_scan(sessions, registry, scan_id)
+    out_console().print(outcome.describe() if registry.notify.recipients else "alerts: no notify: recipients in the registry",
+                        highlight=False)
+
+
+@main.command()
 @click.argument("finding_ids", type=int, nargs=-1, required=True, metavar="FINDING_ID...")
 @click.option("--ignore", "actions", flag_value="ignore", multiple=True,
               help="a false positive: never reported or deducted again")

@@ -46,7 +46,7 @@ def stop_children(signum: int = signal.SIGTERM) -> None:
 
 
 def nightly_cycle(sites: str, db_url: str | None, reports: str, deadline: int = 15, scheme: str | None = None) -> int:
-    """Full scan as of today (Beijing), then the reports of that scan into REPORTS/<date>/.
+    """Full scan as of today (Beijing), alerts (notify:), then the reports of that scan into REPORTS/<date>/.
 
     Always today: a registry's fixed `as_of:` (handy for a one-off) must not make every night
     re-judge the same past day and re-open what units fixed since."""
@@ -55,6 +55,8 @@ def nightly_cycle(sites: str, db_url: str | None, reports: str, deadline: int = 
     code = _run(["scan", sites, *db, "--as-of", today])
     if code != 0:
         return code
+    # Alerts never hold up the reports: their failures are logged and retried after the next scan.
+    _run(["notify", sites, *db])
     out = Path(reports) / today
     return _run(["report", *db, "-o", str(out), "--deadline", str(deadline), *(["--scheme", scheme] if scheme else [])])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,43 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    host: str
+    sender: str
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password_env: str | None = None   # the password comes from this environment variable, never the file
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who is told: an e-mail address or a robot webhook (企业微信 `wecom`, 钉钉 `dingtalk`);
+    `units` empty means staff (every unit's news)."""
+
+    kind: str                      # email | wecom | dingtalk
+    address: str                   # e-mail address or webhook URL
+    units: tuple[str, ...] = ()
+    secret: str | None = None      # 钉钉 加签 secret
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.address}"
+
+    def covers(self, unit: str) -> bool:
+        return not self.units or unit in self.units
+
+
+@dataclass(frozen=True)
+class Notify:
+    recipients: tuple[Recipient, ...] = ()
+    smtp: Smtp | None = None
+    retries: int = 3
+    retry_delay: float = 2.0
+
+
+@dataclass(frozen=True)
 class Registry:
     path: str
     units: tuple[Unit, ...]
@@ -75,6 +113,7 @@ class Registry:
     resolve: dict[str, str] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     group_map: dict[str, str] = field(default_factory=dict)   # registry group → scoring scheme group
+    notify: Notify = field(default_factory=Notify)
 
     @property
     def sites(self) -> list[Site]:
@@ -334,9 +373,86 @@ def _parse_units(c: _Checker, units: Any, top: Any) -> tuple[Unit, ...]:
     return tuple(out)
 
 
+EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+WEBHOOK_KINDS = ("wecom", "dingtalk")
+
+
+def _parse_recipient(c: _Checker, node: Any, line: int | None, where: str, units: tuple[str, ...]) -> Recipient:
+    if isinstance(node, str):   # a plain address; a list item has no line of its own: its key's
+        node_ = _Map(email=node)
+        node_.line, node_.key_lines = line or 0, {}
+        node = node_
+    c.keys(node, {"email", "wecom", "dingtalk", "secret"}, where)
+    kinds = [k for k in ("email", *WEBHOOK_KINDS) if node.get(k)]
+    if len(kinds) != 1:
+        c.fail(node, None, where, "give exactly one of email, wecom (企业微信 robot URL), dingtalk (钉钉 robot URL)")
+    kind = kinds[0]
+    address = c.text(node, kind, where, required=True)
+    if kind == "email":
+        if not EMAIL.match(address):
+            c.fail(node, kind, f"{where}.email", f"{address!r} is not an e-mail address")
+        if node.get("secret"):
+            c.fail(node, "secret", f"{where}.secret", "secret is for 钉钉 robots only")
+    else:
+        c.url(node, kind, where)
+        if node.get("secret") and kind != "dingtalk":
+            c.fail(node, "secret", f"{where}.secret", "secret is for 钉钉 robots only")
+    return Recipient(kind, address, units, c.text(node, "secret", where))
+
+
+def _parse_notify(c: _Checker, node: Any, unit_names: set[str]) -> Notify:
+    if node is None:
+        return Notify()
+    c.keys(node, {"smtp", "staff", "units", "retries", "retry_delay"}, "notify")
+    smtp = None
+    if node.get("smtp") is not None:
+        sm = node["smtp"]
+        c.keys(sm, {"host", "port", "starttls", "sender", "username", "password_env", "timeout"}, "notify.smtp",
+               required=("host", "sender"))
+        port = sm.get("port", 25)
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            c.fail(sm, "port", "notify.smtp.port", f"expected a port number, got {port!r}")
+        starttls = sm.get("starttls", False)
+        if not isinstance(starttls, bool):
+            c.fail(sm, "starttls", "notify.smtp.starttls", f"expected true or false, got {starttls!r}")
+        sender = c.text(sm, "sender", "notify.smtp", required=True)
+        if not EMAIL.match(sender):
+            c.fail(sm, "sender", "notify.smtp.sender", f"{sender!r} is not an e-mail address")
+        timeout = sm.get("timeout", 15)
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            c.fail(sm, "timeout", "notify.smtp.timeout", f"expected seconds, got {timeout!r}")
+        smtp = Smtp(c.text(sm, "host", "notify.smtp", required=True), sender, port, starttls,
+                    c.text(sm, "username", "notify.smtp"), c.text(sm, "password_env", "notify.smtp"), float(timeout))
+    recipients = []
+    staff = node.get("staff") or []
+    if not isinstance(staff, list):
+        c.fail(node, "staff", "notify.staff", "expected a list of recipients")
+    for i, r in enumerate(staff):
+        recipients.append(_parse_recipient(c, r, _line(node, "staff"), f"notify.staff[{i}]", ()))
+    per_unit = node.get("units") or {}
+    if not isinstance(per_unit, dict):
+        c.fail(node, "units", "notify.units", "expected a mapping of unit name → recipients")
+    for unit, rs in per_unit.items():
+        if unit not in unit_names:
+            c.fail(per_unit, unit, f"notify.units.{unit}", f"no unit named {unit!r} in units:")
+        if not isinstance(rs, list):
+            c.fail(per_unit, unit, f"notify.units.{unit}", "expected a list of recipients")
+        for i, r in enumerate(rs):
+            recipients.append(_parse_recipient(c, r, _line(per_unit, unit), f"notify.units.{unit}[{i}]", (str(unit),)))
+    if any(r.kind == "email" for r in recipients) and smtp is None:
+        c.fail(node, None, "notify", "e-mail recipients need an smtp: block (host, port, sender)")
+    retries = node.get("retries", 3)
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        c.fail(node, "retries", "notify.retries", f"expected a whole number, got {retries!r}")
+    delay = node.get("retry_delay", 2.0)
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+        c.fail(node, "retry_delay", "notify.retry_delay", f"expected seconds, got {delay!r}")
+    return Notify(tuple(recipients), smtp, retries, float(delay))
+
+
 def _from_mapping(path: str, top: Any) -> Registry:
     c = _Checker(path)
-    c.keys(top, {"as_of", "wordlists", "resolve", "units", "settings", "group_map"}, "", required=("units",))
+    c.keys(top, {"as_of", "wordlists", "resolve", "units", "settings", "group_map", "notify"}, "", required=("units",))
     base = Path(path).resolve().parent
     wordlists = []
     for w in c.str_list(top, "wordlists", "wordlists"):
@@ -347,9 +463,11 @@ def _from_mapping(path: str, top: Any) -> Registry:
     settings = _parse_settings(c, top.get("settings"))
     if os.environ.get("GOVCHECK_RESOLVE_ONLY") == "1":
         settings = replace(settings, resolve_only=True)
-    return Registry(path=path, units=_parse_units(c, top.get("units"), top), as_of=_parse_as_of(c, top),
+    units = _parse_units(c, top.get("units"), top)
+    return Registry(path=path, units=units, as_of=_parse_as_of(c, top),
                     wordlists=tuple(wordlists), resolve=_parse_resolve(c, top.get("resolve")), settings=settings,
-                    group_map=_parse_group_map(c, top))
+                    group_map=_parse_group_map(c, top), notify=_parse_notify(c, top.get("notify"), {u.name for u in units}))
+
 
 
 def _parse_group_map(c: _Checker, top: Any) -> dict[str, str]:

@@ -149,12 +149,13 @@ def test_demo_reports_show_an_outlined_screenshot_for_each_page_finding(tmp_path
     proc = govcheck("demo", "-o", str(out))
     assert re.search(r"screenshots: (\d+) taken \(\1 with the problem outlined\)", proc.stdout), proc.stdout[:500]
     records = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
-    # Every finding on an HTML page of a site (not attachments, posts or the homepage probe).
-    on_pages = [r for r in records if r["target_kind"] == "site" and r["check"] in PAGE_FINDINGS
-                or (r["check"] == "privacy_leak" and not r["url"].endswith((".xlsx", ".docx", ".pdf")))]
+    # Every finding the units' lists show that sits on an HTML page of a site (not attachments,
+    # posts or the homepage probe; review-only findings reach units once a reviewer confirms them).
+    on_pages = [r for r in records if r["severity"] != "review" and (r["check"] in PAGE_FINDINGS or (
+                r["check"] == "privacy_leak" and not r["url"].endswith((".xlsx", ".docx", ".pdf"))))]
     shown = report_screenshots(out)
     files = {f for fs in shown.values() for f in fs}
-    assert len(files) == len(on_pages) >= 25
+    assert len(files) == len(on_pages) >= 20, (proc.stdout[:600], proc.stderr[-2000:])
     for f in files:
         png = (out / "reports" / f).read_bytes()
         assert Image.open(io.BytesIO(png)).size == (1280, 900)
