@@ -151,7 +151,7 @@ def test_demo_reports_show_an_outlined_screenshot_for_each_page_finding(tmp_path
     records = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
     # Every finding the units' lists show that sits on an HTML page of a site (not attachments,
     # posts or the homepage probe; review-only findings reach units once a reviewer confirms them).
-    on_pages = [r for r in records if r["severity"] != "review" and (r["check"] in PAGE_FINDINGS or (
+    on_pages = [r for r in records if r["target_kind"] == "site" and r["severity"] != "review" and (r["check"] in PAGE_FINDINGS or (
                 r["check"] == "privacy_leak" and not r["url"].endswith((".xlsx", ".docx", ".pdf"))))]
     shown = report_screenshots(out)
     files = {f for fs in shown.values() for f in fs}
