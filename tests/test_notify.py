@@ -95,6 +95,15 @@ def receiver():
     r.stop()
 
 
+def days_ago(n: int) -> str:
+    """An RFC 822 date n days before today in Beijing: scheduled scans judge as of today."""
+    import datetime as dt
+
+    from govcheck import clock
+
+    return (clock.now() - dt.timedelta(days=n)).strftime("%a, %d %b %Y 09:00:00 +0800")
+
+
 def rss(date: str) -> str:
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>告警发布</title>'
             f'<item><title>春季植树</title><link>https://mp.weixin.qq.com/s/a1</link><guid>a1</guid><pubDate>{date}</pubDate>'
@@ -110,7 +119,6 @@ def site(port: int, hidden: bool) -> dict[str, Route]:
 
 def registry(tmp: Path, port: int, smtp_port: int, hook: int, **notify_extra) -> Path:
     doc = {
-        "as_of": "2024-04-19",
         "settings": {"resolve_only": True, "timeout": 2, "retries": 1, "probe_interval": 0.1, "screenshots": False,
                      "check_external": False, "console_url": "http://console.example.gov.cn/"},
         "resolve": {SITE: "127.0.0.1", FEEDS: "127.0.0.1"},
@@ -143,7 +151,7 @@ def test_scheduled_scan_alerts_each_recipient_once(tmp_path, serve, smtp_server,
     smtp_port, box = smtp_server
     sites = serve({SITE: {}, FEEDS: {}})
     sites.hosts[SITE] = site(sites.port, hidden=True)
-    sites.hosts[FEEDS] = {"/wx.xml": Route(body=rss("Mon, 08 Apr 2024 09:00:00 +0800"), content_type="application/rss+xml")}
+    sites.hosts[FEEDS] = {"/wx.xml": Route(body=rss(days_ago(11)), content_type="application/rss+xml")}
     reg = registry(tmp_path, sites.port, smtp_port, receiver.port)
     db = tmp_path / "g.db"
 
