@@ -188,12 +188,35 @@ def write_snapshots(session: Session, records: list[dict], out: Path) -> None:
             continue
         (folder / evidence.name).write_bytes(evidence.body)
         r["snapshot"] = f"snapshots/{evidence.name}"
-    for image_hash in {r["screenshot"]["image_hash"] for r in records if r.get("screenshot") and r.get("for_units")}:
-        target = folder / f"{image_hash}.png"
+    thumbs: dict[str, str] = {}
+    for r in records:
+        shot = r.get("screenshot")
+        if not shot or not r.get("for_units"):
+            continue
+        target = folder / f"{shot['image_hash']}.png"
         if not target.exists():
-            png = load_snapshot(session, image_hash)
-            if png is not None:
-                target.write_bytes(png)
+            png = load_snapshot(session, shot["image_hash"])
+            if png is None:
+                continue
+            target.write_bytes(png)
+        if shot["image_hash"] not in thumbs:
+            thumbs[shot["image_hash"]] = _thumbnail_uri(target)
+        # The page's CSP allows images only as data: URIs; the full picture is a link.
+        shot["thumb"] = thumbs[shot["image_hash"]]
+
+
+def _thumbnail_uri(path: Path, width: int = 240) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        thumb = picture.convert("RGB")
+        thumb.thumbnail((width, width))
+        buf = io.BytesIO()
+        thumb.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 # --------------------------------------------------------------------------- outputs

@@ -130,7 +130,8 @@ def report_screenshots(out) -> dict[str, list[str]]:
     """unit page → the screenshot files its rows show."""
     import re
 
-    return {p.name: re.findall(r'<img src="(snapshots/[0-9a-f]{64}\.png)"', p.read_text(encoding="utf-8"))
+    return {p.name: re.findall(r'<a class="shot" href="(snapshots/[0-9a-f]{64}\.png)"[^>]*><img src="data:image/png;base64,',
+                                  p.read_text(encoding="utf-8"))
             for p in (out / "reports").glob("问题清单-*.html")}
 
 
