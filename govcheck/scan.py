@@ -24,7 +24,7 @@ from govcheck.store.engine import open_db, session_factory
 from govcheck.store.queries import previous_pages, sync_registry
 from govcheck.store.schema import ScanRow
 from govcheck.store.writer import ScanStore
-from govcheck.wordlists import load_matcher, registry_terms
+from govcheck.wordlists import load_matcher, matcher_digest, registry_terms
 
 log = logging.getLogger("govcheck.scan")
 
@@ -46,7 +46,7 @@ class ScanOutcome:
 
 
 def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings: dict, store: ScanStore,
-              check_external: bool):
+              check_external: bool, **site_options):
     """Run the site and account spiders side by side in this process (one reactor, one
     downloader policy); returns the site spider (its counters and errors) or None."""
     from scrapy.crawler import CrawlerProcess
@@ -58,7 +58,7 @@ def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings:
     crawlers = []
     if plans:
         crawlers.append(process.create_crawler(SiteSpider))
-        process.crawl(crawlers[-1], plans=plans, store=store, check_external=check_external)
+        process.crawl(crawlers[-1], plans=plans, store=store, check_external=check_external, **site_options)
     if account_plans:
         crawlers.append(process.create_crawler(AccountSpider))
         process.crawl(crawlers[-1], plans=account_plans, store=store)
@@ -106,7 +106,9 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     as_of = as_of or registry.as_of or dt.date.today()
     # lists, term guard (with the registry's own unit and place names) and context detector;
     # a bad user list fails before any request
-    automaton = load_matcher(registry.wordlists, registry_terms(u.name for u in registry.units))
+    terms = registry_terms(u.name for u in registry.units)
+    automaton = load_matcher(registry.wordlists, terms)
+    wordlists = matcher_digest(registry.wordlists, terms)
     engine = open_db(db_url)
     sessions = session_factory(engine)
     started = clock.now()
@@ -120,7 +122,7 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
         scan_id = scan.id
         plans = [SitePlan(site_id=site_ids[s.url], url=s.url, allow_domains=s.allow_domains,
                           seeds=tuple(c.url for c in s.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
-                          previous=previous_pages(session, site_ids[s.url]), probes=cfg.probes,
+                          previous=previous_pages(session, site_ids[s.url], wordlists, as_of), probes=cfg.probes,
                           probe_interval=cfg.probe_interval, probe_day=as_of)
                  for s in registry.sites]
         account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
@@ -129,21 +131,25 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     try:
         spider = run_crawl(plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
                                                                          resolve=registry.resolve, progress=progress),
-                           store, cfg.check_external) if plans or account_plans else None
+                           store, cfg.check_external, automaton=automaton, wordlists=wordlists, as_of=as_of,
+                           recheck_hours=cfg.recheck_hours) if plans or account_plans else None
         store.flush()
         crawled = clock.now()
         homepage_errors = spider.homepage_error if spider is not None else {}
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
             observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, homepage_errors,
-                                                  automaton)
+                                                  automaton, wordlists)
             accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed, covered)
             merge = merge_findings(session, scan, observed, covered, seen_at)
             site_pages = {url: r.pages for url, r in reports.items()}
             scan.status, scan.finished_at = "done", clock.now()
             scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
                           "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
-                          "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1)}
+                          "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1),
+                          "targets": spider.counts["targets"] if spider else 0,
+                          "carried_over": spider.counts["carried"] if spider else 0,
+                          "pages_carried_over": spider.counts["pages_carried"] if spider else 0}
     except BaseException:
         with sessions.begin() as session:
             scan = session.get(ScanRow, scan_id)
@@ -169,14 +175,14 @@ def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as
 
 
 def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,
-             seen_at: dt.datetime, homepage_errors: dict[int, str], automaton):
+             seen_at: dt.datetime, homepage_errors: dict[int, str], automaton, wordlists: str = ""):
     results = load_results(session, scan_id)
     observed: list[Observed] = []
     covered: set[tuple[str, str, str]] = set()
     reports: dict[str, SiteReport] = {}
     for site in registry.sites:
         site_id = site_ids[site.url]
-        crawl = SiteCrawl(session, scan_id, site, site_id, results)
+        crawl = SiteCrawl(session, scan_id, site, site_id, results, wordlists)
         report = analyse_site(session, crawl, registry.settings, as_of, seen_at, homepage_errors.get(site_id), automaton)
         reports[site.url] = report
         covered |= {("site", site.url, check) for check in report.checks_run}

@@ -8,6 +8,7 @@ into items. Parsing lives in govcheck.page, judgement in checks/, persistence in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 
 import scrapy
@@ -15,9 +16,10 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import TextResponse
 
+from checks.links import TargetResult, classify
 from crawler.items import (
     AttachmentItem,
-    LinksItem,
+    CarriedPageItem,
     PageItem,
     ProbeItem,
     SitePlan,
@@ -25,7 +27,8 @@ from crawler.items import (
 )
 from govcheck import clock
 from govcheck.attachments import READABLE
-from govcheck.page import ParsedPage, decode_html
+from govcheck.page import LinkRef, ParsedPage, decode_html
+from govcheck.pagefacts import page_facts
 from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
 
 # Let every 4xx/5xx reach the callbacks (a broken link is data, not an error), while 3xx
@@ -59,8 +62,13 @@ def failure_kind(exc: BaseException) -> str:
 class SiteSpider(scrapy.Spider):
     name = "site"
 
-    def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, **kwargs):
+    def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, automaton=None,
+                 wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        # Page-local checks run where the page is parsed (govcheck.pagefacts), once.
+        self.automaton, self.wordlists, self.as_of = automaton, wordlists, as_of or dt.date.today()
+        # Targets that answered well within this window are carried over, not requested again.
+        self.recheck_since = clock.now() - dt.timedelta(hours=recheck_hours) if recheck_hours > 0 else None
         self.plans = {p.site_id: p for p in plans}
         self.store = store
         self.check_external = check_external
@@ -76,7 +84,7 @@ class SiteSpider(scrapy.Spider):
         # likely fetch them, so their check waits until the crawl is idle (fetched once).
         self.deferred: dict[str, tuple[SitePlan, str]] = {}
         self.probes_pending = 0
-        self.counts = {"pages": 0, "targets": 0}
+        self.counts = {"pages": 0, "targets": 0, "carried": 0, "pages_carried": 0}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -121,18 +129,47 @@ class SiteSpider(scrapy.Spider):
         return self._track(plan, scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
                                                 dont_filter=True, priority=-depth))
 
-    def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None) -> scrapy.Request | None:
+    def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None,
+                       recent: dict | None = None) -> scrapy.Request | None:
         if method is None:
             if url in self.checked:
                 return None
             self.checked.add(url)
+            if recent is None and self.recheck_since is not None and self.store is not None:
+                recent = self.store.recent_results([url], self.recheck_since)
+            if recent and url in recent and self._carry_check(plan, recent[url], tag):
+                return None
             method = "HEAD" if tag in HEAD_TAGS else "GET"
         meta = {"site_id": plan.site_id, "role": "check", "tag": tag, "started": time.monotonic(),
                 "handle_httpstatus_list": ALL_ERRORS}
         return self._track(plan, scrapy.Request(url, method=method, callback=self.on_check, errback=self.on_error,
                                                 meta=meta, dont_filter=True, priority=-5))
 
-    def _follow(self, plan: SitePlan, link, depth: int) -> scrapy.Request | None:
+    def _carry_check(self, plan: SitePlan, row, tag: str) -> bool:
+        """A target checked within the window that worked holds for this scan as it was."""
+        result = TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
+                              redirects=tuple(row.redirects or ()), content_type=row.content_type, title=row.title,
+                              snippet=row.snippet, size=row.size, method=row.method)
+        if row.error or (row.status or 0) >= 400 or classify(result) is not None:
+            return False   # it failed: ask again
+        self.store.carry_target(row.url, row.id)
+        self.counts["targets"] += 1
+        self.counts["carried"] += 1
+        if tag == "attachment" and extension_of(row.url) in READABLE and self._in_site(plan, row.url):
+            self.store.carry_attachment(plan.site_id, row.url)
+        return True
+
+    def _follow_all(self, plan: SitePlan, links, depth: int):
+        recent = None
+        if self.recheck_since is not None and self.store is not None:
+            unseen = list(dict.fromkeys(link.url for link in links if link.url not in self.checked))
+            recent = self.store.recent_results(unseen, self.recheck_since) if unseen else {}
+        for link in links:
+            req = self._follow(plan, link, depth, recent)
+            if req is not None:
+                yield req
+
+    def _follow(self, plan: SitePlan, link, depth: int, recent: dict | None = None) -> scrapy.Request | None:
         url = link.url
         in_site = self._in_site(plan, url)
         if in_site and link.is_page_link and not is_asset(url) and not is_attachment(url):
@@ -148,7 +185,7 @@ class SiteSpider(scrapy.Spider):
         if not in_site and link.is_page_link and url not in self.checked and self._registered_host(url):
             self.deferred.setdefault(url, (plan, link.tag))
             return None
-        return self._check_request(plan, url, link.tag)
+        return self._check_request(plan, url, link.tag, recent=recent)
 
     def _registered_host(self, url: str) -> bool:
         netloc = netloc_of(url)
@@ -211,7 +248,8 @@ class SiteSpider(scrapy.Spider):
             url=redirects[0] if redirects else response.url, method=req.method, status=response.status, error=None,
             final_url=response.url, redirects=redirects, content_type=content_type,
             title=parsed.title if parsed is not None else None, snippet=text_snippet,
-            size=len(response.body), elapsed=time.monotonic() - req.meta.get("started", time.monotonic()))
+            size=len(response.body), elapsed=time.monotonic() - req.meta.get("started", time.monotonic()),
+            checked_at=clock.now())
 
     @staticmethod
     def _is_html(response) -> bool:
@@ -228,45 +266,67 @@ class SiteSpider(scrapy.Spider):
         parsed = ParsedPage(response.url, text)
         return parsed, encoding, parsed.snippet
 
+    def _unchanged(self, response) -> bool:
+        """304, or the same body as the stored version, whose page-local results still hold."""
+        prev = response.meta.get("previous")
+        if prev is None or not prev.facts_hold or response.status != 200:
+            return False
+        if response.meta.get("not_modified"):
+            return True
+        return hashlib.sha256(response.body).hexdigest() == prev.content_hash
+
     def parse_page(self, response):
         meta = response.meta
         plan = self.plans[meta["site_id"]]
         depth = meta["depth"]
-        parsed, encoding, snippet = self._parse_body(response)
-        yield self._target_item(response, parsed, snippet)
+        carried = self._unchanged(response)
+        if carried:
+            parsed, snippet = None, None
+            self.store.carry_target(meta["redirect_urls"][0] if meta.get("redirect_urls") else response.url)
+        else:
+            parsed, encoding, snippet = self._parse_body(response)
+            yield self._target_item(response, parsed, snippet)
         self.counts["targets"] += 1
         if depth == 0 and response.status < 400 and not self._in_site(plan, response.url):
             # The homepage moved (http→https, bare domain → www): the site lives there now.
             self.netlocs[plan.site_id].add(netloc_of(response.url))
         redirected_to_crawled = meta.get("redirect_urls") and (plan.site_id, response.url) in self.crawled
-        if parsed is None or response.status >= 400 or not self._in_site(plan, response.url) or redirected_to_crawled:
+        if ((parsed is None and not carried) or response.status >= 400 or not self._in_site(plan, response.url)
+                or redirected_to_crawled):
             self._done(plan.site_id)
             return
         self.crawled.add((plan.site_id, response.url))
         self.counts["pages"] += 1
-        headers = response.headers
-        yield PageItem(
-            site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
-            status=response.status, content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
-            encoding=encoding, body=response.body, depth=depth, title=parsed.title,
-            etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
-            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            not_modified=bool(meta.get("not_modified")), fetched_at=clock.now())
-        links = parsed.links
-        yield LinksItem(plan.site_id, response.url, links)
+        if carried:
+            prev = meta["previous"]
+            self.counts["pages_carried"] += 1
+            yield CarriedPageItem(prev.page_id, depth, bool(meta.get("not_modified")), clock.now())
+            links = [LinkRef(url, tag, text or "", hidden, bool(pagination))
+                     for url, tag, text, hidden, pagination in self.store.page_links(prev.page_id)]
+            includes = (self.store.page_facts(prev.page_id) or {}).get("includes", []) if depth <= 1 else []
+        else:
+            headers = response.headers
+            links = parsed.links
+            facts = page_facts(parsed, self.automaton, self.wordlists, self.as_of)
+            includes = facts["includes"]
+            yield PageItem(
+                site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
+                status=response.status, content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
+                encoding=encoding, body=response.body, depth=depth, title=parsed.title,
+                etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
+                last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+                not_modified=bool(meta.get("not_modified")), fetched_at=clock.now(), links=links, facts=facts)
+            del parsed   # the tree is not needed past this page
         if depth <= 1:
             # Footers pulled in by iframe, script or SSI: read once per site for the 标识 check.
-            for url in parsed.footer_includes:
+            for url in includes:
                 if (plan.site_id, url) not in self.includes:
                     self.includes.add((plan.site_id, url))
                     yield self._track(plan, scrapy.Request(
                         url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True,
                         priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
                                            "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
-        for link in links:
-            req = self._follow(plan, link, depth)
-            if req is not None:
-                yield req
+        yield from self._follow_all(plan, links, depth)
         self._done(plan.site_id)
 
     def on_check(self, response):
@@ -324,7 +384,7 @@ class SiteSpider(scrapy.Spider):
         yield TargetItem(url=original, method=req.method, status=None, error=kind, final_url=req.url,
                          redirects=redirects, content_type=None, title=None,
                          snippet=failure.getErrorMessage()[:300], size=None,
-                         elapsed=time.monotonic() - meta.get("started", time.monotonic()))
+                         elapsed=time.monotonic() - meta.get("started", time.monotonic()), checked_at=clock.now())
         self._done(plan.site_id)
 
     def stored_body(self, content_hash: str) -> bytes | None:
