@@ -6,8 +6,8 @@ the page version instead of being copied per scan; `targets` keep `first_scan_id
 `checked_at` time the recheck window counts from. Existing links are attached to the page
 row of their scan and source page.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from govcheck.store.schema import Timestamp
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
