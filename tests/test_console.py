@@ -420,3 +420,22 @@ def test_the_console_on_postgresql(pg_url, serve, tmp_path):
 def rows_pg(url) -> list[FindingRow]:
     with session_factory(open_db(url))() as s:
         return list(s.scalars(select(FindingRow).order_by(FindingRow.id)))
+
+
+def test_finding_page_shows_its_screenshot_and_only_to_its_unit(demo):
+    from govcheck.store.queries import screenshots_of
+    with session_factory(open_db(f"sqlite:///{demo}"))() as s:
+        mine = [r for r in rows(demo) if r.unit == DS and r.status == "open" and r.severity != "review"]
+        shots = screenshots_of(s, [r.id for r in mine])
+        pictured = screenshots_of(s, [r.id for r in rows(demo)])
+    shot_id = next(r.id for r in mine if r.id in shots and shots[r.id].outlined)
+    staff = client_for(demo, "staff1")
+    page = staff.get(f"/findings/{shot_id}")
+    assert f'src="/findings/{shot_id}/screenshot"' in page.text and "框线标出" in page.text
+    png = staff.get(f"/findings/{shot_id}/screenshot")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG") and "default-src 'none'" in png.headers["content-security-policy"]
+    assert client_for(demo, "ds").get(f"/findings/{shot_id}/screenshot").status_code == 200
+    assert client_for(demo, "kbs").get(f"/findings/{shot_id}/screenshot").status_code == 404   # another unit
+    without = next(r.id for r in rows(demo) if r.id not in pictured)
+    assert staff.get(f"/findings/{without}/screenshot").status_code == 404

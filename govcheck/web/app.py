@@ -38,6 +38,7 @@ from govcheck.export import SEVERITY_ZH, STATUS_ZH
 from govcheck.reports import DEFAULT_DEADLINE, highlight, line_chart
 from govcheck.review import ReviewError
 from govcheck.store.engine import open_db, session_factory
+from govcheck.store.queries import load_snapshot, screenshots_of
 from govcheck.store.schema import UserRow
 from govcheck.web import queries as q
 from govcheck.web.reviews import ACTIONS, review, review_events
@@ -218,7 +219,7 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
         spec = CHECKS.get(row.check)
         return render(request, "finding.html", f=row, spec=spec, record=record, feedback=feedback,
                       sightings=q.sightings(db, row), events=events, snapshot=q.has_snapshot(db, row),
-                      screenshot=None, reopened=(row.detail or {}).get("reopened"))
+                      screenshot=screenshots_of(db, [row.id]).get(row.id), reopened=(row.detail or {}).get("reopened"))
 
     async def finding_snapshot(request: Request, db: Session, viewer: q.Viewer):
         """The evidence copy units receive (banner, evidence marked, personal data masked:
@@ -246,6 +247,16 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
         if evidence is None:
             raise HTTPException(404, "没有页面快照")
         return Response(evidence.body, media_type=evidence.content_type, headers=headers)
+
+    async def finding_screenshot(request: Request, db: Session, viewer: q.Viewer):
+        row = finding_or_404(db, viewer, request)
+        shot = screenshots_of(db, [row.id]).get(row.id)
+        png = load_snapshot(db, shot.image_hash) if shot else None
+        if png is None:
+            raise HTTPException(404, "没有页面截图")
+        return Response(png, media_type="image/png", headers={
+            "Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600"})
 
     async def review_post(request: Request, db: Session, viewer: q.Viewer):
         form = await checked_form(request)
@@ -429,6 +440,7 @@ def create_app(db_url: str | None = None, deadline: int = DEFAULT_DEADLINE, secr
         Route("/findings", login_required(finding_list, everyone)),
         Route("/findings/{finding_id}", login_required(finding_page, everyone)),
         Route("/findings/{finding_id}/snapshot", login_required(finding_snapshot, everyone)),
+        Route("/findings/{finding_id}/screenshot", login_required(finding_screenshot, everyone)),
         Route("/review", login_required(review_post, ("staff",)), methods=["POST"]),
         Route("/feedback", login_required(feedback_post, ("unit",)), methods=["POST"]),
         Route("/units", login_required(units_page, everyone)),
