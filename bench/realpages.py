@@ -149,7 +149,7 @@ def run_corpus(title: str, folder: Path, labels_name: str, automaton) -> dict | 
         print(f"  FOOTER MISS {miss}")
     for bucket, (right, total) in dates.items():
         share = f"{right / total:.3f}" if total else "n/a"
-        print(f"date accuracy {bucket} pages: {right}/{total} ({share})")
+        print(f"date accuracy {'list/home' if bucket == 'list' else bucket} pages: {right}/{total} ({share})")
     for miss in date_misses:
         print(f"  DATE MISS {miss}")
     pages_scanned = len(list((folder / "pages").glob("*.html")))
@@ -159,7 +159,7 @@ def run_corpus(title: str, folder: Path, labels_name: str, automaton) -> dict | 
     print(f"privacy hits on all {pages_scanned} pages: {len(privacy_hits)}")
     for line in privacy_hits:
         print(f"  PRIVACY {line}")
-    return {"footer": footer, "dates": dates}
+    return {"footer": footer, "dates": dates, "words": len(word_hits), "privacy": len(privacy_hits)}
 
 
 def main() -> None:
@@ -170,14 +170,15 @@ def main() -> None:
     corpora = CORPORA + [(f"extra {d}", Path(d), "labels.csv") for d in args.corpus]
     results = {title: run_corpus(title, folder, labels, automaton) for title, folder, labels in corpora}
     print("\n== summary (side by side)")
-    print(f"{'corpus':45} {'footer P':>9} {'footer R':>9} {'article dates':>14} {'list dates':>11}")
+    print(f"{'corpus':45} {'footer P':>9} {'footer R':>9} {'article dates':>14} {'list/home dates':>16} {'word hits':>10} {'privacy hits':>13}")
     for title, res in results.items():
         if res is None:
-            print(f"{title:45} {'—':>9} {'—':>9} {'—':>14} {'—':>11}")
+            print(f"{title:45} {'—':>9} {'—':>9} {'—':>14} {'—':>16} {'—':>10} {'—':>13}")
             continue
         a, lst = res["dates"]["article"], res["dates"]["list"]
         print(f"{title:45} {res['footer'].precision:9.3f} {res['footer'].recall:9.3f} "
-              f"{(f'{a[0]}/{a[1]}' if a[1] else 'n/a'):>14} {(f'{lst[0]}/{lst[1]}' if lst[1] else 'n/a'):>11}")
+              f"{(f'{a[0]}/{a[1]}' if a[1] else 'n/a'):>14} {(f'{lst[0]}/{lst[1]}' if lst[1] else 'n/a'):>16} "
+              f"{res['words']:>10} {res['privacy']:>13}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ PUBLISH_METAS = ("pubdate", "publishdate", "publish_date", "publishtime", "first
 LABELS = ("发布时间", "发布日期", "发表时间", "发布于", "信息时间", "日期", "时间", "更新时间", "成文日期")
 LABELLED = re.compile(r"(" + "|".join(LABELS) + r")\s*[:：]?\s*(?:\[|【|\()?\s*" + FULL_DATE.pattern)
 DECOY_BEFORE = re.compile(r"(©|copyright|版权所有|备案|浏览|访问|点击|阅读)[^。\n]{0,12}$", re.I)
+# A label's own decoy is a word fused to it (访问时间, 浏览日期): a counter printed before the
+# label ("访问量：199 发布日期：2017-05-15") does not make the labelled date a decoy.
+LABEL_DECOY = re.compile(r"(©|copyright|版权所有|备案|浏览|访问|点击|阅读)\s*$", re.I)
 
 
 def make_date(y: int | str, m: int | str, d: int | str) -> dt.date | None:
@@ -62,6 +65,19 @@ def url_date(url: str) -> dt.date | None:
             if found:
                 return found
     return None
+
+
+# Year and month in an article URL (/202310/…, /2023-10/…, /art/2023/10/…): enough to date a
+# list row that prints only 10-11.
+URL_MONTH = re.compile(r"/((?:19|20)\d{2})-?(0[1-9]|1[0-2])(?:\d{2})?/|/art/((?:19|20)\d{2})/(\d{1,2})/")
+
+
+def url_month(url: str) -> tuple[int, int] | None:
+    m = URL_MONTH.search(url or "")
+    if not m:
+        return None
+    year, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return (int(year), int(month)) if 1 <= int(month) <= 12 else None
 
 
 def short_date(text: str, year: int) -> dt.date | None:
@@ -99,7 +115,7 @@ def article_date(page, not_after: dt.date | None = None) -> DatedText | None:
     text = page.visible_text
     best = None
     for m in LABELLED.finditer(text):
-        if DECOY_BEFORE.search(text[max(0, m.start() - 20):m.start()]):
+        if LABEL_DECOY.search(text[max(0, m.start() - 20):m.start()]):
             continue
         found = make_date(*m.groups()[1:])
         if found and (not_after is None or found <= not_after):

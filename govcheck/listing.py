@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from govcheck import clock
-from govcheck.dates import FULL_DATE, make_date, short_date, url_date
+from govcheck.dates import FULL_DATE, make_date, short_date, url_date, url_month
 from govcheck.urls import (
     is_asset,
     is_attachment,
@@ -127,14 +127,25 @@ def _row_date(row, a, as_of: dt.date | None, url: str, cache: dict | None = None
         if found and (as_of is None or found <= as_of):
             return found, "row"
     heading = _heading_year(row, cache if cache is not None else {})
-    year = heading or (as_of or clock.now().date()).year
+    # A row printing only 10-11 takes its year from the year heading, else from the article's
+    # URL (/202310/…: a homepage box of 2023 is not this year's news), else from the scan date.
+    month = url_month(url) if not heading else None
+    year = heading or (month[0] if month else (as_of or clock.now().date()).year)
     found = short_date(text, year)
-    if found and as_of and found > as_of and not heading:
+    if found and month:
+        # Published in the URL's month or just after it: 01-03 under /202312/ is the next January.
+        if found.month < month[1] - 6:
+            found = short_date(text, year + 1)
+        elif found.month > month[1] + 6:
+            found = short_date(text, year - 1)
+    if found and as_of and found > as_of and not heading and not month:
         found = short_date(text, year - 1)
     if found and as_of and found > as_of:
         found = None
     if found:
-        return found, "row"
+        # "guess": the year came from the scan date alone; _candidate_lists asks the row's
+        # neighbours (a box whose other rows' URLs say 2023) before believing it.
+        return found, "row" if heading or month else "guess"
     found = url_date(url)
     if found and (as_of is None or found <= as_of):
         return found, "url"
@@ -161,7 +172,27 @@ def _candidate_lists(page, as_of: dt.date | None) -> dict:
         seen.add((id(container), url))
         date, source = _row_date(row, a, as_of, url, years)
         groups[container].append(ListItem(url, title[:200], date, source))
-    return {c: items for c, items in groups.items() if not _in_chrome(c)}
+    return {c: _settle_years(items, as_of) for c, items in groups.items() if not _in_chrome(c)}
+
+
+def _settle_years(items: list[ListItem], as_of: dt.date | None) -> list[ListItem]:
+    """Rows dated by month-day alone whose year was only guessed take the year of the newest
+    row of the same list whose year is known (printed, from a heading or from its URL)."""
+    known = [i.date for i in items if i.date and i.date_source != "guess"]
+    anchor = max(known) if known else None
+    out = []
+    for item in items:
+        if item.date_source != "guess":
+            out.append(item)
+            continue
+        date = item.date
+        if anchor is not None:
+            year = anchor.year + (1 if date.month < anchor.month - 6 else -1 if date.month > anchor.month + 6 else 0)
+            date = make_date(year, date.month, date.day) or date
+            if as_of and date > as_of:
+                date = make_date(date.year - 1, date.month, date.day) or item.date
+        out.append(ListItem(item.url, item.title, date, "row"))
+    return out
 
 
 def _under(url: str, scope: str | None) -> bool:

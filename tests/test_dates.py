@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govcheck.dates import article_date, parse_date, short_date, text_dates, url_date
+from govcheck.dates import DatedText, article_date, parse_date, short_date, text_dates, url_date
 from govcheck.page import ParsedPage
 
 D = dt.date
@@ -73,3 +73,16 @@ def test_labelled_pages(name, got, expected):
 def test_real_pages_dev_labels():
     misses = [(f, got, want) for f, got, want in bench_dates.real_cases() if got != want]
     assert misses == []
+
+
+def test_a_counter_before_the_label_does_not_make_the_labelled_date_a_decoy():
+    # www.wanzai.gov.cn (tests/realpages r05): the page was regenerated in 2022 (PubDate meta),
+    # the visible 发布日期 after the visit counter is the publication date.
+    page = ParsedPage("http://x.gov.cn/a.html", '<html><head><meta name="PubDate" content="2022-04-24 10:00:43"></head><body>'
+                      '<span>访问量：<b>199</b></span> <span>发布日期：<b><publishtime>2017-05-15 10:49:00</publishtime></b></span>'
+                      '<p>正文</p></body></html>')
+    assert article_date(page) == DatedText(D(2017, 5, 15), "label")
+    # A label fused to a counter word is still a decoy: 浏览时间 is not a publication date.
+    fused = ParsedPage("http://x.gov.cn/a.html", '<html><head><meta name="PubDate" content="2022-04-24"></head><body>'
+                       '<span>浏览时间：2024-05-06</span><p>正文</p></body></html>')
+    assert article_date(fused) == DatedText(D(2022, 4, 24), "meta")

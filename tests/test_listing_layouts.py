@@ -9,7 +9,7 @@ from conftest import Route, findings_jsonl, govcheck, html, write_registry
 
 from checks.freshness import ColumnState, check_columns
 from govcheck.config import Settings
-from govcheck.listing import main_list, newest_item
+from govcheck.listing import main_list, newest_item, page_items
 from govcheck.page import ParsedPage
 
 AS_OF = dt.date(2024, 4, 19)
@@ -78,3 +78,21 @@ def test_scan_judges_both_layouts(tmp_path, serve):
     govcheck("scan", str(registry), "--db", str(db), "--as-of", AS_OF.isoformat())
     found = {(f["check"], f["subject"]) for f in findings_jsonl(db) if f["check"].startswith("column_")}
     assert found == {("column_stale", "统计数据"), ("column_blank", "通知公告")}
+
+
+# A homepage news box printing only month-day (the 宜春 homepage in tests/realpages, r09): the
+# year is the article URL's (/202310/…), not the scan's, and a row whose URL carries no date
+# takes the year of its box's other rows. Scanned years later, the box is still 2023's news.
+MONTH_DAY_BOX = """<div class="news"><ul class="newsList MM-dd">
+  <li><a href="/ycsrmzf/zwyw/202310/a1.shtml">全市综合考核工作部署会召开</a><span class="time">10-11</span></li>
+  <li><a href="/ycsrmzf/zwyw/202310/a2.shtml">市政协召开常委会议</a><span class="time">10-10</span></li>
+  <li><a href="/ycsrmzf/zxft/zxft_content.shtml?id=e4d6">主要负责人解读营商环境</a><span class="time">10-09</span></li>
+  <li><a href="/ycsrmzf/zwyw/202312/a3.shtml">跨年稿件</a><span class="time">01-02</span></li></ul></div>"""
+
+
+def test_month_day_rows_take_the_year_of_their_url_or_their_box():
+    page = ParsedPage("http://www.yichun.gov.cn/", html("中国宜春", MONTH_DAY_BOX))
+    dates = {i.title: i.date for i in page_items(page, dt.date(2026, 12, 2))}
+    assert dates == {"全市综合考核工作部署会召开": dt.date(2023, 10, 11), "市政协召开常委会议": dt.date(2023, 10, 10),
+                     "主要负责人解读营商环境": dt.date(2023, 10, 9), "跨年稿件": dt.date(2024, 1, 2)}
+    assert {i.date_source for i in page_items(page, dt.date(2026, 12, 2))} == {"row"}
