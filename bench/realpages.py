@@ -33,7 +33,7 @@ from govcheck.wordlists import load_matcher  # noqa: E402
 
 CORPORA = [("own (tests/realpages)", ROOT / "tests" / "realpages", "labels.csv"),
            ("shared (../shared/realpages, labels_dev)", ROOT.parent / "shared" / "realpages", "labels_dev.csv")]
-ITEMS = ("site_code", "icp", "psb", "sponsor", "conac", "jiucuo")
+ITEMS = ("site_code", "icp", "psb", "sponsor", "contact", "conac", "jiucuo")
 
 
 def _norm(value: str | None) -> str:
@@ -43,12 +43,15 @@ def _norm(value: str | None) -> str:
 def footer_values(page: ParsedPage) -> dict[str, str]:
     info = footer_identifiers(page)
     return {"site_code": info.site_code_footer or "", "icp": info.icp or "", "psb": info.psb or "",
-            "sponsor": info.sponsor or "", "conac": "true" if info.conac else "", "jiucuo": "true" if info.jiucuo else ""}
+            "sponsor": info.sponsor or "", "contact": info.contact or "",
+            "conac": "true" if info.conac else "", "jiucuo": "true" if info.jiucuo else ""}
 
 
-def label_values(row: dict) -> dict[str, str]:
+def label_values(row: dict) -> dict[str, str | None]:
+    """None for an item the corpus does not label (../shared/realpages has no contact column)."""
     return {"site_code": row.get("site_code_footer", ""), "icp": row.get("icp", ""), "psb": row.get("psb", ""),
-            "sponsor": row.get("sponsor", ""), "conac": "true" if row.get("has_conac") == "true" else "",
+            "sponsor": row.get("sponsor", ""), "contact": row.get("contact"),
+            "conac": "true" if row.get("has_conac") == "true" else "",
             "jiucuo": "true" if row.get("has_jiucuo") == "true" else ""}
 
 
@@ -118,6 +121,8 @@ def run_corpus(title: str, folder: Path, labels_name: str, automaton) -> dict | 
         page = load_page(folder, name, url)
         got, want = footer_values(page), label_values(row)
         for item in ITEMS:
+            if want[item] is None:
+                continue
             footer.add(name, item, want[item], got[item])
             per_item[item].add(name, item, want[item], got[item])
         kind = row["page_type"]
@@ -144,7 +149,8 @@ def run_corpus(title: str, folder: Path, labels_name: str, automaton) -> dict | 
                 privacy_hits.append(f"{name} {kind_} {masked} …{ctx}…")
     print(f"\n== {title}: {len(labels)} pages, {len(sites)} sites")
     print(f"footer precision {footer.precision:.3f}  recall {footer.recall:.3f}  (tp {footer.tp} fp {footer.fp} fn {footer.fn})")
-    print("  per item: " + "  ".join(f"{i} P{s.precision:.2f}/R{s.recall:.2f}" for i, s in per_item.items()))
+    print("  per item: " + "  ".join(f"{i} P{s.precision:.2f}/R{s.recall:.2f}" if s.tp + s.fp + s.fn else f"{i} unlabelled"
+                                     for i, s in per_item.items()))
     for miss in footer.misses:
         print(f"  FOOTER MISS {miss}")
     for bucket, (right, total) in dates.items():

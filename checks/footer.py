@@ -56,10 +56,16 @@ SPONSOR_AFTER = re.compile(rf"(?:^|(?<=[\s|丨,，;；:©]))(?:版权所有)?[:]
 # A joint sponsorship lists more organisations after the first: "主办单位：中共X市委办公室 X市人民政府办公室".
 SPONSOR_MORE = re.compile(rf"([\s、和]+)({_ORG_NAME}{{2,40}}?{_ORG_END}){_STOP}(?!\s*(?:\(?承办|协办|运维|维护|技术支持))")
 # Telephone numbers with the separators footers print: 0477-8321234, (0477)8321234, 010--63070957,
-# 0471 6945678, 400-xxx-xxxx, 12345; a mobile on its own.
-PHONE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?(?:-{1,2}|—{1,2}|\s)?\d{7,8}(?:-\d{1,5})?|1[3-9]\d{9}|400-?\d{3}-?\d{4}|12345)(?!\d)")
+# 0471 6945678, 400-xxx-xxxx, the 123xx service lines (12345, 12333) with or without an area
+# code (020-12333 on the 广东人社 footer); a mobile on its own.
+PHONE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?(?:-{1,2}|—{1,2}|\s)?\d{7,8}(?:-\d{1,5})?|1[3-9]\d{9}|400-?\d{3}-?\d{4}"
+                   r"|(?:\(?0\d{2,3}\)?-?)?123\d\d)(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 CONTACT_LABEL = re.compile(r"联系|电话|邮箱|e-?mail|信箱|传真", re.I)
+# Most real footers give the contact as a link to the site's contact page (联系我们 on
+# www.gov.cn, cmse, yichun) or as a QQ consultation number, not as a number of their own.
+CONTACT_LINK = re.compile(r"联系我们|联系方式|联系本站|联系本网")
+QQ = re.compile(r"QQ[^\d。|丨]{0,8}?(\d{5,11})(?!\d)", re.I)
 JIUCUO_MARKS = ("zfwzgl.www.gov.cn", "kaipuyun.cn", "exposure/jiucuo", "jiucuo.js", "121.43.68.40")
 FOOTER_MARKS = re.compile(r"(^|[\s_-])(footer|foot|bottom|copyright|banquan|dibu|bq|ft)([\s_-]|\d|$)", re.I)
 
@@ -176,12 +182,18 @@ def _sponsor(*texts: str) -> str | None:
 
 
 def _contact(foot: str) -> str | None:
+    """A telephone or e-mail after a contact label, else a QQ consultation number, else the
+    footer's 联系我们 / 联系方式 entry (the contact page it links to)."""
     for label in CONTACT_LABEL.finditer(foot):
         near = foot[label.start():label.start() + 60]
         found = PHONE.search(near) or EMAIL.search(near)
         if found:
             return found.group(0)
-    return None
+    qq = QQ.search(foot)
+    if qq:
+        return qq.group(1)
+    link = CONTACT_LINK.search(foot)
+    return link.group(0) if link else None
 
 
 def footer_identifiers(page, included=()) -> FooterInfo:

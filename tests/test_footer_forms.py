@@ -39,9 +39,28 @@ def test_contractor_or_copyright_alone_is_not_the_sponsor():
     ("电话：(0477)8581234 传真：(0477)8581235", "(0477)8581234"),
     ("联系我们 邮箱：zwgk@ordos.gov.cn", "zwgk@ordos.gov.cn"),
     ("咨询电话：12345", "12345"),
+    ("地址：广州市教育路88号电话：020-12333 版权所有", "020-12333"),   # 广东人社 (tests/realpages r04)
 ])
 def test_contact_separators(footer, contact):
     assert info(footer).contact == contact
+
+
+@pytest.mark.parametrize("footer, contact", [
+    # www.gov.cn, www.cmse.gov.cn, www.yichun.gov.cn: the footer links to the contact page.
+    ('<a href="/home/lxwm/">联系我们</a> | <a href="/wzdt/">网站地图</a> 主办单位：国务院办公厅', "联系我们"),
+    ('网站地图 法律声明 <a href="/lxfs.html">联系方式</a> 网站标识码：bm55000001', "联系方式"),
+    # The 宜春 homepage: a QQ consultation number and no telephone.
+    ("网站地图 | 网站帮助 | 关于我们 | QQ及时咨询 (2513807704) | 本站已支持 IPv6 访问", "2513807704"),
+    # A telephone after a label still comes first.
+    ('<a href="/lxwm/">联系我们</a> 联系电话：0477-8321234', "0477-8321234"),
+])
+def test_contact_as_a_link_or_a_qq_number(footer, contact):
+    assert info(footer).contact == contact
+
+
+def test_a_technical_support_number_or_about_us_is_no_contact():
+    # www.wanzai.gov.cn: 关于我们 and the IT contractor's number are not the site's contact.
+    assert info("关于我们 主办：万载县人民政府 技术支持：万载县信息中心(0795-8819792) 版权所有").contact is None
 
 
 def test_registrations_with_full_width_and_split_forms():

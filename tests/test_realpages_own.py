@@ -40,10 +40,10 @@ def load(row):
 def test_labels(row):
     page = load(row)
     i = footer_identifiers(page)
-    got = (norm(i.site_code_footer), norm(i.site_code_meta), norm(i.icp), norm(i.psb), norm(i.sponsor),
+    got = (norm(i.site_code_footer), norm(i.site_code_meta), norm(i.icp), norm(i.psb), norm(i.sponsor), norm(i.contact),
            str(i.conac).lower(), str(i.jiucuo).lower())
     want = (row["site_code_footer"], row["site_code_meta"], norm(row["icp"]), norm(row["psb"]), norm(row["sponsor"]),
-            row["has_conac"], row["has_jiucuo"])
+            norm(row["contact"]), row["has_conac"], row["has_jiucuo"])
     assert got == want
     if row["page_type"] == "article":
         assert article_date(page).date.isoformat() == row["pub_date"]
