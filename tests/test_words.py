@@ -269,6 +269,28 @@ def test_context_detector_leaves_names_and_modern_words_alone():
         assert detect_context(model, text) == [], text
 
 
+def test_context_detector_mends_slips_that_make_a_word_with_either_neighbour():
+    # candidates come from one vectorised pass: a character that forms no dictionary word with
+    # either neighbour, and a confusable substitute that does (水平)
+    assert [x[1:4] for x in found("全面提升政务服务水品，方便群众办事。")] == [("服务水品", "服务水平", "context")]
+
+
+def test_context_detector_leaves_proper_names_and_official_phrases_alone():
+    # seen on real pages (issue 13): a person before 等同志, an institution before 眼科医院, a
+    # place name before the next word (市|扬尘), 居全市第一, 科创板
+    model = WORDS.context
+    for text in ("宜春市人民政府关于肖叶林等同志免挂任职务的通知", "诚济医院、康慈体检中心、博视眼科医院、泰康老年护理院",
+                 "《鄂尔多斯市扬尘污染防治条例》解读", "省级产业技术创新战略联盟2个，获批数居全市第一；",
+                 "主板公司51家，创业板公司20家，科创板公司5家。", "（山东省枣庄市李论）", "局长阿兰·卡哈尼达会见代表团。"):
+        assert detect_context(model, text) == [], text
+
+
+def test_a_suspect_written_twice_the_same_way_is_a_term_of_the_text():
+    model = WORDS.context
+    once = "全面提升政务服务水品，方便群众办事。"
+    assert detect_context(model, once) and detect_context(model, once + once) == []
+
+
 def test_allow_context_applies_to_context_hits():
     a = WORDS
     allowed = WordMatcher(build_automaton(load_entries() + parse_wordlist(

