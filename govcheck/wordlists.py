@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import math
 import os
 import pickle
 import re
@@ -25,6 +27,7 @@ import numpy as np
 from checks.words import (
     BASE,
     CATEGORY_RANK,
+    FEATURES,
     MODERN_WORDS,
     SHIFT,
     SOUND,
@@ -280,17 +283,17 @@ def load_lists(extra: list[str] | tuple[str, ...] = ()) -> WordMatcher:
 
 # --- context model --------------------------------------------------------------------------
 
-FREE_CHAR_FREQ = 20000   # single characters this frequent in jieba's dictionary stand alone as words
 
 
 IN_WORD_FREQ = 1         # dictionary words this frequent (and at most IN_WORD_LEN long) say a pair "is a word"
 IN_WORD_LEN = 2
 
 
-@lru_cache(maxsize=1)
-def context_model() -> ContextModel:
-    """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py)
-    and the pair tables it takes from jieba's dictionary."""
+@lru_cache(maxsize=2)
+def context_model(scorer: bool = True) -> ContextModel:
+    """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py),
+    the pair tables it takes from jieba's dictionary, and (with `scorer`) the weights that
+    wordlists/tools/fit_context.py fitted — without them the model reports nothing."""
     with np.load(MODEL / "charlm.npz") as z:
         arrays = {k: z[k] for k in z.files if k != "seen"}
     surnames = set()
@@ -301,7 +304,11 @@ def context_model() -> ContextModel:
                 if int(n) >= 30:
                     surnames.add(s)
     freq = tokenizer().FREQ
-    free = frozenset(w for w, n in freq.items() if len(w) == 1 and n >= FREE_CHAR_FREQ)
+    fitted = json.loads((MODEL / "context.json").read_text(encoding="utf-8")) if scorer else {
+        "features": list(FEATURES), "weights": [0.0] * len(FEATURES), "bias": 0.0, "threshold": math.inf}
+    if tuple(fitted["features"]) != FEATURES:
+        raise WordlistError(f"{MODEL / 'context.json'}: features {fitted['features']} are not {list(FEATURES)}; "
+                            "re-run wordlists/tools/fit_context.py")
     in_word, words2 = set(), set()
     for w, n in freq.items():
         if n >= IN_WORD_FREQ and 2 <= len(w) <= IN_WORD_LEN and all("\u4e00" <= c <= "\u9fff" for c in w):
@@ -312,4 +319,6 @@ def context_model() -> ContextModel:
     return ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
                         tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
                         in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
-                        confusion=confusion(), surnames=frozenset(surnames), free_chars=free)
+                        confusion=confusion(), surnames=frozenset(surnames),
+                        weights=np.array(fitted["weights"], float), bias=float(fitted["bias"]),
+                        threshold=float(fitted["threshold"]))

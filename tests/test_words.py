@@ -250,16 +250,15 @@ def test_names_are_not_corrected_by_the_term_guard():
 # --- context detector ------------------------------------------------------------------------
 
 def test_context_detector_reports_for_review_with_confidence():
-    # 痛知 joins neither neighbour into a word; 通知 mends the clause under both models
-    [f] = check_words("http://x.gov.cn/a.html", "为进一步提升服务效能，现将有关事项痛知如下。", WORDS)
+    # 册 joins neither neighbour into a word; 决策 mends the clause under both models
+    [f] = check_words("http://x.gov.cn/a.html", "根据上级决册部署，抓好落实。", WORDS)
     assert (f.check, f.subject, f.detail["correction"], f.detail["method"], f.severity) == (
-        "word_typo", "痛知", "通知", "context", "review")
-    assert 0 < f.detail["confidence"] <= 1 and "【痛知】" in f.evidence and f.detail["substitution"] == "痛→通"
-    assert [x[1:3] for x in found("根据上级决册部署，抓好落实。")] == [("决册", "决策")]
+        "word_typo", "决册", "决策", "context", "review")
+    assert 0.5 < f.detail["confidence"] <= 1 and "【决册】" in f.evidence and f.detail["substitution"] == "册→策"
 
 
 def test_context_detector_needs_the_model():
-    assert found("为进一步提升服务效能，现将有关事项痛知如下。", load_matcher(context=False)) == []
+    assert found("根据上级决册部署，抓好落实。", load_matcher(context=False)) == []
 
 
 def test_context_detector_leaves_names_and_modern_words_alone():
@@ -294,8 +293,8 @@ def test_a_suspect_written_twice_the_same_way_is_a_term_of_the_text():
 def test_allow_context_applies_to_context_hits():
     a = WORDS
     allowed = WordMatcher(build_automaton(load_entries() + parse_wordlist(
-        "# category: typo\n痛知→通知|allow:事项痛知\n", "u.txt"), a.sounds), a.sounds, a.context)
-    assert found("为进一步提升服务效能，现将有关事项痛知如下。", allowed) == []
+        "# category: typo\n决册→决策|allow:上级决册\n", "u.txt"), a.sounds), a.sounds, a.context)
+    assert found("根据上级决册部署，抓好落实。", allowed) == []
 
 
 @pytest.mark.slow
@@ -307,7 +306,7 @@ def test_scan_dates_entries_by_the_page_and_guards_the_registry_names(tmp_path, 
         "/": Route(body=html("东胜区人民政府", '<a href="/old.html">旧闻</a><a href="/new.html">新闻</a>')),
         "/old.html": Route(body=html("旧闻", "<p>发布时间：1990-05-01</p><p>南朝鲜贸易代表团抵达，双方贸易磨擦有所缓和。</p>")),
         "/new.html": Route(body=html("新闻", "<p>发布时间：2024-04-01</p><p>南朝鲜代表团抵达。东胜趋人民政府召开会议，"
-                                           "现将有关事项痛知如下。</p>")),
+                                           "根据上级决册部署，抓好落实。</p>")),
     }
     server = serve({host: pages})
     registry = write_registry(tmp_path / "sites.yaml", [{"name": "东胜区人民政府", "sites": [{"url": f"http://{host}:{server.port}/"}]}],
@@ -317,4 +316,4 @@ def test_scan_dates_entries_by_the_page_and_guards_the_registry_names(tmp_path, 
            for r in findings_jsonl(tmp_path / "g.db") if r["check"].startswith("word_")}
     assert got == {("word_serious", "new.html", "南朝鲜", "list", "veto"),
                    ("word_typo", "new.html", "东胜趋人民政府", "term", "deduct"),
-                   ("word_typo", "new.html", "痛知", "context", "review")}
+                   ("word_typo", "new.html", "决册", "context", "review")}

