@@ -316,6 +316,9 @@ def context_model(scorer: bool = True) -> ContextModel:
             in_word.update(keys)
             if len(w) == 2:
                 words2.add(keys[0])
+    with (MODEL / "names.txt").open(encoding="utf-8") as f:
+        for name in (line.strip() for line in f if not line.startswith("#")):
+            in_word.update((ord(name[i]) - BASE) * SHIFT + ord(name[i + 1]) - BASE for i in range(len(name) - 1))
     return ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
                         tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
                         in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
