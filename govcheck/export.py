@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.findings import SEVERITY_ZH, STATUS_ZH
-from govcheck.history import FindingState, findings_at
+from govcheck.findings import REVIEW_ZH, SEVERITY_ZH, STATUS_ZH, TARGET_KIND_ZH, FindingState
+from govcheck.history import findings_at
 from govcheck.safe_output import neutralise_cell, safe_href
 from govcheck.store.schema import ScanRow
 
@@ -23,8 +23,6 @@ COLUMNS = {
     "evidence": "证据", "detail": "详情", "first_seen": "首次发现", "last_seen": "最近发现", "status": "状态",
     "reopened": "复现", "review": "复核结论", "reviewed_by": "复核人", "reviewed_at": "复核时间", "review_note": "复核意见",
 }
-REVIEW_ZH = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重新打开"}
-TARGET_KIND_ZH = {"site": "网站", "account": "政务新媒体"}
 # Detail fields as a reader of the 问题清单 names them (the rest keep their key).
 DETAIL_ZH = {
     "reason": "原因", "status": "状态码", "error": "错误", "referrers": "引用页面", "on_homepage": "首页链接",
@@ -66,22 +64,24 @@ def scan_findings(session: Session, scan: ScanRow) -> list[dict[str, Any]]:
 
 
 def record_order(state: FindingState) -> tuple:
-    return (state.row.unit, state.row.target, state.row.check, state.row.id)
+    f = state.finding
+    return (f.unit, f.target, f.check, state.id)
 
 
 def finding_record(state: FindingState, scan_id: int) -> dict[str, Any]:
-    row = state.row
-    spec = CHECKS.get(row.check)
-    detail = dict(state.detail)
+    """The finding as one exported object (DESIGN §4: JSONL, and CSV/XLSX by COLUMNS)."""
+    f = state.finding
+    spec = CHECKS.get(f.check)
+    detail = dict(f.detail)
     if state.reopened:
         detail["reopened"] = True
     last = state.last_review
     notes = [r.note for r in state.reviews if r.note]
     return {
-        "id": row.id, "scan_id": scan_id, "unit": row.unit, "target_kind": row.target_kind, "target": row.target,
-        "check": row.check, "check_name": spec.name if spec else row.check, "severity": state.severity,
-        "url": state.url, "subject": state.subject, "evidence": state.evidence, "detail": detail,
-        "first_seen": row.first_seen.isoformat(sep=" "), "last_seen": state.last_seen.isoformat(sep=" "),
+        "id": state.id, "scan_id": scan_id, "unit": f.unit, "target_kind": f.target_kind, "target": f.target,
+        "check": f.check, "check_name": spec.name if spec else f.check, "severity": f.severity,
+        "url": f.url, "subject": f.subject, "evidence": f.evidence, "detail": detail,
+        "first_seen": state.first_seen.isoformat(sep=" "), "last_seen": state.last_seen.isoformat(sep=" "),
         "status": state.status, "reopened": state.reopened,
         "review": last.action if last else None, "reviewed_by": last.by if last else None,
         "reviewed_at": last.at.isoformat(sep=" ", timespec="seconds") if last else None,

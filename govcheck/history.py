@@ -19,72 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govcheck.findings import REVIEW_ACTIONS, Finding, FindingState, Review
 from govcheck.store.schema import FindingRow, FindingVersionRow, FixRow, ReviewRow, ScanRow, SightingRow
 from govcheck.store.writer import chunks
-
-REVIEW_ACTIONS = ("ignore", "confirm", "reopen")
 
 
 def scan_seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
     """The time a scan's findings are dated: its as-of day at the scan's start time."""
     return dt.datetime.combine(as_of, started.timetz().replace(microsecond=0))
-
-
-@dataclass
-class Review:
-    action: str
-    by: str
-    at: dt.datetime
-    note: str | None
-
-
-@dataclass
-class FindingState:
-    """One finding as of one scan."""
-
-    row: FindingRow
-    status: str                     # open | fixed | ignored
-    reopened: bool
-    severity: str
-    url: str
-    subject: str | None
-    evidence: str
-    detail: dict
-    snapshot_hash: str | None
-    last_seen: dt.datetime
-    last_scan_id: int
-    reviews: list[Review] = field(default_factory=list)   # the trail in force at this scan
-
-    @property
-    def confirmed_at(self) -> dt.datetime | None:
-        """When a reviewer confirmed it (the latest confirmation not withdrawn by an ignore)."""
-        at = None
-        for r in self.reviews:
-            if r.action == "confirm":
-                at = r.at
-            elif r.action == "ignore":
-                at = None
-        return at
-
-    @property
-    def reaches_units(self) -> bool:
-        return reaches_units(self.status, self.severity, self.confirmed_at is not None)
-
-    @property
-    def last_review(self) -> Review | None:
-        return self.reviews[-1] if self.reviews else None
-
-
-def reaches_units(status: str, severity: str, confirmed: bool) -> bool:
-    """Whether units see (and scores count) a finding: not ruled out by a reviewer, and a
-    review-only one (severity `review`: 401/403/429 links, external links, context typos…) only
-    once a reviewer confirmed it."""
-    return status != "ignored" and (severity != "review" or confirmed)
 
 
 def derive_status(seen_now: bool, fixed_before: bool, fixing_scan_started: dt.datetime | None,
@@ -181,12 +127,14 @@ def findings_at(session: Session, scan: ScanRow, finding_ids: list[int] | None =
         src = v if v is not None else row
         last_id = last_sighting.get(fid, row.first_scan_id)
         last_scan = scans.get(last_id)
+        finding = Finding(row.check, src.url, src.subject, src.evidence, dict(src.detail or {}), src.severity,
+                          row.unit, row.target_kind, row.target, src.snapshot_hash)
         states.append(FindingState(
-            row=row, status=status, reopened=reopened, severity=src.severity, url=src.url, subject=src.subject,
-            evidence=src.evidence, detail=dict(src.detail or {}), snapshot_hash=src.snapshot_hash,
+            id=row.id, finding=finding, status=status, reopened=reopened, first_seen=row.first_seen,
+            first_scan_id=row.first_scan_id,
             last_seen=scan_seen_at(last_scan.as_of, last_scan.started_at) if last_scan else row.last_seen,
             last_scan_id=last_id, reviews=trail))
     return states
 
 
-__all__ = ["findings_at", "FindingState", "Review", "derive_status", "reaches_units", "scan_seen_at", "REVIEW_ACTIONS"]
+__all__ = ["findings_at", "derive_status", "scan_seen_at", "reviews_of", "REVIEW_ACTIONS"]

@@ -20,25 +20,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.findings import Finding, finding_key
+from govcheck.findings import Finding
 from govcheck.store.schema import FindingRow, FindingVersionRow, FixRow, ScanRow, SightingRow
 from govcheck.store.writer import chunks
-
-
-@dataclass
-class Observed:
-    """A finding with the unit and target it belongs to."""
-
-    unit: str
-    target_kind: str  # site | account
-    target: str       # site URL or account name
-    finding: Finding
-    snapshot_hash: str | None = None
-
-    @property
-    def key(self) -> str:
-        f = self.finding
-        return finding_key(self.target_kind, self.target, f.check, f.url, f.subject, CHECKS[f.check].key_on_url)
 
 
 @dataclass
@@ -49,14 +33,15 @@ class MergeResult:
     fixed: int = 0
 
 
-def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], covered: set[tuple[str, str, str]],
+def merge_findings(session: Session, scan: ScanRow, observed: list[Finding], covered: set[tuple[str, str, str]],
                    seen_at: dt.datetime) -> MergeResult:
-    """`covered`: (target_kind, target, check) this scan actually examined; only those open
+    """`observed`: the scan's findings, placed on their unit and target (`Finding.placed`).
+    `covered`: (target_kind, target, check) this scan actually examined; only those open
     findings can become fixed (a site whose homepage failed fixes none of its link findings)."""
     result = MergeResult()
-    by_key: dict[str, Observed] = {}
-    for obs in observed:
-        by_key.setdefault(obs.key, obs)
+    by_key: dict[str, Finding] = {}
+    for f in observed:
+        by_key.setdefault(f.key(CHECKS[f.check].key_on_url), f)
     existing: dict[str, FindingRow] = {}
     for batch in chunks(list(by_key), 500):
         for row in session.scalars(select(FindingRow).where(FindingRow.key.in_(batch))):
@@ -69,12 +54,11 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
                                            .order_by(FindingVersionRow.scan_id, FindingVersionRow.id)):
             latest_version[fid] = digest
     rows: list[FindingRow] = []
-    for key, obs in by_key.items():
-        f = obs.finding
+    for key, f in by_key.items():
         spec = CHECKS[f.check]
         row = existing.get(key)
         if row is None:
-            row = FindingRow(key=key, check=f.check, unit=obs.unit, target_kind=obs.target_kind, target=obs.target,
+            row = FindingRow(key=key, check=f.check, unit=f.unit, target_kind=f.target_kind, target=f.target,
                              first_seen=seen_at, first_scan_id=scan.id, status="open")
             session.add(row)
             result.new += 1
@@ -87,8 +71,8 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Observed], co
         else:
             result.seen_again += 1
         row.severity = f.severity or spec.severity
-        row.unit, row.url, row.subject, row.evidence = obs.unit, f.url, f.subject, f.evidence
-        row.detail, row.snapshot_hash = f.detail, obs.snapshot_hash
+        row.unit, row.url, row.subject, row.evidence = f.unit, f.url, f.subject, f.evidence
+        row.detail, row.snapshot_hash = f.detail, f.snapshot_hash
         row.last_seen, row.last_scan_id = seen_at, scan.id
         rows.append(row)
     session.flush()

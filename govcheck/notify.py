@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from checks import CHECKS
 from govcheck import clock
+from govcheck.findings import Finding
 from govcheck.history import findings_at
 from govcheck.registry import Notify, Recipient, Registry
 from govcheck.store.schema import FixRow, NotificationRow, ScanRow, SightingRow
@@ -47,13 +48,10 @@ DINGTALK_MAX_CHARS = 5000
 
 @dataclass
 class Item:
+    """One finding that is news, and why."""
+
     finding_id: int
-    unit: str
-    check: str
-    severity: str
-    subject: str | None
-    url: str
-    evidence: str
+    finding: Finding
     reasons: list[str]            # why it is news (veto, near_veto, reopened); the first heads its section
     episode: int
     days_left: int | None = None
@@ -84,15 +82,17 @@ class Message:
                 f"复现 {c['reopened']} 条")
 
     def _line(self, item: Item, markdown: bool) -> str:
-        name = CHECKS[item.check].name if item.check in CHECKS else item.check
-        what = f"「{item.subject}」" if item.subject and not item.check.startswith("link_") else ""
+        f = item.finding
+        spec = CHECKS.get(f.check)
+        # A link's subject is its target URL, already in the evidence.
+        what = f"「{f.subject}」" if f.subject and not (spec and spec.family == "links") else ""
         left = f"（还剩 {item.days_left} 天）" if item.days_left is not None else ""
-        veto = "【单否】" if item.section == "reopened" and item.severity == "veto" else ""
-        text = f"{item.unit} {veto}{name}{what}{left}：{item.evidence[:120]}"
+        veto = "【单否】" if item.section == "reopened" and f.severity == "veto" else ""
+        text = f"{f.unit} {veto}{spec.name if spec else f.check}{what}{left}：{f.evidence[:120]}"
         link = self.link(item)
         if markdown:
             return f"- {text}" + (f" [查看]({link})" if link else "")
-        return f"- {text}\n  页面：{item.url}" + (f"\n  详情：{link}" if link else "")
+        return f"- {text}\n  页面：{f.url}" + (f"\n  详情：{link}" if link else "")
 
     def text(self, markdown: bool = False) -> str:
         lines = [f"### {self.title}" if markdown else self.title, ""]
@@ -149,22 +149,21 @@ def news(session: Session, scan: ScanRow) -> list[Item]:
     # problem when a reviewer confirms it.
     states = [st for st in findings_at(session, scan)
               if st.status == "open" and st.last_scan_id == scan.id and st.reaches_units]
-    episode, reopened = _open_periods(session, scan.id, [st.row.id for st in states])
+    episode, reopened = _open_periods(session, scan.id, [st.id for st in states])
     items = []
     for st in states:
         reasons = []
-        if st.row.id in reopened:
+        if st.id in reopened:
             reasons.append("reopened")
-        if st.severity == "veto":
+        if st.finding.severity == "veto":
             reasons.append("veto")
-        elif st.severity == "warn":
+        elif st.finding.severity == "warn":
             reasons.append("near_veto")
         if not reasons:
             continue
         reasons.sort(key=REASON_ORDER.index)
-        items.append(Item(st.row.id, st.row.unit, st.row.check, st.severity, st.subject, st.url, st.evidence, reasons,
-                          episode[st.row.id], (st.detail or {}).get("days_left")))
-    items.sort(key=lambda i: (REASON_ORDER.index(i.section), i.unit, i.check, i.finding_id))
+        items.append(Item(st.id, st.finding, reasons, episode[st.id], st.finding.detail.get("days_left")))
+    items.sort(key=lambda i: (REASON_ORDER.index(i.section), i.finding.unit, i.finding.check, i.finding_id))
     return items
 
 
@@ -179,7 +178,7 @@ def plan_messages(session: Session, scan: ScanRow, notify: Notify, console_url: 
                                            NotificationRow.episode).where(NotificationRow.finding_id.in_(batch))).all())
     messages = []
     for recipient in notify.recipients:
-        mine = [i for i in items if recipient.covers(i.unit)
+        mine = [i for i in items if recipient.covers(i.finding.unit)
                 and any((i.finding_id, recipient.key, r, i.episode) not in told for r in i.reasons)]
         if mine:
             messages.append(Message(recipient, scan.id, mine, console_url))

@@ -24,8 +24,9 @@ from checks import CHECKS
 from checks.registry import notice_sections
 from govcheck.evidence import unit_snapshot
 from govcheck.export import finding_record, record_order, write_xlsx
-from govcheck.findings import STATUS_ZH
-from govcheck.history import findings_at, reaches_units
+from govcheck.findings import GRAVE as GRAVE_SEVERITIES
+from govcheck.findings import SEVERITY_ORDER, SEVERITY_ZH, STATUS_ZH, reaches_units
+from govcheck.history import findings_at
 from govcheck.notice import Notice
 from govcheck.safe_output import CSP_META, safe_href
 from govcheck.store.queries import load_snapshot, screenshots_of
@@ -33,7 +34,7 @@ from govcheck.store.schema import ScanRow, UnitRow
 from scoring.model import in_rank_order
 
 TEMPLATES = Path(__file__).parent / "templates"
-GRAVE = {"veto": 0, "warn": 1}
+GRAVE = {s: SEVERITY_ORDER[s] for s in GRAVE_SEVERITIES}   # severity → order; the rest sort after
 DEFAULT_DEADLINE = 15
 
 
@@ -83,14 +84,14 @@ def gather(session: Session, scan: ScanRow, deadline: int = DEFAULT_DEADLINE, un
            trend_scans: int = 10) -> ReportData:
     states = sorted(findings_at(session, scan), key=record_order)
     records = [finding_record(st, scan.id) for st in states]
-    shots = screenshots_of(session, [st.row.id for st in states], scan.id)
+    shots = screenshots_of(session, [st.id for st in states], scan.id)
     for st, r in zip(states, records):
-        r["first_scan_id"], r["snapshot_hash"] = st.row.first_scan_id, st.snapshot_hash
+        r["first_scan_id"], r["snapshot_hash"] = st.first_scan_id, st.finding.snapshot_hash
         r["for_units"] = counts_for_units(r)
         # A review-only finding is notified when a reviewer confirms it: its deadline runs from then.
-        notified = st.confirmed_at if r["severity"] == "review" else st.row.first_seen
+        notified = st.confirmed_at if r["severity"] == "review" else st.first_seen
         r["overdue"] = r["status"] == "open" and r["for_units"] and overdue(notified, scan.as_of, deadline)
-        shot = shots.get(st.row.id)
+        shot = shots.get(st.id)
         r["screenshot"] = ({"image_hash": shot.image_hash, "outlined": shot.outlined, "located": shot.located,
                             "taken_at": shot.taken_at.strftime("%Y-%m-%d %H:%M"), "file": f"snapshots/{shot.image_hash}.png"}
                            if shot is not None else None)
@@ -162,7 +163,7 @@ def _env() -> Environment:
     env.filters["highlight"] = highlight
     env.filters["safe_href"] = safe_href
     env.globals["CSP_META"] = Markup(CSP_META)
-    env.globals.update(CHECKS=CHECKS, STATUS_ZH=STATUS_ZH)
+    env.globals.update(CHECKS=CHECKS, STATUS_ZH=STATUS_ZH, SEVERITY_ZH=SEVERITY_ZH)
     return env
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govcheck import clock
-from govcheck.history import REVIEW_ACTIONS
+from govcheck.findings import REVIEW_ACTIONS
 from govcheck.store.schema import FindingRow, ReviewRow
 
 

@@ -21,8 +21,9 @@ from govcheck.analysis import (
     analyse_site,
     load_results,
 )
+from govcheck.findings import Finding
 from govcheck.history import scan_seen_at
-from govcheck.lifecycle import MergeResult, Observed, merge_findings
+from govcheck.lifecycle import MergeResult, merge_findings
 from govcheck.registry import Registry
 from govcheck.screenshots import ShotOutcome, take_screenshots
 from govcheck.store.engine import open_db, session_factory
@@ -281,7 +282,7 @@ def screenshots_after_scan(sessions, scan_id: int, cfg, resolve: dict[str, str])
 
 
 def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as_of: dt.date, automaton,
-                      observed: list[Observed], covered: set, not_judged: dict[int, str],
+                      observed: list[Finding], covered: set, not_judged: dict[int, str],
                       events: list[dict]) -> list[AccountState]:
     states = []
     for account in registry.accounts:
@@ -301,7 +302,7 @@ def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as
             events.append({"site": account.feed, "kind": "analysis_error", "message": f"{type(exc).__name__}: {exc}"[:500]})
             continue
         states.append(state)
-        observed.extend(Observed(account.unit, "account", account.name, f) for f in findings)
+        observed.extend(f.placed(account.unit, "account", account.name) for f in findings)
         covered |= {("account", account.name, c) for c in ran}
     return states
 
@@ -309,7 +310,7 @@ def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as
 def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,
              seen_at: dt.datetime, crawl_outcome: CrawlOutcome, automaton, events: list[dict]):
     results = load_results(session, scan_id)
-    observed: list[Observed] = []
+    observed: list[Finding] = []
     covered: set[tuple[str, str, str]] = set()
     reports: dict[str, SiteReport] = {}
     for site in registry.sites:
@@ -338,5 +339,5 @@ def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int
         else:
             covered |= {("site", site.url, check) for check in report.checks_run}
         reports[site.url] = report
-        observed.extend(Observed(site.unit, "site", site.url, f, snapshots.get(f.url)) for f in report.findings)
+        observed.extend(f.placed(site.unit, "site", site.url, snapshots.get(f.url)) for f in report.findings)
     return observed, covered, reports

@@ -10,10 +10,7 @@ from rich.table import Table
 
 from checks import CHECKS
 from checks.links import network_error_zh
-from govcheck.findings import SEVERITY_ZH
-
-SEVERITY_ORDER = {"veto": 0, "warn": 1, "deduct": 2, "review": 3}
-GRAVE = ("veto", "warn")   # listed one by one above the table
+from govcheck.findings import GRAVE, SEVERITY_ORDER, SEVERITY_ZH
 
 
 def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | None, console: Console):
@@ -73,7 +70,7 @@ def _print_vetoes(console: Console, current: list[dict]) -> None:
     if not grave:
         return
     grave.sort(key=lambda r: (SEVERITY_ORDER[r["severity"]], r["unit"], r["check"]))
-    for severity in ("veto", "warn"):
+    for severity in GRAVE:
         rows = [r for r in grave if r["severity"] == severity]
         if not rows:
             continue

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from govcheck.findings import FindingState
 from govcheck.keys import key_problem
 from govcheck.tables import TableError, read_table
 
@@ -286,15 +287,6 @@ def _item_points(item: Category | Indicator, group: str) -> float | None:
 # --------------------------------------------------------------------------- scoring
 
 @dataclass
-class FindingRef:
-    id: int
-    check: str
-    severity: str
-    target_kind: str
-    detail: dict
-
-
-@dataclass
 class Deduction:
     unit: str
     scheme: str
@@ -365,7 +357,8 @@ class UnitScore:
         return "——" if self.rank is None else str(self.rank)
 
 
-def _matches(ind: Indicator, f: FindingRef) -> bool:
+def _matches(ind: Indicator, state: FindingState) -> bool:
+    f = state.finding
     if f.check not in ind.checks or (ind.target_kind and f.target_kind != ind.target_kind):
         return False
     # `where` reads the finding's detail; `severity` is the finding's own field.
@@ -373,7 +366,7 @@ def _matches(ind: Indicator, f: FindingRef) -> bool:
                for k, vals in ind.where.items())
 
 
-def score_unit(scheme: Scheme, unit: str, group: str, findings: list[FindingRef],
+def score_unit(scheme: Scheme, unit: str, group: str, findings: list[FindingState],
                manual: dict[tuple[str, str], ManualEntry], period: str) -> tuple[UnitScore, list[Deduction]]:
     us = UnitScore(unit, group, {}, {})
     deductions: list[Deduction] = []
@@ -383,7 +376,7 @@ def score_unit(scheme: Scheme, unit: str, group: str, findings: list[FindingRef]
         if entry is not None and entry.count is not None:
             return int(entry.count), []
         hits = [f for f in findings if _matches(ind, f)]
-        return len(hits), [f.id for f in hits]
+        return len(hits), [st.id for st in hits]
 
     for cat in scheme.categories:
         centry = manual.get((unit, cat.name))

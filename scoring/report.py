@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from govcheck.findings import FindingState
 from govcheck.history import findings_at
 from govcheck.registry import Registry
 from govcheck.safe_output import neutralise_cell
@@ -19,7 +20,6 @@ from govcheck.store.queries import resolve_scan
 from govcheck.store.schema import ScanRow
 from scoring.model import (
     Deduction,
-    FindingRef,
     Scheme,
     SchemeError,
     UnitScore,
@@ -37,7 +37,7 @@ KIND_ZH = {"per_occurrence": "按次扣分", "per_occurrence_over": "超次扣�
 class Coverage:
     """What the scans say about each unit: its findings and the scans they come from."""
 
-    findings: dict[str, list[FindingRef]] = field(default_factory=dict)
+    findings: dict[str, list[FindingState]] = field(default_factory=dict)
     period: dict[str, str] = field(default_factory=dict)     # unit → the scans that covered it
 
 
@@ -90,14 +90,13 @@ def covered_findings(db_url: str | None, units: list[str], scan_ref: str | None 
         for unit, scans in per_unit.items():
             if not scans:
                 continue
-            found: dict[int, FindingRef] = {}
+            found: dict[int, FindingState] = {}
             for scan in scans:   # oldest first: a later state of the same finding replaces an earlier one
                 if scan.id not in states:
                     states[scan.id] = findings_at(session, scan)
                 for st in states[scan.id]:
-                    if st.row.unit == unit and st.status == "open" and st.reaches_units:
-                        found[st.row.id] = FindingRef(st.row.id, st.row.check, st.severity, st.row.target_kind,
-                                                      st.detail)
+                    if st.finding.unit == unit and st.status == "open" and st.reaches_units:
+                        found[st.id] = st
             cov.findings[unit] = list(found.values())
             cov.period[unit] = _label(scans)
     return cov

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from govcheck.demo.loopback import LoopbackSites, Route
+from govcheck.findings import Finding, FindingState
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -88,3 +90,12 @@ def findings_jsonl(db: Path | str, scan: str = "latest", cwd: Path | None = None
 
 
 __all__ = ["Route", "html", "write_registry", "govcheck", "findings_jsonl", "SHARED"]
+
+
+def stored(finding_id: int, check: str, severity: str = "deduct", target_kind: str = "site", status: str = "open",
+           **detail) -> FindingState:
+    """A stored finding as scoring sees it, without a database: open, seen in scan 1."""
+    at = dt.datetime(2024, 4, 1, 9, 0)
+    target = "http://www.example.gov.cn/" if target_kind == "site" else "某账号"
+    return FindingState(finding_id, Finding(check, target, None, "", detail, severity, "单位", target_kind, target),
+                        status, False, at, 1, at, 1)

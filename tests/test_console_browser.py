@@ -13,7 +13,7 @@ import pytest
 from conftest import findings_jsonl
 from console_support import ARTIFACTS, DS, HOSTILE_UNIT, KBS, PASSWORDS, LiveConsole, demo_db, fresh, hostile_db
 
-from govcheck.history import reaches_units
+from govcheck.findings import reaches_units
 
 CHROMIUM = os.environ.get("GOVCHECK_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -10,7 +10,7 @@ from conftest import Route, govcheck, html, write_registry
 from sqlalchemy import select
 
 from govcheck.analysis import SiteCrawl, analyse_site, load_results
-from govcheck.lifecycle import Observed, merge_findings
+from govcheck.lifecycle import merge_findings
 from govcheck.registry import load_registry
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import FindingRow, ScanRow, SiteRow
@@ -92,7 +92,7 @@ def test_scan_without_wordlists_leaves_word_findings_as_they_were(tmp_path, serv
         scan = ScanRow(started_at=seen_at, as_of=dt.date(2024, 4, 20), status="running", units=["覆盖测试单位"])
         session.add(scan)
         session.flush()
-        observed = [Observed(site.unit, "site", site.url, f) for f in report.findings]
+        observed = [f.placed(site.unit, "site", site.url) for f in report.findings]
         merge_findings(session, scan, observed, {("site", site.url, c) for c in report.checks_run}, seen_at)
     after = statuses(db)
     assert after["word_typo:再接再励"] == "open"

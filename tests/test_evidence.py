@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from checks.privacy import mask_personal_data
 from govcheck.findings import Finding
-from govcheck.lifecycle import Observed, merge_findings
+from govcheck.lifecycle import merge_findings
 from govcheck.reports import write_reports
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import ScanRow, SiteRow, SnapshotRow, UnitRow
@@ -62,12 +62,12 @@ def test_unit_snapshots_have_banner_highlight_masking_and_attachments_as_text(tm
         att_hash = next(h for h in s.scalars(select(SnapshotRow.content_hash)) if h != page_hash)
     masked = "110105********002X"
     observed = [
-        Observed(UNIT, "site", SITE, Finding("word_typo", SITE, "再接再励", "各单位要【再接再励】，应为“再接再厉”", {}), page_hash),
-        Observed(UNIT, "site", SITE, Finding("link_broken", SITE, f"{SITE}gone.html", "HTTP 404", {}), page_hash),
-        Observed(UNIT, "site", SITE, Finding("privacy_leak", SITE, "id_card", f"页面公开了 1 处未脱敏身份证号，如：…{masked}…",
-                                             {"samples": [masked]}), page_hash),
-        Observed(UNIT, "site", SITE, Finding("privacy_leak", f"{SITE}files/名单.xlsx", "id_card",
-                                             f"附件公开了 1 处未脱敏身份证号，如：…{masked}…", {"samples": [masked]}), att_hash),
+        Finding("word_typo", SITE, "再接再励", "各单位要【再接再励】，应为“再接再厉”", {}).placed(UNIT, "site", SITE, page_hash),
+        Finding("link_broken", SITE, f"{SITE}gone.html", "HTTP 404", {}).placed(UNIT, "site", SITE, page_hash),
+        Finding("privacy_leak", SITE, "id_card", f"页面公开了 1 处未脱敏身份证号，如：…{masked}…",
+                {"samples": [masked]}).placed(UNIT, "site", SITE, page_hash),
+        Finding("privacy_leak", f"{SITE}files/名单.xlsx", "id_card", f"附件公开了 1 处未脱敏身份证号，如：…{masked}…",
+                {"samples": [masked]}).placed(UNIT, "site", SITE, att_hash),
     ]
     with sessions.begin() as s:
         merge_findings(s, s.get(ScanRow, scan_id), observed, set(), started)

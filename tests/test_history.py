@@ -13,7 +13,7 @@ from sqlalchemy import select
 from govcheck.export import scan_findings
 from govcheck.findings import Finding
 from govcheck.history import findings_at
-from govcheck.lifecycle import Observed, merge_findings
+from govcheck.lifecycle import merge_findings
 from govcheck.review import ReviewError, record_review
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import ReviewRow, ScanRow
@@ -23,8 +23,8 @@ UNIT = "历史测试单位"
 COVERED = {("site", SITE, "link_broken"), ("site", SITE, "word_typo"), ("site", SITE, "link_undetermined")}
 
 
-def broken(name: str, evidence: str = "HTTP 404") -> Observed:
-    return Observed(UNIT, "site", SITE, Finding("link_broken", SITE, f"{SITE}{name}", evidence, {"status": 404}))
+def broken(name: str, evidence: str = "HTTP 404") -> Finding:
+    return Finding("link_broken", SITE, f"{SITE}{name}", evidence, {"status": 404}).placed(UNIT, "site", SITE)
 
 
 class History:
@@ -38,7 +38,7 @@ class History:
         self.clock += dt.timedelta(hours=hours)
         return self.clock
 
-    def scan(self, *observed: Observed, as_of: dt.date | None = None) -> int:
+    def scan(self, *observed: Finding, as_of: dt.date | None = None) -> int:
         started = self.tick(24)
         with self.sessions.begin() as s:
             row = ScanRow(started_at=started, finished_at=started, as_of=as_of or started.date(), status="done",
@@ -166,8 +166,8 @@ def test_findings_at_limits_to_given_ids(hist):
     s1 = hist.scan(broken("a"), broken("b"))
     with hist.sessions() as s:
         scan = s.get(ScanRow, s1)
-        all_ids = [st.row.id for st in findings_at(s, scan)]
-        assert [st.row.id for st in findings_at(s, scan, [all_ids[1]])] == [all_ids[1]]
+        all_ids = [st.id for st in findings_at(s, scan)]
+        assert [st.id for st in findings_at(s, scan, [all_ids[1]])] == [all_ids[1]]
 
 
 def test_unit_lists_summary_and_notice_count_ignored_and_reopened(hist, tmp_path):
@@ -192,7 +192,7 @@ def test_unit_lists_summary_and_notice_count_ignored_and_reopened(hist, tmp_path
 def test_review_only_findings_reach_units_once_confirmed_and_count_from_then(hist, tmp_path):
     from govcheck.reports import write_reports
 
-    undetermined = Observed(UNIT, "site", SITE, Finding("link_undetermined", SITE, f"{SITE}waf", "HTTP 403", {}))
+    undetermined = Finding("link_undetermined", SITE, f"{SITE}waf", "HTTP 403", {}).placed(UNIT, "site", SITE)
     s1 = hist.scan(broken("a"), undetermined, as_of=dt.date(2024, 4, 1))
     fid = hist.at(s1)["waf"]["id"]
 

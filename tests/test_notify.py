@@ -201,13 +201,15 @@ def test_scheduled_scan_alerts_each_recipient_once(tmp_path, serve, smtp_server,
 
 
 def test_failed_delivery_is_logged_retried_and_carried_to_the_next_run(tmp_path, serve, receiver):
+    from govcheck.findings import Finding
     from govcheck.notify import Item, Message, NotifyOutcome, deliver  # noqa: F401
 
     dead = free_port()
     reg = registry(tmp_path, 1, dead, receiver.port)
     registry_obj = load_registry(reg)
     recipient = next(r for r in registry_obj.notify.recipients if r.kind == "email")
-    message = Message(recipient, 1, [Item(1, UNIT, "link_hidden", "veto", "http://x.com/", "http://a/", "隐藏链接", ["veto"], 1)], "")
+    message = Message(recipient, 1, [Item(1, Finding("link_hidden", "http://a/", "http://x.com/", "隐藏链接", {}, "veto", UNIT, "site", "http://a/"),
+                                          ["veto"], 1)], "")
     waits = []
     error = deliver(message, registry_obj, sleep=waits.append)
     assert error and "Connection refused" in error

@@ -4,10 +4,9 @@ import json
 
 import pytest
 import yaml
-from conftest import Route, findings_jsonl, govcheck, html, write_registry
+from conftest import Route, findings_jsonl, govcheck, html, stored, write_registry
 
 from scoring.model import (
-    FindingRef,
     ManualEntry,
     SchemeError,
     UnitScore,
@@ -48,7 +47,7 @@ def scheme(tmp_path, veto="zero", text=SCHEME):
 
 
 def f(i, check, **detail):
-    return FindingRef(i, check, detail.pop("severity", "deduct"), "site", detail)
+    return stored(i, check, detail.pop("severity", "deduct"), **detail)
 
 
 def manual(**scores):

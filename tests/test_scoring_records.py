@@ -7,25 +7,24 @@ import datetime as dt
 
 import pytest
 import yaml
-from conftest import govcheck
+from conftest import govcheck, stored
 
 from govcheck.findings import Finding
-from govcheck.lifecycle import Observed, merge_findings
+from govcheck.lifecycle import merge_findings
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import ScanRow
-from scoring.model import FindingRef, load_scheme, score_unit
+from scoring.model import load_scheme, score_unit
 from scoring.report import covered_findings, parse_period, score_units
 
 NATIONAL = load_scheme("national-2019")
 
 
-def broken(unit: str, name: str, on_homepage: bool = True) -> Observed:
+def broken(unit: str, name: str, on_homepage: bool = True) -> Finding:
     site = f"http://www.{name[0]}.gov.cn/"
-    return Observed(unit, "site", site, Finding("link_broken", site, f"{site}{name}", "HTTP 404",
-                                                {"on_homepage": on_homepage}))
+    return Finding("link_broken", site, f"{site}{name}", "HTTP 404", {"on_homepage": on_homepage}).placed(unit, "site", site)
 
 
-def add_scan(sessions, started: dt.datetime, units: list[str], *observed: Observed) -> int:
+def add_scan(sessions, started: dt.datetime, units: list[str], *observed: Finding) -> int:
     with sessions.begin() as s:
         row = ScanRow(started_at=started, finished_at=started, as_of=started.date(), status="done", units=units)
         s.add(row)
@@ -44,8 +43,8 @@ def db(tmp_path):
 # --------------------------------------------------------------------------- 1. veto semantics
 
 def test_vetoed_unit_fails_ranks_after_all_that_passed_and_keeps_its_deductions(tmp_path):
-    veto = FindingRef(1, "site_unreachable", "veto", "site", {})
-    links = [FindingRef(i, "link_broken", "deduct", "site", {"on_homepage": True}) for i in (2, 3)]
+    veto = stored(1, "site_unreachable", "veto")
+    links = [stored(i, "link_broken", on_homepage=True) for i in (2, 3)]
     failed, fd = score_unit(NATIONAL, "甲", "旗区", [veto, *links], {}, "p")
     fixed, xd = score_unit(NATIONAL, "甲", "旗区", links, {}, "p")
     # Fixing the veto changes nothing else: the same deductions, the same category scores.
@@ -54,7 +53,7 @@ def test_vetoed_unit_fails_ranks_after_all_that_passed_and_keeps_its_deductions(
     assert failed.total_text(1) == "不合格（单项否决：站点无法访问）"
     from scoring.model import in_rank_order, rank
 
-    clean, _ = score_unit(NATIONAL, "乙", "旗区", [FindingRef(9, "link_broken", "deduct", "site", {"on_homepage": True})] * 20,
+    clean, _ = score_unit(NATIONAL, "乙", "旗区", [stored(9, "link_broken", on_homepage=True)] * 20,
                           {}, "p")
     scores = [failed, clean]
     rank(scores)
@@ -70,7 +69,7 @@ def test_veto_effect_zero_scores_zero_with_the_reason(tmp_path):
             "type": "per_occurrence", "checks": ["link_broken"], "per": 1}}]}]}, allow_unicode=True), encoding="utf-8")
     zero = load_scheme(str(path))
     assert zero.veto == "zero" and NATIONAL.veto == "fail"
-    s, _ = score_unit(zero, "甲", "旗区", [FindingRef(1, "site_unreachable", "veto", "site", {})], {}, "p")
+    s, _ = score_unit(zero, "甲", "旗区", [stored(1, "site_unreachable", "veto")], {}, "p")
     assert s.total == 0 and s.total_text(1) == "0.0（单项否决：站点无法访问）" and s.score_before_veto == 100
 
 

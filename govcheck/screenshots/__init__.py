@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from checks import CHECKS
 from govcheck import clock
 from govcheck.config import Settings
+from govcheck.findings import SEVERITY_ORDER
 from govcheck.store.queries import load_snapshot, screenshots_of
 from govcheck.store.schema import FindingRow, PageRow, ScreenshotRow, SiteRow, SnapshotRow
 from govcheck.store.writer import compress, insert_ignore
@@ -67,7 +68,6 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 SCREENSHOT_CHECKS = ("word_serious", "link_hidden", "column_stale", "column_blank", "privacy_leak", "word_typo",
                      "footer_missing", "footer_invalid", "link_broken", "word_sensitive", "home_not_updated",
                      "link_external", "link_undetermined")
-SEVERITY_ORDER = {"veto": 0, "warn": 1, "deduct": 2, "review": 3}
 OUTLINE_JS = (Path(__file__).with_name("outline.js")).read_text(encoding="utf-8").replace("__COLOR__", OUTLINE_CSS)
 
 

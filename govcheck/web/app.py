@@ -34,7 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from checks import CHECKS
-from govcheck.export import SEVERITY_ZH, STATUS_ZH
+from govcheck.findings import SEVERITY_ZH, STATUS_ZH
 from govcheck.reports import DEFAULT_DEADLINE, highlight, line_chart
 from govcheck.review import ReviewError
 from govcheck.store.engine import open_db, session_factory

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
-from govcheck.history import reaches_units, reviews_of
+from govcheck.findings import reaches_units
+from govcheck.history import reviews_of
 from govcheck.reports import GRAVE, ReportData, gather
 from govcheck.store.queries import load_snapshot
 from govcheck.store.schema import (
@@ -55,7 +56,7 @@ class Viewer:
 
 
 def reaches_unit(session: Session, row: FindingRow) -> bool:
-    """What the 问题清单 give units (govcheck.history.reaches_units): not ruled out, and a
+    """What the 问题清单 give units (govcheck.findings.reaches_units): not ruled out, and a
     review-only finding only once a reviewer confirmed it (an ignore withdraws a confirmation)."""
     confirmed = False
     for r in reviews_of(session, [row.id]).get(row.id, []):
