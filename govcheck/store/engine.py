@@ -12,11 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from govcheck.store.errors import StorageError
+from govcheck.store.migrate import ensure_schema
+
 DEFAULT_DB = "sqlite:///govcheck.db"
-
-
-class StorageError(RuntimeError):
-    """The database cannot be opened or used (bad URL, server down): bad input, exit 2."""
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
@@ -55,8 +54,6 @@ def make_engine(url: str | None = None) -> Engine:
 def open_db(url: str | None = None, create: bool = True) -> Engine:
     """An engine on a database whose schema is current: a new one is created (`create`), a
     SQLite file of an older release upgraded (govcheck.store.migrate)."""
-    from govcheck.store.migrate import ensure_schema
-
     engine = make_engine(url)
     try:
         ensure_schema(engine, create)

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
-from govcheck.store.engine import StorageError
+from govcheck.store.errors import StorageError
 from govcheck.store.schema import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
