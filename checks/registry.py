@@ -41,6 +41,34 @@ FAMILIES = {
     "accounts": "政务新媒体", "security": "安全",
 }
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "checks"
+# The fields a finding's `detail` may carry, as a reader of the 问题清单 names them (the 详情
+# column of the XLSX and HTML lists). A check that adds a field declares its label here;
+# tests/test_catalogue.py fails when a fixture's finding carries one that is not.
+DETAILS = {
+    # links
+    "reason": "原因", "status": "状态码", "error": "错误", "referrers": "引用页面", "referrer_count": "引用页面数",
+    "on_homepage": "首页链接", "tag": "类型", "tags": "链接类型", "anchor": "链接文字", "final_url": "最终地址",
+    "redirects": "跳转", "host": "站外域名", "hidden": "隐藏方式", "hidden_by": "隐藏方式",
+    "hidden_referrers": "隐藏链接所在页面", "why": "无法判定原因",
+    # freshness
+    "rule": "更新规则", "rule_source": "规则来源", "newest": "最新日期", "newest_title": "最新标题",
+    "newest_source": "日期来源", "source": "日期来源", "age_days": "距今天数", "stale_days": "期限天数",
+    "max_age_days": "期限天数", "warn_days": "预警天数", "days_left": "距单否天数", "as_of": "判定日期",
+    "items": "条目数", "blank_count": "空白栏目数", "stale_count_2w_6m": "未按期更新栏目数（两周至半年）",
+    "stale_count_1y": "一年未更新栏目数", "veto": "单项否决",
+    "probes": "探测次数", "failures": "失败次数", "ratio": "失败比例", "window_days": "统计天数",
+    "not_judged": "未判定探测次数", "veto_ratio": "单否比例", "warn_ratio": "预警比例", "recent_failures": "最近失败",
+    "homepage_error": "首页错误（技术信息）", "at": "时间",
+    # words and privacy
+    "correction": "正确写法", "category": "词表类别", "method": "发现方式", "confidence": "置信度",
+    "list": "词表", "term": "规范名称", "substitution": "替换", "context": "上下文", "contexts": "上下文",
+    "serious": "严重", "kind": "类型", "name": "类型", "count": "数量", "samples": "示例",
+    # footer
+    "item": "标识项", "pages": "涉及页面", "present_on": "具备该项的页面", "codes": "标识码", "expected": "应为",
+    "found": "实际",
+    # added by the pipeline
+    "reopened": "复现", "partial": "部分巡检", "skipped_bad_dates": "跳过的错误日期条数",
+}
 
 
 @dataclass(frozen=True)

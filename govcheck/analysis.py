@@ -263,7 +263,7 @@ class AccountState:
     newest: dt.datetime | None = None
     age_days: int | None = None
     posts: int = 0
-    verdict: str = "ok"   # unreachable | stale | near_stale | ok
+    verdict: str = "ok"   # the code of its feed finding (account_unreachable …), ok, or not_judged
 
 
 def analyse_account(session: Session, scan_id: int, account: Account, account_id: int, settings: Settings,
@@ -293,8 +293,7 @@ def analyse_account(session: Session, scan_id: int, account: Account, account_id
     if skipped:
         for f in findings:
             f.detail["skipped_bad_dates"] = skipped
-    state.verdict = {"account_unreachable": "unreachable", "account_stale": "stale",
-                     "account_near_stale": "near_stale"}.get(findings[0].check, "ok") if findings else "ok"
+    state.verdict = findings[0].check if findings else "ok"   # the feed runners' verdict comes first
     if fetch is not None and not fetch.error:
         keys = set(fetch.post_keys or [])
         posts = session.scalars(select(PostRow).where(PostRow.account_id == account_id, PostRow.key.in_(keys))).all() if keys else []

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from checks import CHECKS
+from checks.registry import DETAILS
 from govcheck.findings import REVIEW_ZH, SEVERITY_ZH, STATUS_ZH, TARGET_KIND_ZH, FindingState
 from govcheck.history import findings_at
 from govcheck.safe_output import neutralise_cell, safe_href
@@ -23,19 +24,6 @@ COLUMNS = {
     "evidence": "证据", "detail": "详情", "first_seen": "首次发现", "last_seen": "最近发现", "status": "状态",
     "reopened": "复现", "review": "复核结论", "reviewed_by": "复核人", "reviewed_at": "复核时间", "review_note": "复核意见",
 }
-# Detail fields as a reader of the 问题清单 names them (the rest keep their key).
-DETAIL_ZH = {
-    "reason": "原因", "status": "状态码", "error": "错误", "referrers": "引用页面", "on_homepage": "首页链接",
-    "tag": "类型", "anchor": "链接文字", "final_url": "最终地址", "redirects": "跳转", "rule": "更新规则",
-    "newest": "最新日期", "newest_title": "最新标题", "age_days": "距今天数", "stale_days": "期限天数",
-    "warn_days": "预警天数", "count": "数量", "samples": "示例", "name": "类型", "serious": "严重",
-    "correction": "正确写法", "category": "词表类别", "method": "发现方式", "context": "上下文", "pages": "涉及页面",
-    "probes": "探测次数", "failures": "失败次数", "ratio": "失败比例", "window_days": "统计天数",
-    "homepage_error": "首页错误（技术信息）", "blank_count": "空白栏目数", "veto": "单项否决", "reopened": "复现",
-    "items": "条目数", "hidden": "隐藏方式", "expected": "应为", "found": "实际",
-}
-
-
 def detail_text(detail: dict | None, limit: int = 2000) -> str:
     """A finding's detail as 中文 "字段：值" lines for people (JSON stays in JSONL/CSV)."""
     if not detail:
@@ -48,12 +36,12 @@ def detail_text(detail: dict | None, limit: int = 2000) -> str:
             shown = "、".join(value(x) for x in v[:10])
             return shown + (f" 等 {len(v)} 项" if len(v) > 10 else "")
         if isinstance(v, dict):
-            return "，".join(f"{DETAIL_ZH.get(k, k)} {value(x)}" for k, x in v.items())
+            return "，".join(f"{DETAILS.get(k, k)} {value(x)}" for k, x in v.items())
         if isinstance(v, float):
             return f"{v:.1%}" if 0 < v < 1 else f"{v:g}"
         return "" if v is None else str(v)
 
-    lines = [f"{DETAIL_ZH.get(k, k)}：{value(v)}" for k, v in detail.items() if v not in (None, "", [], {})]
+    lines = [f"{DETAILS.get(k, k)}：{value(v)}" for k, v in detail.items() if v not in (None, "", [], {})]
     return "\n".join(lines)[:limit]
 
 

@@ -25,7 +25,7 @@ from checks.registry import notice_sections
 from govcheck.evidence import unit_snapshot
 from govcheck.export import finding_record, record_order, write_xlsx
 from govcheck.findings import GRAVE as GRAVE_SEVERITIES
-from govcheck.findings import SEVERITY_ORDER, SEVERITY_ZH, STATUS_ZH, reaches_units
+from govcheck.findings import SEVERITY_ORDER, SEVERITY_ZH, STATUS_ZH, TARGET_KIND_ZH, reaches_units
 from govcheck.history import findings_at
 from govcheck.notice import Notice
 from govcheck.safe_output import CSP_META, safe_href
@@ -304,8 +304,9 @@ def build_notice(data: ReportData, scores: list | None = None, scheme=None, offi
         if veto_units:
             text += f"其中，{'、'.join(veto_units)}存在单项否决问题，请立即整改。"
         warn_units = sorted({r["unit"] for r in hits if r["severity"] == "warn"})
-        if warn_units:
-            text += f"{'、'.join(warn_units)}的政务新媒体临近单否，存在单项否决的风险，请及时更新。"
+        if warn_units:   # near-vetoes: accounts nearly two weeks silent, homepages failing probes
+            text += (f"{'、'.join(warn_units)}的{TARGET_KIND_ZH[kind]}临近单否，存在单项否决的风险，"
+                     + ("请及时更新。" if kind == "account" else "请及时处理。"))
         notice.add("para", text)
         n += 1
     if reopened:

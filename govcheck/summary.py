@@ -93,9 +93,16 @@ def _print_reopened(console: Console, reopened: list[dict]) -> None:
         console.print(f"  {r['unit']}  {CHECKS[r['check']].name}{what}  #{r['id']}", highlight=False)
 
 
-ACCOUNT_ORDER = {"unreachable": 0, "stale": 1, "near_stale": 2, "ok": 3}
-ACCOUNT_ZH = {"unreachable": "[red]无法访问（单否）[/]", "stale": "[red]超两周未更新（单否）[/]",
-              "near_stale": "[yellow]临近单否[/]", "ok": "正常"}
+def account_standing(verdict: str) -> tuple[int, str]:
+    """(sort order, label) of an account's verdict: the code of its feed finding, named and
+    ranked as the catalogue says; then accounts not judged, then those in order."""
+    if verdict == "ok":
+        return len(SEVERITY_ORDER) + 1, "正常"
+    if verdict not in CHECKS:
+        return len(SEVERITY_ORDER), "[yellow]未判定[/]"
+    spec = CHECKS[verdict]
+    colour = "red" if spec.severity == "veto" else "yellow"
+    return SEVERITY_ORDER[spec.severity], f"[{colour}]{spec.name}（{SEVERITY_ZH[spec.severity]}）[/]"
 
 
 def _print_accounts(console: Console, states) -> None:
@@ -105,7 +112,8 @@ def _print_accounts(console: Console, states) -> None:
     table = Table(title="政务新媒体（按距最新发布天数）")
     for name in ("单位", "账号", "平台", "最新发布", "天数", "状态"):
         table.add_column(name, justify="right" if name == "天数" else "left")
-    for s in sorted(states, key=lambda s: (ACCOUNT_ORDER[s.verdict], -(s.age_days if s.age_days is not None else 10**6))):
+    for s in sorted(states, key=lambda s: (account_standing(s.verdict)[0],
+                                           -(s.age_days if s.age_days is not None else 10**6))):
         table.add_row(s.unit, s.name, s.platform, f"{s.newest:%Y-%m-%d %H:%M}" if s.newest else "—",
-                      str(s.age_days) if s.age_days is not None else "—", ACCOUNT_ZH[s.verdict])
+                      str(s.age_days) if s.age_days is not None else "—", account_standing(s.verdict)[1])
     console.print(table)

@@ -7,8 +7,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import checks  # noqa: F401
-from checks.registry import CHECKS, FAMILIES, INPUTS, NOTICE_SECTIONS, RUNNERS, markdown_table, notice_sections
+from checks.registry import (
+    CHECKS,
+    DETAILS,
+    FAMILIES,
+    INPUTS,
+    NOTICE_SECTIONS,
+    RUNNERS,
+    markdown_table,
+    notice_sections,
+    register,
+)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -52,3 +64,92 @@ def test_notice_sections_come_from_the_catalogue():
     assert counted == {c for c, s in CHECKS.items() if s.notice} | {c for c, s in CHECKS.items() if "post" in s.inputs}
     assert "link_undetermined" not in counted     # for review only, never counted in a 通报
     assert sections["错别字及严重表述问题"] == ("word_serious", "word_typo", "word_sensitive")
+
+
+# --------------------------------------------------------------------------- outputs read the catalogue
+
+def _detail_fields(detail: dict) -> set[str]:
+    """The field names in a detail, those of records listed in it too (recent_failures: [{at, …}]);
+    a dict value is data keyed by data (codes: {页脚: …}), not fields."""
+    keys = set(detail)
+    for v in detail.values():
+        if isinstance(v, list):
+            keys |= {k for x in v if isinstance(x, dict) for k in _detail_fields(x)}
+    return keys
+
+
+def test_every_detail_field_a_check_reports_has_a_label():
+    # The 详情 column names each field in Chinese (DETAILS); a check that starts reporting a new
+    # field without declaring its label would show people a bare key.
+    import yaml
+    from test_check_fixtures import CASES, run
+
+    unlabelled = {}
+    for path in CASES:
+        if path.stem.startswith("fire"):
+            for f in run(path.parent.name, yaml.safe_load(path.read_text(encoding="utf-8"))):
+                for key in _detail_fields(f.detail) - set(DETAILS):
+                    unlabelled.setdefault(key, set()).add(f"{path.parent.name}/{path.name}")
+    assert not unlabelled, f"detail fields without a label in checks.registry.DETAILS: {unlabelled}"
+
+
+@pytest.fixture
+def new_check():
+    """A check registered the way a family module does, removed again afterwards."""
+    saved_checks, saved_runners = dict(CHECKS), {k: list(v) for k, v in RUNNERS.items()}
+    spec = register("privacy_fax", "公开传真号码（测试项）", "deduct", "页面不得公开个人传真号码。", "测试依据",
+                    key_on_url=True, family="privacy", inputs=("page",), notice="privacy")
+    yield spec
+    CHECKS.clear()
+    CHECKS.update(saved_checks)
+    RUNNERS.clear()
+    RUNNERS.update(saved_runners)
+
+
+def test_a_new_catalogue_entry_reaches_every_output(new_check, tmp_path):
+    """Nothing beyond the catalogue entry: the 问题清单 (HTML, XLSX), the scan summary page, the
+    通报's section and the printed summary all name the new check from the catalogue."""
+    import datetime as dt
+    import io
+    from types import SimpleNamespace
+
+    import openpyxl
+    from rich.console import Console
+
+    from govcheck.export import scan_findings
+    from govcheck.findings import Finding
+    from govcheck.lifecycle import merge_findings
+    from govcheck.reports import write_reports
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.schema import ScanRow
+    from govcheck.summary import print_summary
+
+    site, unit = "http://www.fax.gov.cn/", "传真测试单位"
+    sessions = session_factory(open_db(f"sqlite:///{tmp_path / 'n.db'}"))
+    started = dt.datetime(2024, 4, 19, 1, 30)
+    found = Finding(new_check.code, f"{site}a.html", "fax", "页面公开了传真号码【0477-1234567】", {"count": 1})
+    with sessions.begin() as s:
+        scan = ScanRow(started_at=started, finished_at=started, as_of=started.date(), status="done", units=[unit])
+        s.add(scan)
+        s.flush()
+        merge_findings(s, scan, [found.placed(unit, "site", site)], {("site", site, new_check.code)}, started)
+        scan_id = scan.id
+    with sessions() as s:
+        scan = s.get(ScanRow, scan_id)
+        [record] = scan_findings(s, scan)
+        write_reports(s, scan, tmp_path / "r")
+    assert record["check_name"] == new_check.name and record["severity"] == "deduct"
+    out = tmp_path / "r"
+    assert new_check.name in (out / f"问题清单-{unit}.html").read_text(encoding="utf-8")
+    sheet = openpyxl.load_workbook(out / f"问题清单-{unit}.xlsx").active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]]))
+    assert row["检查项"] == new_check.name and row["级别"] == "扣分" and row["详情"] == "数量：1"
+    assert new_check.name in (out / "巡检概况.html").read_text(encoding="utf-8")
+    notice = (out / "通报初稿.md").read_text(encoding="utf-8")
+    assert f"{NOTICE_SECTIONS['privacy'][0]}。本次监测发现相关问题 1 条，涉及的单位有：{unit}（1 条）" in notice
+    console = Console(file=io.StringIO(), width=200)
+    outcome = SimpleNamespace(scan_id=scan_id, as_of=started.date(), site_pages={site: 1}, duration=1.0,
+                              merge=SimpleNamespace(new=1), site_errors={})
+    print_summary(console, [record], outcome)
+    assert f"{new_check.name} 1" in console.file.getvalue()
