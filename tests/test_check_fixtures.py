@@ -30,6 +30,9 @@ from govcheck.listing import main_list, newest_item, page_items
 from govcheck.page import ParsedPage
 
 FIXTURES = Path(__file__).parent / "checks"
+# `results: {URL: ok}` in a site_crawl case: the target answered with an ordinary article page.
+NORMAL_PAGE = {"status": 200, "title": "关于做好2024年防汛工作的通知", "snippet": "正文" * 300, "size": 20000,
+               "content_type": "text/html"}
 CASES = sorted(FIXTURES.glob("*/*.yaml"))
 
 
@@ -79,7 +82,7 @@ def build(case: dict):
     if kind == "site_crawl":
         occurrences = [LinkOccurrence(page_url, link.url, link.tag, link.text, link.hidden)
                        for page_url, body in case["pages"].items() for link in ParsedPage(page_url, body).links]
-        results = {u: TargetResult(url=u, **r) for u, r in (case.get("results") or {}).items()}
+        results = {u: TargetResult(url=u, **(NORMAL_PAGE if r == "ok" else r)) for u, r in (case.get("results") or {}).items()}
         return SiteCrawlInput(SiteLinks(url, tuple(case.get("allow_domains", ())), url, occurrences), results)
     if kind == "footer_sample":
         infos = [footer_identifiers(ParsedPage(url, body)) for body in case["pages"]]
@@ -132,6 +135,9 @@ def test_check_fixture(path: Path):
         return
     assert path.stem.startswith("fire"), f"{path.name}: a case is fire-*.yaml or quiet-*.yaml"
     assert found, f"{path.name}: must fire"
+    if "count" in case:
+        assert len(found) == case["count"], \
+            f"{path.name}: {case['count']} finding(s) expected, got {[(f.subject, f.evidence) for f in found]}"
     for want in case.get("expect") or [{}]:
         assert any(matches(f, want) for f in found), \
             f"{path.name}: no finding matches {want}; got {[(f.subject, f.evidence, f.detail) for f in found]}"

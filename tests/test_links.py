@@ -1,18 +1,14 @@
-"""link_broken / link_undetermined / link_external / link_hidden: cases that must and must not fire."""
+"""How a link target's fetch result reads (broken, undetermined, fine). Whole-site cases — one
+record per target, external and hidden links — are in tests/checks/link_*/."""
 
 import pytest
 
 from checks import CHECKS
 from checks.links import (
-    LinkOccurrence,
-    SiteLinks,
     TargetResult,
-    check_links,
     classify,
     is_soft_404,
 )
-
-SITE = "http://www.ds.gov.cn/"
 
 
 def verdict(**kw):
@@ -71,54 +67,6 @@ def test_homepage_moving_to_https_is_fine():
     r = TargetResult(url="http://www.ds.gov.cn/gzdt", status=200, final_url="http://www.ds.gov.cn/gzdt/",
                      redirects=("http://www.ds.gov.cn/gzdt",))
     assert classify(r) is None
-
-
-def occ(src, target, tag="a", text="", hidden=None):
-    return LinkOccurrence(src, target, tag, text, hidden)
-
-
-def test_one_finding_per_target_with_every_referrer_homepage_kept_apart():
-    occs = [occ(SITE, "http://www.ds.gov.cn/x.pdf", "attachment", "附件"),
-            occ("http://www.ds.gov.cn/gzdt/1.html", "http://www.ds.gov.cn/x.pdf", "attachment"),
-            occ("http://www.ds.gov.cn/gzdt/2.html", "http://www.ds.gov.cn/y.jpg", "img")]
-    results = {"http://www.ds.gov.cn/x.pdf": TargetResult("http://www.ds.gov.cn/x.pdf", status=404),
-               "http://www.ds.gov.cn/y.jpg": TargetResult("http://www.ds.gov.cn/y.jpg", status=404, method="GET")}
-    found = check_links(SiteLinks(SITE, occurrences=occs), results)
-    by_subject = {f.subject: f for f in found}
-    assert {f.check for f in found} == {"link_broken"}
-    pdf = by_subject["http://www.ds.gov.cn/x.pdf"]
-    assert pdf.detail["referrers"] == [SITE, "http://www.ds.gov.cn/gzdt/1.html"]
-    assert pdf.detail["on_homepage"] is True and pdf.url == SITE
-    assert "HTTP 404" in pdf.evidence and "附件" in pdf.evidence
-    assert by_subject["http://www.ds.gov.cn/y.jpg"].detail["on_homepage"] is False
-
-
-def test_working_links_produce_nothing():
-    occs = [occ(SITE, "http://www.ds.gov.cn/a.html"), occ(SITE, "http://www.gov.cn/")]
-    results = {u: TargetResult(u, status=200, title="正常页面", snippet="内容" * 600, size=10000)
-               for u in ("http://www.ds.gov.cn/a.html", "http://www.gov.cn/")}
-    assert check_links(SiteLinks(SITE, occurrences=occs), results) == []
-
-
-def test_external_links():
-    occs = [occ(SITE, "http://www.baidu.com/", text="百度"), occ(SITE, "http://news.ordos.com.cn/a"),
-            occ(SITE, "http://www.nmg.gov.cn/"), occ(SITE, "http://cdn.bootcss.com/x.js", "script"),
-            occ(SITE, "https://bszs.conac.cn/sitename?method=show&id=1", text="党政机关")]
-    found = check_links(SiteLinks(SITE, ("ordos.com.cn",), occurrences=occs), {})
-    assert [(f.check, f.subject) for f in found] == [("link_external", "http://www.baidu.com/")]
-
-
-def test_hidden_links_fire_only_off_site():
-    occs = [occ(SITE, "http://www.xpj-casino.com/", text="娱乐城", hidden="display:none"),
-            occ(SITE, "http://www.ds.gov.cn/hidden-menu.html", hidden="display:none"),
-            occ(SITE, "https://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code=1", hidden="display:none"),
-            occ(SITE, "http://www.nmg.gov.cn/bm/", text="部门网站", hidden="display:none"),   # drop-down menu
-            occ(SITE, "http://img.spam.com/1.gif", "img", hidden="display:none"),
-            occ(SITE, "http://www.visible.com/")]
-    found = check_links(SiteLinks(SITE, occurrences=occs), {})
-    hidden = [f for f in found if f.check == "link_hidden"]
-    assert [f.subject for f in hidden] == ["http://www.xpj-casino.com/"]
-    assert hidden[0].detail["hidden_by"] == "display:none"
 
 
 def test_registry_entries_are_complete():
