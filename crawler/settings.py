@@ -55,6 +55,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalGetMiddleware": 560,
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    # Next to the downloader, so retries and redirects take a slot of their own; off (NotConfigured)
+    # without GOVCHECK_REDIS_URL.
+    "crawler.host_slots.SharedHostLimitMiddleware": 900,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # depth is the spider's own per site
@@ -78,9 +81,14 @@ GOVCHECK_BATCH_SIZE = 500
 GOVCHECK_SITE_TIME_BUDGET = 3600.0
 GOVCHECK_MAX_LINKS_PER_PAGE = 1000
 GOVCHECK_MAX_LINKS_PER_SITE = 20000
+# Scaling out (crawler/host_slots.py): the per-host limit shared by all workers through Redis.
+GOVCHECK_REDIS_URL: str | None = None
+GOVCHECK_REDIS_PREFIX = "govcheck"
+GOVCHECK_HOST_LEASE_SECONDS = 30.0   # how long a killed worker's slots stay taken
 
 
-def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progress: bool) -> dict:
+def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progress: bool,
+             redis_url: str | None = None) -> dict:
     """All settings for one scan: module defaults overlaid with the registry's `settings:`."""
     base = {k: v for k, v in globals().items() if k.isupper()}
     base.update(
@@ -101,5 +109,6 @@ def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progres
         GOVCHECK_DB_URL=db_url,
         GOVCHECK_SCAN_ID=scan_id,
         GOVCHECK_PROGRESS=progress,
+        GOVCHECK_REDIS_URL=redis_url,
     )
     return base
