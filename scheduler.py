@@ -6,6 +6,9 @@
 Jobs are kept in the same database as the findings (a persistent job store), so a restart
 keeps the schedule; runs never overlap (coalesce, one instance); SIGTERM stops cleanly, passing
 the signal on to a running scan. `--once` runs the nightly cycle (scan + reports) now and exits.
+
+On PostgreSQL (several machines) one scheduler leads: it holds an advisory lock, and a second
+instance started for failover waits until the leader stops or dies, then takes over.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import signal
 import sys
 
 import click
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -22,7 +26,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from govcheck import jobs
 from govcheck.cli import BadInput
-from govcheck.store.engine import DEFAULT_DB
+from govcheck.store.engine import DEFAULT_DB, make_engine
+from govcheck.store.lock import leader_lock, lost
 
 log = logging.getLogger("govcheck.scheduler")
 
@@ -89,7 +94,9 @@ def check_inputs(sites: str, scheme: str | None, at: str) -> str | None:
 @click.option("--scheme", default=None, metavar="NAME|FILE", help="scheme whose score tables go into the 通报 draft")
 @click.option("--log", "log_file", default="govcheck-scheduler.log", show_default=True, help="log file (also logged to stdout)")
 @click.option("--once", is_flag=True, help="run the nightly cycle now and exit")
-def main(sites, db_url, at, probes_per_day, reports, deadline, scheme, log_file, once) -> None:
+@click.option("--leader-poll", type=click.FloatRange(min=0.1), default=5.0, show_default=True, metavar="SECONDS",
+              help="PostgreSQL: how often a waiting scheduler tries to become the leader")
+def main(sites, db_url, at, probes_per_day, reports, deadline, scheme, log_file, once, leader_poll) -> None:
     """govcheck scheduler: nightly scans and daytime homepage probes."""
     problem = check_inputs(sites, scheme, at)
     if problem:
@@ -97,18 +104,48 @@ def main(sites, db_url, at, probes_per_day, reports, deadline, scheme, log_file,
     _logging(log_file)
     if once:
         sys.exit(jobs.nightly_cycle(sites, db_url, reports, deadline, scheme))
+
+    def stop_waiting(signum, _frame):
+        log.info("signal %s: stopped while waiting to lead", signum)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop_waiting)
+    signal.signal(signal.SIGINT, stop_waiting)
+    engine = make_engine(db_url)
+    where = engine.url.render_as_string(hide_password=True)
+    with leader_lock(engine, poll=leader_poll,
+                     on_wait=lambda: log.info("another scheduler leads on %s: waiting to take over", where)) as conn:
+        sys.exit(_lead(sites, db_url, at, probes_per_day, reports, deadline, scheme, conn))
+
+
+def _lead(sites, db_url, at, probes_per_day, reports, deadline, scheme, conn) -> int:
     scheduler = build_scheduler(sites, db_url, at, probes_per_day, reports, deadline, scheme)
+    code = 0
 
     def stop(signum, _frame):
         log.info("signal %s: stopping", signum)
         jobs.stop_children(signum)
         scheduler.shutdown(wait=False)
 
+    def watch_leadership():
+        # A PostgreSQL restart ends the lock's session: another instance may lead now, so this
+        # one stops rather than run every job twice.
+        nonlocal code
+        if lost(conn):
+            log.error("lost the scheduler lock (database connection broke): stopping")
+            code = 1
+            scheduler.shutdown(wait=False)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if conn is not None:
+        log.info("leading: this scheduler holds the scheduler lock")
+        scheduler.add_jobstore(MemoryJobStore(), "local")
+        scheduler.add_job(watch_leadership, IntervalTrigger(seconds=30), id="leader_watch", jobstore="local")
     log.info("nightly scan at %s, %s homepage probes a day; jobs stored in %s", at, probes_per_day, db_url or DEFAULT_DB)
     scheduler.start()
     log.info("stopped")
+    return code
 
 
 if __name__ == "__main__":

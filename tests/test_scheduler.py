@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import Route, findings_jsonl, html, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,3 +88,42 @@ def test_once_runs_a_scan_and_writes_reports(tmp_path, serve):
     assert "link_broken" in [r["check"] for r in findings_jsonl(db)]
     [day] = list((tmp_path / "reports").iterdir())
     assert (day / "问题清单-调度单位.html").exists() and (day / "通报初稿.docx").exists()
+
+
+def _wait_for(path: Path, text: str, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(encoding="utf-8"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_one_scheduler_leads_on_postgresql_and_a_second_waits_to_take_over(tmp_path, pg_url, stop):
+    """A leader stopped — or killed: PostgreSQL drops the lock with its session — is replaced."""
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "调度单位", "sites": [{"url": "http://www.s.gov.cn/"}]}])
+
+    def start(name):
+        return subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), str(registry), "--db", pg_url, "--at", "03:00",
+                                 "--leader-poll", "0.3", "--log", str(tmp_path / f"{name}.log")], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    first = start("first")
+    try:
+        assert _wait_for(tmp_path / "first.log", "leading")
+        second = start("second")
+        try:
+            assert _wait_for(tmp_path / "second.log", "waiting to take over")
+            time.sleep(1.5)   # several polls: the second still does not lead while the first runs
+            assert "leading" not in (tmp_path / "second.log").read_text(encoding="utf-8")
+            first.send_signal(stop)
+            assert first.wait(timeout=30) == (0 if stop == signal.SIGTERM else -signal.SIGKILL)
+            assert _wait_for(tmp_path / "second.log", "leading")
+            assert _wait_for(tmp_path / "second.log", "nightly scan at 03:00")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=30) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()

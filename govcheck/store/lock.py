@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from contextlib import contextmanager
 
 from sqlalchemy import text
@@ -59,3 +60,54 @@ def scan_lock(engine: Engine):
             conn.close()
         return
     yield
+
+
+def _pg_key(name: str) -> str:
+    # Per database and schema, like the scan lock: parallel test schemas never collide.
+    return f"hashtext('govcheck-{name}:' || current_database() || '.' || current_schema())"
+
+
+@contextmanager
+def leader_lock(engine: Engine, poll: float = 5.0, on_wait=None):
+    """One scheduler per PostgreSQL database: the leader holds an advisory lock for as long as it
+    runs (on a connection of its own); another instance waits here until the leader stops or
+    dies — PostgreSQL drops the lock with the leader's session, so a killed leader is replaced
+    within `poll` seconds. Yields the lock's connection (`lost(conn)` tells whether it broke).
+
+    Other databases (SQLite: one machine) run a single scheduler by deployment, not by lock."""
+    if engine.dialect.name != "postgresql":
+        yield None
+        return
+    key = _pg_key("scheduler")
+    conn = engine.connect()
+    try:
+        waited = False
+        while not conn.execute(text(f"SELECT pg_try_advisory_lock({key})")).scalar():  # noqa: S608 — constant SQL
+            conn.commit()
+            if on_wait is not None and not waited:
+                on_wait()
+            waited = True
+            time.sleep(poll)
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            try:
+                conn.execute(text(f"SELECT pg_advisory_unlock({key})"))  # noqa: S608
+                conn.commit()
+            except Exception:  # noqa: BLE001 — a broken session has dropped the lock already
+                pass
+    finally:
+        conn.close()
+
+
+def lost(conn) -> bool:
+    """Whether the leader's lock connection broke (PostgreSQL restarted: the lock is gone)."""
+    if conn is None:
+        return False
+    try:
+        conn.execute(text("SELECT 1"))
+        conn.commit()
+        return False
+    except Exception:  # noqa: BLE001
+        return True
