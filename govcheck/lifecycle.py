@@ -4,6 +4,12 @@ A problem seen again stays open and its last_seen moves; one no longer seen on a
 scan really covered becomes fixed; one a reviewer ignored stays ignored. Everything happens
 in the caller's transaction, so an interrupted scan changes nothing.
 
+A reviewer may act while a scan merges (`govcheck review`, the console): the merge locks the
+finding rows it reads (SELECT … FOR UPDATE on PostgreSQL; SQLite has one writer at a time),
+so it decides on the reviewer's committed status, never on a stale copy, and marks fixed only
+rows still open when it writes. Merging one scan twice changes nothing the second time: its
+sightings and fixes are inserted ON CONFLICT DO NOTHING.
+
 The finding row holds the current state; what each scan saw is kept beside it, append-only
 (a sighting per scan, a fix row when a scan found it fixed, a new version when its evidence
 changed), so `govcheck.history` can tell the state as of any scan.
@@ -22,7 +28,7 @@ from sqlalchemy.orm import Session
 from checks import CHECKS
 from govcheck.findings import Finding
 from govcheck.store.schema import FindingRow, FindingVersionRow, FixRow, ScanRow, SightingRow
-from govcheck.store.writer import chunks
+from govcheck.store.writer import chunks, insert_ignore
 
 
 @dataclass
@@ -44,7 +50,9 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Finding], cov
         by_key.setdefault(f.key(CHECKS[f.check].key_on_url), f)
     existing: dict[str, FindingRow] = {}
     for batch in chunks(list(by_key), 500):
-        for row in session.scalars(select(FindingRow).where(FindingRow.key.in_(batch))):
+        # In id order, like every writer of findings, so two lockers cannot deadlock.
+        for row in session.scalars(select(FindingRow).where(FindingRow.key.in_(batch))
+                                   .order_by(FindingRow.id).with_for_update()):
             existing[row.key] = row
     latest_version: dict[int, str] = {}
     known_ids = [r.id for r in existing.values()]
@@ -77,7 +85,7 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Finding], cov
         rows.append(row)
     session.flush()
     if rows:
-        session.execute(SightingRow.__table__.insert(), [{"scan_id": scan.id, "finding_id": r.id} for r in rows])
+        insert_ignore(session, SightingRow, [{"scan_id": scan.id, "finding_id": r.id} for r in rows], ["scan_id", "finding_id"])
         versions = []
         for r in rows:
             content = {"severity": r.severity, "url": r.url, "subject": r.subject, "evidence": r.evidence,
@@ -96,13 +104,16 @@ def merge_findings(session: Session, scan: ScanRow, observed: list[Finding], cov
                                                           FindingRow.check.in_(checks)))
     fixed = [(row.id, row.status) for row in candidates
              if (row.target_kind, row.target, row.check) in covered and row.key not in seen_keys]
-    fixed_ids = [fid for fid, _ in fixed]
-    open_ids = [fid for fid, status in fixed if status == "open"]
+    fixed_ids = sorted(fid for fid, _ in fixed)
+    open_ids = sorted(fid for fid, status in fixed if status == "open")
+    # Conditional updates: a reviewer's decision committed since the read above wins (an
+    # ignored finding is not turned fixed, a re-opened one keeps the reviewer's fixed_scan_id).
     for batch in chunks(fixed_ids, 500):
-        session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(fixed_scan_id=scan.id))
+        session.execute(update(FindingRow).where(FindingRow.id.in_(batch), FindingRow.fixed_scan_id.is_(None))
+                        .values(fixed_scan_id=scan.id))
     for batch in chunks(open_ids, 500):
-        session.execute(update(FindingRow).where(FindingRow.id.in_(batch)).values(status="fixed"))
-    if fixed_ids:
-        session.execute(FixRow.__table__.insert(), [{"scan_id": scan.id, "finding_id": fid} for fid in fixed_ids])
-    result.fixed = len(open_ids)
+        done = session.execute(update(FindingRow).where(FindingRow.id.in_(batch), FindingRow.status == "open")
+                               .values(status="fixed"))
+        result.fixed += done.rowcount
+    insert_ignore(session, FixRow, [{"scan_id": scan.id, "finding_id": fid} for fid in fixed_ids], ["scan_id", "finding_id"])
     return result
