@@ -577,8 +577,10 @@ NAME_TAILS = ("同志", "先生", "女士", "医院", "公司", "集团", "中�
 
 
 def _proper_name(text: str, q: int) -> bool:
+    """The suspect is followed, in the same run of Chinese characters, by 同志 or 医院 etc."""
     tail = text[q + 1:q + 7]
-    return any(t in tail for t in NAME_TAILS)
+    run = next((i for i, c in enumerate(tail) if not "\u4e00" <= c <= "\u9fff"), len(tail))
+    return any(t in tail[:run] for t in NAME_TAILS)
 
 
 def _foreign_name(text: str, lo: int, hi: int) -> bool:

@@ -285,6 +285,8 @@ def load_lists(extra: list[str] | tuple[str, ...] = ()) -> WordMatcher:
 
 
 
+SURNAME_COUNT = 30
+SURNAME_SHARE = 0.05
 IN_WORD_FREQ = 1         # dictionary words this frequent (and at most IN_WORD_LEN long) say a pair "is a word"
 IN_WORD_LEN = 2
 
@@ -296,12 +298,14 @@ def context_model(scorer: bool = True) -> ContextModel:
     wordlists/tools/fit_context.py fitted — without them the model reports nothing."""
     with np.load(MODEL / "charlm.npz") as z:
         arrays = {k: z[k] for k in z.files if k != "seen"}
+    # A surname is a character the tagged corpus has as a one-character name often, and often
+    # enough of all its uses: 干, 高, 军 are surnames too, but 领导干|哺 is no name.
     surnames = set()
     with (MODEL / "surnames.txt").open(encoding="utf-8") as f:
         for line in f:
             if not line.startswith("#"):
                 s, n = line.split("\t")
-                if int(n) >= 30:
+                if int(n) >= SURNAME_COUNT and int(n) >= SURNAME_SHARE * arrays["uni"][ord(s) - BASE]:
                     surnames.add(s)
     freq = tokenizer().FREQ
     fitted = json.loads((MODEL / "context.json").read_text(encoding="utf-8")) if scorer else {

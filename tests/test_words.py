@@ -274,6 +274,18 @@ def test_context_detector_mends_slips_that_make_a_word_with_either_neighbour():
     assert [x[1:4] for x in found("全面提升政务服务水品，方便群众办事。")] == [("服务水品", "服务水平", "context")]
 
 
+def test_context_detector_catches_the_slips_of_official_prose():
+    # one mistyped character (mostly a same-pinyin IME slip) in the words official texts repeat
+    model = WORDS.context
+    for text, wrong, right in (("各级领导干哺对此不能掉以轻心。", "干哺", "干部"),        # 干 is a surname, rarely: no name here
+                               ("请各乡镇于本月底前报送统计数剧。", "统计数剧", "统计数据"),
+                               ("进一步优化办事流程，提高行政效律。", "行政效律", "行政效率"),
+                               ("认真做好防汛抗旱工做。", "工做", "工作"),
+                               ("坚持以人民为中心的发展思像。", "思像", "思想"),
+                               ("加快推进乡村振兴战略时施。", "时施", "实施")):
+        assert [(h.word, h.correction) for h in detect_context(model, text)] == [(wrong, right)], text
+
+
 def test_context_detector_leaves_proper_names_and_official_phrases_alone():
     # seen on real pages (issue 13): a person before 等同志, an institution before 眼科医院, a
     # place name before the next word (市|扬尘), 居全市第一, 科创板
