@@ -5,10 +5,11 @@ Three ways a `word_typo` is found, named in `detail.method`:
 - `term`: a one-character confusable variant (same/near pinyin, similar shape) of an official
   name or fixed term — the variants are put into the same automaton, so this costs nothing
   extra at scan time;
-- `context`: a statistical detection (severity `review`): at a character that joins neither
-  neighbour into any known word, a confusable substitute that turns the clause into known
-  words and makes it markedly more probable under both jieba's word frequencies and a
-  character trigram model (`ContextModel`).
+- `context`: a statistical detection (severity `review`): one vectorised pass finds the
+  characters that form no dictionary word with either neighbour and the confusable substitutes
+  that make one and gain under a character trigram model (`ContextModel`); jieba's word
+  frequencies re-read the few survivors, and a logistic scorer fitted on held-out People's
+  Daily text (wordlists/tools/fit_context.py) decides.
 
 Precision rules applied to every method: a hit whose characters straddle two words of the
 clause's best segmentation is dropped (路口交通 ⊅ 口交; 即定建设规模 ⊅ 即定, read 即|定建设规模);
@@ -340,8 +341,7 @@ WINDOW = 3                # characters on each side of the suspect that are re-r
 # The vectorised pass keeps substitutes the character model finds at least this much likelier;
 # the scorer (weights in wordlists/model/context.json) decides among them.
 MIN_CHAR_GAIN = 0.0
-LAMBDAS = (0.1, 0.4, 0.5)
-ATTESTED = 20              # a character pair seen this often in the training text is real text   # unigram, bigram, trigram interpolation
+LAMBDAS = (0.1, 0.4, 0.5)   # unigram, bigram, trigram interpolation
 # Single-character abbreviations that stand for a place (冀公网安备, 京ICP) or an office: a
 # headline or a footer uses them where prose would not, so they are never "mended".
 ABBREVIATIONS = frozenset("京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川蜀黔贵滇云陕秦甘陇青宁新藏桂蒙港澳台")
@@ -412,12 +412,6 @@ def _tri_logp(model: ContextModel, a: np.ndarray, b: np.ndarray, c: np.ndarray) 
     ctx = _lookup(a * SHIFT + b, model.bi_keys, model.bi_counts)
     tri = _lookup((a * SHIFT + b) * SHIFT + c, model.tri_keys, model.tri_counts)
     return np.log(p + l3 * np.where(ctx > 0, tri / np.maximum(ctx, 1), 0))
-
-
-def char_logp(model: ContextModel, x: np.ndarray) -> float:
-    """Sum of log P(x_i | x_i-2, x_i-1) for i ≥ 1 of a short id sequence (interpolated trigram)."""
-    a = np.concatenate(([0], x[:-2])) if len(x) >= 2 else np.zeros(0, np.int64)
-    return float(_tri_logp(model, a, x[:-1], x[1:]).sum())
 
 
 def _ids(text: str) -> np.ndarray:
