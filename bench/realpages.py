@@ -17,6 +17,7 @@ import argparse
 import csv
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,9 @@ ITEMS = ("site_code", "icp", "psb", "sponsor", "contact", "conac", "jiucuo")
 
 
 def _norm(value: str | None) -> str:
-    return re.sub(r"\s+", "", value or "")
+    """Whitespace out and NFKC folded: labels keep the page's full-width （）and ：, the
+    extraction reads folded text; the value is the same."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
 
 
 def footer_values(page: ParsedPage) -> dict[str, str]:

@@ -28,7 +28,9 @@ FOOTER_INVALID = register("footer_invalid", "标识不规范", "deduct",
 ITEMS = {"conac": "党政机关网站标识", "site_code": "网站标识码", "icp": "ICP备案编号", "psb": "公安机关备案标识",
          "sponsor": "网站主办单位", "contact": "联系方式", "jiucuo": "我为政府网站找错"}
 
-PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵黔云滇藏陕甘青宁新"
+# Province abbreviations as registrations print them; ICP numbers of Sichuan and Gansu use the
+# old names 蜀 and 陇 (蜀ICP备13001288号 on www.sc.gov.cn), their 公网安备 the short ones (川, 甘).
+PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川蜀贵黔云滇藏陕甘陇青宁新"
 # 网站标识码: 10 digits led by a province code, or bm + 8 digits for central departments.
 PROVINCE_CODES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
                   "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
@@ -52,14 +54,19 @@ SPONSOR = re.compile(rf"(?:网站主办单位|主办单位|主办方|网站主�
 # Name first ("X（主办）", "X主办"): the name is one organisation, so no particles of a sentence
 # ("本次活动由X主办" is running text, not a footer line).
 _ORG_NAME = r"(?:(?!承办|协办|运维|主办)[^\s由在的为将于是了与及和对从|丨,，;；:：。、()（）])"
-SPONSOR_AFTER = re.compile(rf"(?:^|(?<=[\s|丨,，;；:©]))(?:版权所有)?[:]?({_ORG_NAME}{{2,40}}?{_ORG_END})\s*(?:\(主办\)|主办(?!单位|方|\s*[:]))")
+# Joint sponsors before 主办 are joined by 、 ("中共青岛市委、青岛市人民政府主办", www.qingdao.gov.cn).
+SPONSOR_AFTER = re.compile(rf"(?:^|(?<=[\s|丨,，;；:©]))(?:版权所有)?[:]?((?:{_ORG_NAME}{{2,40}}?{_ORG_END}、)*{_ORG_NAME}{{2,40}}?{_ORG_END})"
+                           rf"\s*(?:\(主办\)|主办(?!单位|方|\s*[:]))")
 # A joint sponsorship lists more organisations after the first: "主办单位：中共X市委办公室 X市人民政府办公室".
-SPONSOR_MORE = re.compile(rf"([\s、和]+)({_ORG_NAME}{{2,40}}?{_ORG_END}){_STOP}(?!\s*(?:\(?承办|协办|运维|维护|技术支持))")
+# A following name is the contractor when 承办 comes after it as a word ("…办公室 Y承办"), not
+# when 承办： starts the next field ("主办：广州开发区管委会 广州市黄埔区人民政府 承办：…").
+_NOT_SPONSOR_NEXT = r"\s*\(?(?:承办|协办|运维|维护|技术支持)(?!\s*[:])"
+SPONSOR_MORE = re.compile(rf"([\s、和]+)({_ORG_NAME}{{2,40}}?{_ORG_END}){_STOP}(?!{_NOT_SPONSOR_NEXT})")
 # Telephone numbers with the separators footers print: 0477-8321234, (0477)8321234, 010--63070957,
 # 0471 6945678, 400-xxx-xxxx, the 123xx service lines (12345, 12333) with or without an area
 # code (020-12333 on the 广东人社 footer); a mobile on its own.
-PHONE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?(?:-{1,2}|—{1,2}|\s)?\d{7,8}(?:-\d{1,5})?|1[3-9]\d{9}|400-?\d{3}-?\d{4}"
-                   r"|(?:\(?0\d{2,3}\)?-?)?123\d\d)(?!\d)")
+PHONE = re.compile(r"(?<!\d)((?:\(0\d{2,3}\)|0\d{2,3})(?:-{1,2}|—{1,2}|\s)?\d{7,8}(?:-\d{1,5})?|1[3-9]\d{9}|400-?\d{3}-?\d{4}"
+                   r"|(?:(?:\(0\d{2,3}\)|0\d{2,3})-?)?123\d\d)(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 CONTACT_LABEL = re.compile(r"联系|电话|邮箱|e-?mail|信箱|传真", re.I)
 # Most real footers give the contact as a link to the site's contact page (联系我们 on
@@ -67,6 +74,9 @@ CONTACT_LABEL = re.compile(r"联系|电话|邮箱|e-?mail|信箱|传真", re.I)
 CONTACT_LINK = re.compile(r"联系我们|联系方式|联系本站|联系本网")
 QQ = re.compile(r"QQ[^\d。|丨]{0,8}?(\d{5,11})(?!\d)", re.I)
 JIUCUO_MARKS = ("zfwzgl.www.gov.cn", "kaipuyun.cn", "exposure/jiucuo", "jiucuo.js", "121.43.68.40")
+# What only a footer prints: registrations, the site code, the sponsor line, the copyright.
+FOOTER_SIGNS = re.compile(r"ICP[备证]|公网安备|公安机关备案|网站标识码|网站识别码|主\s*办[单方:]|(?<=[\u4e00-\u9fff])主办(?=\s|承办|$)"
+                          r"|版权所有|copyright", re.I)
 FOOTER_MARKS = re.compile(r"(^|[\s_-])(footer|foot|bottom|copyright|banquan|dibu|bq|ft)([\s_-]|\d|$)", re.I)
 
 
@@ -102,14 +112,38 @@ def fold(text: str) -> str:
 
 
 def footer_text(page) -> str:
-    """Text of the page's footer blocks; the end of the page when it marks none."""
+    """Text of the page's footer blocks, and the text around the page's last identifiers when
+    those blocks print none of them."""
     marked = [el for el in page.tree.iter() if isinstance(el.tag, str) and (
         el.tag == "footer" or FOOTER_MARKS.search(f" {el.get('id') or ''} {el.get('class') or ''} "))]
     # Nested matches (div.footer > div.copyright) would repeat text: keep outermost only.
     ids = {id(el) for el in marked}
     outer = [el for el in marked if not any(id(a) in ids for a in el.iterancestors())]
-    text = " ".join(el.text_content() for el in outer)
-    return re.sub(r"\s+", " ", text).strip() or page.visible_text[-800:]
+    text = re.sub(r"\s+", " ", " ".join(el.text_content() for el in outer)).strip()
+    if FOOTER_SIGNS.search(fold(text)):
+        return text
+    # Marked blocks without identifiers are often a leave-site dialog ("放弃 继续访问") or a
+    # language switch; a page that also carries a mobile copy of the article after its footer
+    # ends in body text. The footer is where the identifiers are.
+    visible = fold(page.visible_text)
+    signs = list(FOOTER_SIGNS.finditer(visible))
+    if not signs:
+        # No footer block, no identifier anywhere: the page shows no footer, and its last lines
+        # are body text (a notice's own 联系电话 is not the site's contact).
+        return text
+    first = last = signs[-1]
+    for sign in reversed(signs[:-1]):
+        if first.start() - sign.end() > 300:
+            break
+        first = sign
+    # Little before the first identifier: what precedes it there is as often the end of the
+    # body (a notice's 联系人/电话 lines) as a 联系我们 link.
+    start = max(0, first.start() - 40)
+    if start and not visible[start - 1].isspace():   # from the next whole word, not "…系我们"
+        space = visible.find(" ", start, first.start())
+        start = space + 1 if space >= 0 else start
+    around = visible[start:last.end() + 300]
+    return f"{text} {around}".strip()
 
 
 def _attr_values(el) -> str:
@@ -119,6 +153,19 @@ def _attr_values(el) -> str:
         # document.write(unescape("%3Cspan id='_ideConac'…")).
         values += " " + unquote(el.text)
     return values
+
+
+# The 找错 button as jiucuo.js draws it: <img src=jiucuo.png onclick="Link('3702000025')">.
+JIUCUO_LINK = re.compile(r"\bLink\(\s*['\"]?(bm\d{8}|\d{10})['\"]?\s*\)")
+# Hanweb (大汉 jpaas) sites place both badges as components their site script fills in:
+# <div class="dzjg j-gov" data-setting="{sitecode:'<conac id>'}">, <div class="j-jiucuo"
+# data-setting="{sitecode:3400000072}"> (www.ahedu.gov.cn, www.shushan.gov.cn).
+WIDGET = re.compile(r"(?:^|\s)(j-gov|j-jiucuo)(?:\s|$)")
+
+
+def _widget(el) -> str | None:
+    m = WIDGET.search(el.get("class") or "")
+    return m.group(1) if m and "sitecode" in (el.get("data-setting") or "") else None
 
 
 def _jiucuo_code(el) -> str | None:
@@ -132,6 +179,9 @@ def _jiucuo_code(el) -> str | None:
         if m and ("Link(" in value or el.get("id") == "_jiucuo_"):
             return m.group(1)
     code = el.get("sitecode") or el.get("site_code")
+    if not code and _widget(el) == "j-jiucuo":
+        m = re.search(r"sitecode\s*:\s*['\"]?(bm\d{8}|\d{10})", el.get("data-setting"))
+        code = m.group(1) if m else None
     return code.strip() if code else None
 
 
@@ -147,13 +197,21 @@ def _registration(texts: tuple[str, ...], anywhere: re.Pattern, number_ok) -> tu
     return first, False
 
 
+def registration_value(printed: str) -> str:
+    """A registration as one string: the separators footers put between label and number go
+    ("蜀ICP备：19007388号", "京公网安备:11010202007633", "粤公网安备号44030402003007" on real
+    pages); the format check then judges the number, not the punctuation."""
+    value = re.sub(r"[\s:]+", "", printed)
+    return re.sub(r"公网安备号(?=\d)", "公网安备", value)
+
+
 def _icp(texts: tuple[str, ...], problems: dict[str, str]) -> str | None:
-    found, ok = _registration(texts, ICP_ANY, lambda m: ICP_OK.fullmatch(m.group(0)) is not None)
+    found, ok = _registration(texts, ICP_ANY, lambda m: ICP_OK.fullmatch(registration_value(m.group(0))) is not None)
     if found is None:
         return None
     if not ok:
         problems["icp"] = f"ICP备案编号“{found.group(0)}”格式错误"
-    return re.sub(r"\s+", "", found.group(0))
+    return registration_value(found.group(0))
 
 
 def _psb(texts: tuple[str, ...], problems: dict[str, str]) -> str | None:
@@ -164,7 +222,7 @@ def _psb(texts: tuple[str, ...], problems: dict[str, str]) -> str | None:
         return None
     if not ok:
         problems["psb"] = f"公安备案号“{found.group(0)}”格式错误（应为省简称+公网安备+14位数字）"
-    return re.sub(r"\s+", "", found.group(0))
+    return registration_value(found.group(0))
 
 
 def _sponsor(*texts: str) -> str | None:
@@ -172,7 +230,7 @@ def _sponsor(*texts: str) -> str | None:
         m = SPONSOR.search(text)
         if m:
             value, end = m.group(1) or m.group(2), m.end()
-            while (more := SPONSOR_MORE.match(text, end)) and not re.match(r"\s*(承办|协办|运维|维护|技术支持)", text[more.end():]):
+            while (more := SPONSOR_MORE.match(text, end)) and not re.match(_NOT_SPONSOR_NEXT, text[more.end():]):
                 value, end = value + more.group(1) + more.group(2), more.end()
             return value
         m = SPONSOR_AFTER.search(text)
@@ -186,12 +244,17 @@ def _contact(foot: str) -> str | None:
     footer's 联系我们 / 联系方式 entry (the contact page it links to)."""
     for label in CONTACT_LABEL.finditer(foot):
         near = foot[label.start():label.start() + 60]
-        found = PHONE.search(near) or EMAIL.search(near)
+        # The nearer of the two: "客服邮箱：x@y.gov.cn 政务服务热线：12345" gives the e-mail.
+        found = min((m for m in (PHONE.search(near), EMAIL.search(near)) if m), key=lambda m: m.start(), default=None)
         if found:
             return found.group(0)
     qq = QQ.search(foot)
     if qq:
         return qq.group(1)
+    # An address printed without a label ("冀ICP备… webmaster@hebeitour.com.cn 网站地图").
+    email = EMAIL.search(foot)
+    if email:
+        return email.group(0)
     link = CONTACT_LINK.search(foot)
     return link.group(0) if link else None
 
@@ -210,9 +273,11 @@ def footer_identifiers(page, included=()) -> FooterInfo:
             if not isinstance(el.tag, str):
                 continue
             attrs = _attr_values(el)
-            if "conac.cn" in attrs or "_ideConac" in attrs or el.get("id") == "_ideConac":
+            widget = _widget(el)
+            if "conac.cn" in attrs or "_ideConac" in attrs or el.get("id") == "_ideConac" or widget == "j-gov":
                 info.conac = True
-            if any(mark in attrs for mark in JIUCUO_MARKS) or el.get("id") == "_jiucuo_":
+            if (any(mark in attrs for mark in JIUCUO_MARKS) or el.get("id") == "_jiucuo_" or widget == "j-jiucuo"
+                    or JIUCUO_LINK.search(el.get("onclick") or "")):
                 info.jiucuo = True
                 info.site_code_jiucuo = info.site_code_jiucuo or _jiucuo_code(el)
     meta = page.meta("SiteIDCode")

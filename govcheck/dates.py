@@ -39,6 +39,11 @@ DECOY_BEFORE = re.compile(r"(©|copyright|版权所有|备案|浏览|访问|点�
 # A label's own decoy is a word fused to it (访问时间, 浏览日期): a counter printed before the
 # label ("访问量：199 发布日期：2017-05-15") does not make the labelled date a decoy.
 LABEL_DECOY = re.compile(r"(©|copyright|版权所有|备案|浏览|访问|点击|阅读)\s*$", re.I)
+# The bare labels 日期/时间 end many other words: 报名时间, 培训时间, 展会时间, 公示时间 in a
+# notice's body (www.wlmq.gov.cn) are not the publication date. Fused to a word they count only
+# after the prefixes that name the document's own date (生成日期 in 信息公开 tables).
+BARE_LABELS = ("日期", "时间")
+BARE_PREFIXES = ("生成", "发文", "印发", "公开", "公布", "上传")
 
 
 def make_date(y: int | str, m: int | str, d: int | str) -> dt.date | None:
@@ -116,6 +121,9 @@ def article_date(page, not_after: dt.date | None = None) -> DatedText | None:
     best = None
     for m in LABELLED.finditer(text):
         if LABEL_DECOY.search(text[max(0, m.start() - 20):m.start()]):
+            continue
+        if (m.group(1) in BARE_LABELS and re.match(r"[\u4e00-\u9fff]", text[m.start() - 1:m.start()])
+                and text[max(0, m.start() - 2):m.start()] not in BARE_PREFIXES):
             continue
         found = make_date(*m.groups()[1:])
         if found and (not_after is None or found <= not_after):

@@ -86,3 +86,22 @@ def test_a_counter_before_the_label_does_not_make_the_labelled_date_a_decoy():
     fused = ParsedPage("http://x.gov.cn/a.html", '<html><head><meta name="PubDate" content="2022-04-24"></head><body>'
                        '<span>浏览时间：2024-05-06</span><p>正文</p></body></html>')
     assert article_date(fused) == DatedText(D(2022, 4, 24), "meta")
+
+
+def test_a_word_ending_in_shijian_is_not_the_publication_label():
+    # www.wlmq.gov.cn (tests/realpages r16): the only visible publication date has no label; a
+    # notice's 报名时间/培训时间 are dates inside the text; the PubDate meta decides.
+    page = ParsedPage("http://www.wlmq.gov.cn/fjbm/llj/tzgg/562718.htm", """<html><head>
+        <meta name="PubDate" content="2024-03-03 15:54:07"></head><body>
+        <div class="info">2024-03-03 15:54:07 来源:新疆维吾尔自治区文化和旅游厅 阅读:</div>
+        <p>报名时间：2024年3月7日-4月26日</p><p>培训时间：2024年3月8日-4月30日</p></body></html>""")
+    assert article_date(page) == DatedText(D(2024, 3, 3), "meta")
+
+
+def test_the_generation_date_of_a_disclosure_table_still_counts():
+    # 信息公开 tables print 生成日期 (www.wanzai.gov.cn, tests/realpages r06): a fused label
+    # after a prefix that names the document's own date.
+    page = ParsedPage("http://www.wanzai.gov.cn/a.shtml", """<html><body><table><tr><td>索引号：</td>
+        <td>014742224A/2023-0043406</td><td>生成日期：</td><td>2023-05-11</td></tr></table>
+        <p>展会时间：2023年7月12日</p></body></html>""")
+    assert article_date(page) == DatedText(D(2023, 5, 11), "label")

@@ -173,3 +173,91 @@ def test_a_sentence_ending_in_zhuban_is_not_a_sponsor_line():
 
 def test_police_registration_label_variants():
     assert info("京公安网备11010502030000号").psb == "京公安网备11010502030000号"
+
+
+@pytest.mark.parametrize("footer, icp, psb", [
+    # www.tcmsc.gov.cn, www.bjxch.gov.cn, wtl.sz.gov.cn (tests/realpages r33, r23, r34).
+    ("网站标识码：5100000014 蜀ICP备：19007388号 川公网安备 51010402001180号", "蜀ICP备19007388号", "川公网安备51010402001180号"),
+    ("京ICP备19014909号-1 京公网安备:11010202007633", "京ICP备19014909号-1", "京公网安备11010202007633"),
+    ("备案序号粤ICP备18094387号 粤公网安备号44030402003007", "粤ICP备18094387号", "粤公网安备44030402003007"),
+])
+def test_a_separator_between_label_and_number_is_not_part_of_the_registration(footer, icp, psb):
+    # (蜀 is Sichuan's ICP abbreviation: the first footer is well-formed.)
+    found = info(footer)
+    assert (found.icp, found.psb) == (icp, psb)
+    assert "icp" not in found.problems and "psb" not in found.problems
+
+
+def test_the_nearer_of_a_mail_and_a_phone_after_the_label():
+    # zdb.beijing.gov.cn (r17): the service line 12345 after the e-mail is another item.
+    assert info("客服邮箱：bjzdb@zdb.beijing.gov.cn 政务服务热线：12345").contact == "bjzdb@zdb.beijing.gov.cn"
+
+
+def test_a_mail_address_without_a_label_is_the_contact():
+    # www.hebeitour.gov.cn (r41).
+    assert info("冀ICP备11012692号-54 webmaster@hebeitour.com.cn 网站地图").contact == "webmaster@hebeitour.com.cn"
+
+
+def page_info(body: str, url="http://www.ds.gov.cn/a.html"):
+    return footer_identifiers(ParsedPage(url, f"<html><body>{body}</body></html>"))
+
+
+def test_a_marked_block_without_identifiers_is_not_the_whole_footer():
+    # www.bjxch.gov.cn, www.hongshan.gov.cn (r23, r51): the only block with a footer-like class
+    # is the leave-site dialog; the real footer is an unmarked <div>.
+    found = page_info("<div class='main'>正文</div><div class='wrap'><p>技术支持邮箱：work@bjxch.gov.cn</p>"
+                      "<p>主办:北京市西城区人民政府办公室 承办:北京市西城区政务服务管理局</p>"
+                      "<p>政府网站标识码:1101020002 京ICP备19014909号-1</p></div>"
+                      "<div class='ft-dialog'><a>放弃</a> <a>继续访问</a></div>")
+    assert found.contact == "work@bjxch.gov.cn"
+    assert found.sponsor == "北京市西城区人民政府办公室"
+
+
+def test_body_text_after_the_footer_is_not_the_footer():
+    # www.wlmq.gov.cn (r16): a mobile copy of the notice follows the footer, and the notice's own
+    # 电话 lines come just before the mobile footer; the footer prints no number.
+    notice = ("<p>" + "为确保本次培训的顺利开展，请各地、各单位高度重视，切实加强组织领导，及时转发并通知相关人员报名。" * 8
+              + "</p><p>联系人：苏雅</p><p>电话：0991-2859329、2868435</p><p>新疆文化艺术学校</p><p>2024年3月1日</p>")
+    found = page_info(f"<div class='pc'>{notice}<div class='copytext'><p>主办：乌鲁木齐市人民政府办公室</p>"
+                      "<p>网站标识码6501000002 新ICP备05001907号</p></div></div>"
+                      f"<div class='mobile'>{notice}<p>开办：乌鲁木齐市人民政府</p><p>主办：乌鲁木齐市人民政府办公室</p>"
+                      "<p>地址：乌鲁木齐市南湖东路30号 新ICP备05001907号</p></div>")
+    assert found.contact is None
+    assert found.sponsor == "乌鲁木齐市人民政府办公室"
+
+
+def test_a_page_without_any_footer_has_no_contact():
+    # ct.zj.gov.cn copy without its footer (r53): the 公示's last line invites calls; that number
+    # is the notice's, and the page shows no footer at all.
+    found = page_info("<div class='main'><p>公示期内，如有异议，可来电向人事处反映情况，电话：0571-85215842。</p></div>")
+    assert found.contact is None
+
+
+@pytest.mark.parametrize("footer, sponsor", [
+    # www.hp.gov.cn (r22): two sponsors, then the 承办： field.
+    ("主办：广州开发区管委会 广州市黄埔区人民政府 承办：广州市黄埔区政务服务和数据管理局 联系我们",
+     "广州开发区管委会 广州市黄埔区人民政府"),
+    # www.qingdao.gov.cn (r31): joint sponsors before 主办, joined by 、.
+    ("鲁公网安备 37020202000341号 中共青岛市委、青岛市人民政府主办", "中共青岛市委、青岛市人民政府"),
+])
+def test_joint_sponsors_in_more_forms(footer, sponsor):
+    assert info(footer).sponsor == sponsor
+
+
+def test_the_contractor_after_a_sponsor_is_still_left_out():
+    assert info("主办：鄂尔多斯市人民政府办公室 鄂尔多斯市大数据中心承办").sponsor == "鄂尔多斯市人民政府办公室"
+
+
+def test_jiucuo_as_the_button_its_script_draws():
+    # www.qingdao.gov.cn (r31): the button without the script that drew it.
+    found = info("""<a href="javascript:;"><img src="jiucuo.png" onclick="Link('3702000025')"></a>""")
+    assert found.jiucuo and found.site_code_jiucuo == "3702000025"
+
+
+def test_hanweb_badge_components():
+    # www.ahedu.gov.cn (r48): both badges are components the site script fills in.
+    found = info("""<div class="dzjg j-jiucuo fl" data-setting="{sitecode:3400000072}"></div>
+                    <div class="dzjg j-gov fl" data-setting="{sitecode:'0ADF13855B3F222BE053012819AC6888'}"></div>""")
+    assert found.conac and found.jiucuo and found.site_code_jiucuo == "3400000072"
+    # The same class without its setting is some other block.
+    assert not info('<div class="j-gov">政务公开</div>').conac

@@ -6,6 +6,7 @@ labels always run."""
 
 import csv
 import importlib.util
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ spec.loader.exec_module(verify)
 
 
 def norm(value):
-    return "".join((value or "").split())
+    """Labels keep full-width （）as printed; the extraction reads NFKC-folded text."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split())
 
 
 def load(row):
@@ -46,7 +48,9 @@ def test_labels(row):
             norm(row["contact"]), row["has_conac"], row["has_jiucuo"])
     assert got == want
     if row["page_type"] == "article":
-        assert article_date(page).date.isoformat() == row["pub_date"]
+        found = article_date(page)
+        # An article that prints no publication date (r14: only historical years in the text).
+        assert (found.date.isoformat() if found else "") == row["pub_date"]
     if row["newest_item_date"]:
         items = main_list(page) if row["page_type"] == "list" else page_items(page)
         assert newest_item(items).date.isoformat() == row["newest_item_date"]
