@@ -14,6 +14,9 @@ slots in Redis:
 Times are Redis's own clock (TIME), so machines with drifting clocks agree.
 
 Enabled only when GOVCHECK_REDIS_URL is set; a single process keeps Scrapy's own limit.
+If Redis cannot be reached the crawl stops (finish reason `redis_unavailable`): the scan fails
+and keeps the previous findings, rather than recording every request as a broken link or
+crawling without the limit it was promised.
 """
 
 from __future__ import annotations
@@ -83,7 +86,8 @@ class HostSlots:
     def from_url(cls, url: str, prefix: str = "govcheck", lease_seconds: float = 30.0) -> HostSlots:
         import redis
 
-        return cls(redis.Redis.from_url(url), prefix, lease_seconds)
+        # Calls run on the reactor thread: a Redis that hangs must fail within seconds, not stall the crawl.
+        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), prefix, lease_seconds)
 
     def _leases(self, host: str) -> str:
         return f"{self.prefix}:host-slots:{host}"
@@ -135,6 +139,7 @@ class SharedHostLimitMiddleware:
         self.retry_after_max = retry_after_max
         self.held: dict[str, set[str]] = defaultdict(set)
         self.closing = False
+        self.failed: str | None = None
         self._heartbeat = None
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
@@ -162,9 +167,27 @@ class SharedHostLimitMiddleware:
             self._heartbeat.start(self.slots.lease_ms / 3000, now=False)
 
     def _renew(self):
-        for host, tokens in list(self.held.items()):
-            if tokens:
-                self.slots.renew(host, tokens)
+        from redis import RedisError
+
+        try:
+            for host, tokens in list(self.held.items()):
+                if tokens:
+                    self.slots.renew(host, tokens)
+        except RedisError as exc:
+            self._redis_failed(exc)
+
+    def _redis_failed(self, exc) -> None:
+        if self.failed is not None:
+            return
+        self.failed = f"{type(exc).__name__}: {exc}"
+        self.closing = True
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="redis_unavailable"))
+        else:  # Scrapy < 2.14
+            engine.close_spider(self.crawler.spider, "redis_unavailable")
 
     def _closed(self, spider=None, reason=None):
         self.closing = True
@@ -172,19 +195,28 @@ class SharedHostLimitMiddleware:
             self._heartbeat.stop()
         for host, tokens in list(self.held.items()):
             for token in list(tokens):
-                self.slots.release(host, token)
+                self._give_back(host, token)
         self.held.clear()
+
+    def _give_back(self, host: str, token: str) -> None:
+        from redis import RedisError
+
+        try:
+            self.slots.release(host, token)
+        except RedisError:
+            pass   # the lease ends by itself
 
     def _release(self, request) -> None:
         held = request.meta.pop(TOKEN, None)
         if held is not None:
             host, token = held
             self.held[host].discard(token)
-            self.slots.release(host, token)
+            self._give_back(host, token)
 
     # ------------------------------------------------------------------ middleware
 
     async def process_request(self, request):
+        from redis import RedisError
         from twisted.internet import reactor
         from twisted.internet.task import deferLater
 
@@ -195,7 +227,11 @@ class SharedHostLimitMiddleware:
         while True:
             if self.closing:
                 raise IgnoreRequest(f"{host}: crawl closing while waiting for a shared host slot")
-            ok, wait = self.slots.try_acquire(host, self.limit, token)
+            try:
+                ok, wait = self.slots.try_acquire(host, self.limit, token)
+            except RedisError as exc:
+                self._redis_failed(exc)
+                raise IgnoreRequest(f"{host}: shared host limit unavailable ({exc})") from None
             if ok:
                 break
             # Jittered polling: waiting workers do not all retry in the same millisecond.
@@ -210,8 +246,13 @@ class SharedHostLimitMiddleware:
         if response.status in (429, 503):
             delay = retry_after_seconds(response.headers.get(b"Retry-After"))
             if delay:
+                from redis import RedisError
+
                 host = (urlparse_cached(request).hostname or "").lower().rstrip(".")
-                self.slots.hold(host, min(delay, self.retry_after_max))
+                try:
+                    self.slots.hold(host, min(delay, self.retry_after_max))
+                except RedisError as exc:
+                    self._redis_failed(exc)
         return response
 
     def process_exception(self, request, exception):

@@ -7,6 +7,8 @@ and the scan id the pipelines write to.
 
 from __future__ import annotations
 
+import os
+
 BOT_NAME = "govcheck"
 
 # DESIGN §8: the asyncio reactor let 8 requests at once reach one host with
@@ -83,7 +85,8 @@ GOVCHECK_MAX_LINKS_PER_PAGE = 1000
 GOVCHECK_MAX_LINKS_PER_SITE = 20000
 # Scaling out (crawler/host_slots.py): the per-host limit shared by all workers through Redis.
 GOVCHECK_REDIS_URL: str | None = None
-GOVCHECK_REDIS_PREFIX = "govcheck"
+# Keys of several deployments (or test runs) sharing one Redis stay apart by prefix.
+GOVCHECK_REDIS_PREFIX = os.environ.get("GOVCHECK_REDIS_PREFIX", "govcheck")
 GOVCHECK_HOST_LEASE_SECONDS = 30.0   # how long a killed worker's slots stay taken
 
 

@@ -48,8 +48,10 @@ def main() -> None:
                                 if k != "crawler.middlewares.ConditionalGetMiddleware"},
     )
     process = CrawlerProcess(settings=settings)
-    process.crawl(FetchAll, urls=args["urls"])
+    crawler = process.create_crawler(FetchAll)
+    process.crawl(crawler, urls=args["urls"])
     process.start()
+    print(f"finish_reason {crawler.stats.get_value('finish_reason')}", flush=True)
 
 
 if __name__ == "__main__":

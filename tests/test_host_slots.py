@@ -88,14 +88,14 @@ def test_a_killed_workers_slots_come_back_when_its_leases_end(serve, prefix):
     while slots.in_flight(host) and time.monotonic() - killed < 10:
         time.sleep(0.05)
     assert slots.in_flight(host) == 0
-    assert time.monotonic() - killed < 2.5   # lease 1.5 s, renewed at most 0.5 s before the kill
+    assert time.monotonic() - killed < 4.0   # lease 1.5 s, renewed at most 0.5 s before the kill; load margin
     out = finish(worker([f"http://{host}:{server.port}/fast.html"], resolve, 2, REDIS, prefix, lease=1.5), timeout=30)
     assert "fetched 200" in out
 
 
 def test_retry_after_seen_by_one_worker_holds_every_worker_off_that_host(serve, prefix):
     server = serve({
-        "www.busy.gov.cn": {"/busy": Route(body=b"busy", status=429, headers={"Retry-After": "3"}),
+        "www.busy.gov.cn": {"/busy": Route(body=b"busy", status=429, headers={"Retry-After": "8"}),
                             "/a.html": Route(body=html("甲"))},
         "www.calm.gov.cn": {"/b.html": Route(body=html("乙"))},
     })
@@ -104,8 +104,8 @@ def test_retry_after_seen_by_one_worker_holds_every_worker_off_that_host(serve, 
     finish(worker([f"http://www.busy.gov.cn:{server.port}/a.html", f"http://www.calm.gov.cn:{server.port}/b.html"],
                   resolve, 2, REDIS, prefix))
     at = {path: t for (_, _, path), t in zip(server.requests, server.request_times)}
-    assert at["/a.html"] - at["/busy"] >= 2.9            # the other worker waited out the Retry-After
-    assert at["/a.html"] - at["/b.html"] >= 0.5          # ... for that host only
+    assert at["/a.html"] - at["/busy"] >= 7.9            # the other worker waited out the Retry-After
+    assert at["/a.html"] - at["/b.html"] >= 1.0          # ... for that host only (slow starts under load leave margin)
 
 
 def test_slots_are_taken_atomically_up_to_the_limit(prefix):
@@ -118,3 +118,16 @@ def test_slots_are_taken_atomically_up_to_the_limit(prefix):
     slots.hold("www.x.gov.cn", 2.0)
     ok, wait = slots.try_acquire("www.x.gov.cn", 10, "t7")
     assert not ok and 1.5 < wait <= 2.0
+
+
+def test_an_unreachable_redis_stops_the_crawl_instead_of_recording_failures(serve):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    server = serve({"www.a.gov.cn": pages(5)})
+    urls = [f"http://www.a.gov.cn:{server.port}/p{i}.html" for i in range(5)]
+    out = finish(worker(urls, {"www.a.gov.cn": "127.0.0.1"}, 2, dead, "unused"), timeout=60)
+    assert "finish_reason redis_unavailable" in out
+    assert not server.requests          # nothing was sent without the limit it was promised
