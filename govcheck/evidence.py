@@ -65,13 +65,18 @@ def _banner(record: dict, fetched_at: str | None, kind: str) -> str:
             f"（原始页面的存档副本，个人信息已遮盖；不执行脚本、不加载外部资源）</div>{cells}</div>")
 
 
+def _family(record: dict) -> str | None:
+    spec = CHECKS.get(record["check"])
+    return spec.family if spec else None
+
+
 def _needle(record: dict) -> str | None:
     """What to mark in the page: the matched text for word checks, the masked number for
     privacy findings; links are marked through their href (below)."""
-    check = record["check"]
-    if check.startswith("word_"):
+    family = _family(record)
+    if family == "words":
         return record.get("subject")
-    if check == "privacy_leak":
+    if family == "privacy":
         samples = (record.get("detail") or {}).get("samples") or []
         return samples[0] if samples else None
     return None
@@ -92,7 +97,7 @@ def _mark_text(doc: str, needle: str) -> str:
 
 
 def _link_style(record: dict) -> str:
-    if not record["check"].startswith("link_") or not record.get("subject"):
+    if _family(record) != "links" or not record.get("subject"):
         return ""
     try:
         target = urlsplit(record["subject"])

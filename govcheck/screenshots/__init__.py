@@ -135,15 +135,16 @@ class ShotOutcome:
 def mark_for(row: FindingRow) -> Mark | None:
     spec = CHECKS.get(row.check)
     name = spec.name if spec else row.check
+    family = spec.family if spec else None
     detail = row.detail or {}
     subject = row.subject or ""
-    if row.check.startswith("word_"):
+    if family == "words":
         return Mark(row.id, "text", f"{name}「{subject}」", [subject])
-    if row.check == "privacy_leak":
+    if family == "privacy":
         return Mark(row.id, "masked", f"{name}：{detail.get('name') or subject}", personal=subject)
-    if row.check in ("footer_missing", "footer_invalid"):
+    if family == "footer":
         return Mark(row.id, "footer", f"{name}：{detail.get('name') or subject}")
-    if row.check.startswith("link_"):
+    if family == "links":
         label = f"{name}（{detail.get('hidden_by')}）" if row.check == "link_hidden" else name
         return Mark(row.id, "link", f"{label} → {subject}"[:120], target=subject)
     if row.check == "column_stale":

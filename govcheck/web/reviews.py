@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govcheck.findings import REVIEW_ZH
 from govcheck.review import record_review
 from govcheck.store.schema import FindingRow, ReviewRow
 
-ACTIONS = {"ignore": "忽略（误报）", "confirm": "确认", "reopen": "重新打开"}
+ACTIONS = REVIEW_ZH   # the labels the 问题清单 use
 
 
 def review(session: Session, finding_ids: list[int], action: str, note: str | None, by: str):
