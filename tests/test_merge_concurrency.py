@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from govcheck.findings import Finding
-from govcheck.lifecycle import Observed, merge_findings
+from govcheck.lifecycle import merge_findings
 from govcheck.review import record_review
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import FindingRow, FixRow, ScanRow, SightingRow
@@ -17,8 +17,8 @@ SITE = "http://www.merge.gov.cn/"
 T0 = dt.datetime(2024, 4, 1, 2, 0, tzinfo=dt.UTC)
 
 
-def broken(name: str) -> Observed:
-    return Observed("合并单位", "site", SITE, Finding("link_broken", SITE, SITE + name, "HTTP 404"))
+def broken(name: str) -> Finding:
+    return Finding("link_broken", SITE, SITE + name, "HTTP 404").placed("合并单位", "site", SITE)
 
 
 def new_scan(sessions, day: int) -> int:
