@@ -1,10 +1,21 @@
-"""Crawl throughput: scan a generated N-page government site on loopback and print pages/s.
+"""Crawl throughput and footprint: bare Scrapy vs `govcheck scan` on one generated site.
 
-    python bench/crawl.py [--pages 2000] [--delay 0]
+    python bench/crawl.py [--pages 10000] [--delay 0] [--profile] [--skip-bare]
 
-The site has column lists with pagination, articles with images and attachments, and a few
-broken links, like a county portal. The scan runs as the real `govcheck scan` command in a
-subprocess; wall time, pages/s, link targets/s and the scan process's peak RSS are printed.
+One loopback server plays one generated county portal (column lists with pagination,
+articles with an image and an attachment each, a few broken links). In this one invocation:
+
+1. a bare Scrapy spider (follows every <a href>, same reactor, same per-host limit, no
+   govcheck code) crawls it;
+2. `govcheck scan` scans it (the first scan, a fresh database);
+3. `govcheck scan` scans it again unchanged (same database: conditional GET, carried-over
+   results).
+
+Each runs as its own process (Scrapy's reactor runs once per process); for each the bench
+prints wall time, pages/s, requests/s, the process's own peak RSS, the most requests in flight
+at once on the host as the server saw them and, for the scans, the database size after it.
+`--profile` runs the two scans under cProfile instead (slower; the figures are then not the
+benchmark) and prints their top entries.
 """
 
 from __future__ import annotations
@@ -13,20 +24,24 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
+import pstats
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from govcheck.demo.loopback import LoopbackSites, Route  # noqa: E402
 
 HOST = "www.bench.gov.cn"
+BARE_HOST = "127.0.0.1"        # the bare spider has no resolver: it asks the server by address
 COLUMNS = ["gzdt", "tzgg", "zcwj", "rsxx", "czzj", "tjsj", "ghjh", "xxgk"]
 PER_LIST = 20
+PER_HOST = 4
 
 
 def page(title: str, body: str) -> Route:
@@ -47,7 +62,7 @@ def build_site(n_pages: int) -> dict[str, Route]:
         for li in range(lists):
             items = ""
             for k in range(li * PER_LIST, min(n_articles, (li + 1) * PER_LIST)):
-                d = day - dt.timedelta(days=k)
+                d = day - dt.timedelta(days=k % 3000)
                 path = f"/{c}/{d:%Y%m}/t{d:%Y%m%d}_{k}.html"
                 items += f'<li><a href="{path}">第{k}号信息</a><span>{d}</span></li>'
                 extra = '<a href="/files/missing.pdf">附件</a>' if k % 97 == 0 else f'<a href="/files/{c}{k}.pdf">附件</a>'
@@ -55,7 +70,13 @@ def build_site(n_pages: int) -> dict[str, Route]:
                                     + f'</p><img src="/img/{c}/{k}.jpg">{extra}')
                 routes[f"/img/{c}/{k}.jpg"] = Route(body=b"\xff\xd8jpg", content_type="image/jpeg")
                 routes[f"/files/{c}{k}.pdf"] = Route(body=b"%PDF-1.4", content_type="application/pdf")
-            pager = "".join(f'<a href="/{c}/{"index_" + str(p) + ".html" if p else ""}">{p + 1}</a>' for p in range(lists))
+            # A pager as real CMSs print it: first, previous, a window of numbers, next, last.
+            def href(p: int) -> str:
+                return f"/{c}/" if p == 0 else f"/{c}/index_{p}.html"
+            window = range(max(0, li - 4), min(lists, li + 5))
+            pager = f'<a href="{href(0)}">首页</a>' + (f'<a href="{href(li - 1)}">上一页</a>' if li else "")
+            pager += "".join(f'<a href="{href(p)}">{p + 1}</a>' for p in window)
+            pager += (f'<a href="{href(li + 1)}">下一页</a>' if li + 1 < lists else "") + f'<a href="{href(lists - 1)}">尾页</a>'
             path = f"/{c}/" if li == 0 else f"/{c}/index_{li}.html"
             routes[path] = page(f"栏目{c}", f"<ul>{items}</ul><div class='page'>{pager}</div>")
     routes["/"] = page("首页", "".join(f'<a href="/{c}/">更多</a>' for c in COLUMNS))
@@ -64,41 +85,156 @@ def build_site(n_pages: int) -> dict[str, Route]:
     return routes
 
 
+# --------------------------------------------------------------------------- bare Scrapy
+
+def bare_scrapy(url: str) -> None:
+    """The reference: a plain Scrapy spider following every <a href> (child process)."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import TWISTED_REACTOR
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+        start_urls = [url]
+        pages = 0
+
+        def parse(self, response):
+            if not isinstance(response, scrapy.http.HtmlResponse):
+                return
+            Bare.pages += 1
+            for href in response.css("a::attr(href)").getall():
+                yield response.follow(href, self.parse)
+
+    process = CrawlerProcess(settings={
+        "TWISTED_REACTOR": TWISTED_REACTOR, "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": PER_HOST,
+        "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False, "DEPTH_PRIORITY": 1,
+        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue"})
+    process.crawl(Bare)
+    process.start()
+    print(json.dumps({"pages": Bare.pages}))
+
+
+# --------------------------------------------------------------------------- runs
+
+def run_child(args: list[str], env: dict | None = None) -> tuple[float, int, str, str, int]:
+    """(wall seconds, peak RSS in KB of that process alone, stdout, stderr, exit code)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return wall, usage.ru_maxrss, out.read().decode(errors="replace"), err.read().decode(errors="replace"), proc.returncode
+
+
+def db_size(db: Path) -> int:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+
+
+def table_sizes(db: Path) -> str:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("select name, sum(pgsize) from dbstat where name not like 'sqlite_%' group by name "
+                           "order by 2 desc limit 6").fetchall()
+    except sqlite3.OperationalError:
+        return ""
+    finally:
+        con.close()
+    return ", ".join(f"{n} {s / 2**20:.1f}" for n, s in rows)
+
+
+def print_profile(path: Path, label: str, top: int) -> None:
+    print(f"--- profile: {label} (top {top} by own time)")
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("tottime")
+    width = 110
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    total = stats.total_tt
+    print(f"{'own s':>8} {'own %':>6} {'cum s':>8} {'calls':>9}  function")
+    for (file, line, name), (_cc, nc, tt, ct, _callers) in rows:
+        where = f"{Path(file).name}:{line}({name})" if line else name
+        print(f"{tt:8.2f} {100 * tt / total:5.1f}% {ct:8.2f} {nc:9d}  {where[:width]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--pages", type=int, default=10_000)
     ap.add_argument("--delay", type=float, default=0.0, help="server think time per request (s)")
+    ap.add_argument("--profile", action="store_true", help="run the scans under cProfile and print top entries")
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--skip-bare", action="store_true")
+    ap.add_argument("--bare-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.bare_child:
+        return bare_scrapy(args.bare_child)
+
     routes = build_site(args.pages)
     n_html = sum(1 for r in routes.values() if r.content_type.startswith("text/html"))
-    with tempfile.TemporaryDirectory() as tmp, LoopbackSites({HOST: routes}, default_delay=args.delay) as server:
+    print(f"site: {n_html} HTML pages, {len(routes)} URLs; server think time {args.delay * 1000:.0f} ms; "
+          f"per-host limit {PER_HOST}")
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp, LoopbackSites({HOST: routes, BARE_HOST: routes},
+                                                             default_delay=args.delay) as server:
+        bare = None
+        if not args.skip_bare:
+            wall, rss, out, err, rc = run_child([sys.executable, __file__, "--bare-child", f"http://{BARE_HOST}:{server.port}/"])
+            if rc != 0:
+                sys.exit(f"bare Scrapy failed ({rc}):\n{out}\n{err}")
+            pages = json.loads(out.strip().splitlines()[-1])["pages"]
+            reqs = sum(1 for h, _m, _p in server.requests if h == BARE_HOST)
+            bare = pages / wall
+            lines.append(f"bare Scrapy   : {pages:6d} pages {reqs:6d} requests  {wall:7.1f} s  {pages / wall:6.1f} pages/s "
+                         f"{reqs / wall:6.1f} req/s  peak RSS {rss / 1024:5.0f} MB  max in flight {server.max_in_flight[BARE_HOST]}")
+            print(lines[-1], flush=True)
         registry = Path(tmp) / "sites.yaml"
         registry.write_text(json.dumps({
             "as_of": "2024-04-19", "resolve": {HOST: "127.0.0.1"},
-            "settings": {"resolve_only": True, "max_pages": args.pages + 100, "max_depth": 6},
+            "settings": {"resolve_only": True, "max_pages": args.pages + 100, "max_depth": 10_000,
+                         "concurrency_per_host": PER_HOST},
             "units": [{"name": "基准测试区人民政府", "sites": [{"url": f"http://{HOST}:{server.port}/"}]}]}), encoding="utf-8")
         db = Path(tmp) / "bench.db"
-        start = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", str(db)],
-                              capture_output=True, text=True, env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"))
-        wall = time.monotonic() - start
-        if proc.returncode != 0:
-            sys.exit(f"scan failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-        import sqlite3
-
-        con = sqlite3.connect(db)
-        pages = con.execute("select count(*) from pages").fetchone()[0]
-        targets = con.execute("select count(*) from targets").fetchone()[0]
-        findings = con.execute("select count(*) from findings").fetchone()[0]
-        stats = json.loads(con.execute("select stats from scans").fetchone()[0])
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        requests = len(server.requests)
-    print(f"site: {n_html} HTML pages, {len(routes)} URLs; server think time {args.delay * 1000:.0f} ms")
-    print(f"scan: {pages} pages, {targets} link targets, {requests} HTTP requests, {findings} findings")
-    print(f"wall: {wall:.1f} s (process start, crawl, checks, storage): crawl {stats['crawl_seconds']} s, "
-          f"analysis (all checks, findings merge) {stats['analysis_seconds']} s")
-    print(f"rate: {pages / wall:.1f} pages/s, {targets / wall:.1f} targets/s, {requests / wall:.1f} requests/s")
-    print(f"peak RSS of the scan process: {peak_mb:.0f} MB")
+        walls, sizes, rates = [], [], []
+        for n, label in enumerate(("govcheck scan ", "re-scan       ")):
+            before = len(server.requests)
+            server.max_in_flight.clear()
+            cmd = [sys.executable, "-m", "govcheck", "scan", str(registry), "--db", str(db)]
+            prof = Path(tmp) / f"scan{n}.prof"
+            if args.profile:
+                cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), *cmd[1:]]
+            wall, rss, out, err, rc = run_child(cmd, env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"))
+            if rc != 0:
+                sys.exit(f"scan failed ({rc}):\n{out}\n{err}")
+            con = sqlite3.connect(db)
+            _scan_id, stats = con.execute("select id, stats from scans order by id desc limit 1").fetchone()
+            stats = json.loads(stats)
+            con.close()
+            pages = stats["pages"]
+            reqs = len(server.requests) - before
+            walls.append(wall)
+            rates.append(pages / wall)
+            sizes.append(db_size(db))
+            lines.append(f"{label}: {pages:6d} pages {reqs:6d} requests  {wall:7.1f} s  {pages / wall:6.1f} pages/s "
+                         f"{reqs / wall:6.1f} req/s  peak RSS {rss / 1024:5.0f} MB  max in flight {server.max_in_flight[HOST]}"
+                         f"  db {sizes[-1] / 2**20:6.1f} MB")
+            print(lines[-1], flush=True)
+            print(f"    crawl {stats.get('crawl_seconds')} s, analysis {stats.get('analysis_seconds')} s, "
+                  f"{stats.get('findings')} findings, targets {stats.get('targets', '?')}, "
+                  f"carried over {stats.get('carried_over', '?')}; "
+                  f"tables (MB): {table_sizes(db)}", flush=True)
+            if args.profile:
+                print_profile(prof, label.strip(), args.top)
+    print("=== summary")
+    for line in lines:
+        print(line)
+    if bare and rates:
+        print(f"first scan / bare Scrapy pages/s: {rates[0] / bare:.2f}×  (target ≥ 0.80)")
+    if len(walls) == 2:
+        print(f"re-scan speed-up (first wall / re-scan wall): {walls[0] / walls[1]:.2f}×  (target ≥ 3)")
+        print(f"db growth by the unchanged re-scan: {(sizes[1] - sizes[0]) / 2**20:.1f} MB = "
+              f"{100 * (sizes[1] - sizes[0]) / sizes[0]:.1f} % of the first scan's {sizes[0] / 2**20:.1f} MB  (target ≤ 5 %)")
 
 
 if __name__ == "__main__":
