@@ -18,7 +18,7 @@ class SitePlan:
     seeds: tuple[str, ...] = ()          # registry column URLs, crawled at depth 1
     max_pages: int = 500
     max_depth: int = 4
-    previous: dict = field(default_factory=dict)  # url → (etag, last_modified, content_hash)
+    previous: dict = field(default_factory=dict)  # url → PreviousPage (conditional GET, carry-over)
     probes: int = 0                      # homepage availability probes in this scan
     probe_interval: float = 5.0
     probe_day: dt.date | None = None     # date the probes are recorded on (the scan's as-of day)
@@ -39,15 +39,18 @@ class PageItem:
     last_modified: str | None
     not_modified: bool
     fetched_at: dt.datetime
+    links: list[LinkRef] = field(default_factory=list)
+    facts: dict | None = None
 
 
 @dataclass
-class LinksItem:
-    """All links found on one page."""
+class CarriedPageItem:
+    """A page unchanged since its stored version (304, or the same body): nothing re-parsed."""
 
-    site_id: int
-    source_url: str
-    links: list[LinkRef]
+    page_id: int
+    depth: int
+    not_modified: bool
+    fetched_at: dt.datetime
 
 
 @dataclass
@@ -97,3 +100,4 @@ class TargetItem:
     snippet: str | None
     size: int | None
     elapsed: float | None
+    checked_at: dt.datetime | None = None

@@ -135,28 +135,28 @@ class ConditionalGetMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
-        prev = request.meta.get("previous")  # (etag, last_modified, content_hash)
+        prev = request.meta.get("previous")  # govcheck.store.queries.PreviousPage
         if prev and request.method == "GET":
-            etag, last_modified, _ = prev
-            if etag:
-                request.headers.setdefault(b"If-None-Match", etag)
-            if last_modified:
-                request.headers.setdefault(b"If-Modified-Since", last_modified)
+            if prev.etag:
+                request.headers.setdefault(b"If-None-Match", prev.etag)
+            if prev.last_modified:
+                request.headers.setdefault(b"If-Modified-Since", prev.last_modified)
         return None
 
     def process_response(self, request, response):
         prev = request.meta.get("previous")
         if response.status != 304 or not prev:
             return response
-        body = self.crawler.spider.stored_body(prev[2])
+        request.meta["not_modified"] = True
+        headers = response.headers.copy()
+        headers[b"Content-Type"] = response.headers.get(b"Content-Type") or b"text/html"
+        # Its stored results hold: the spider carries the stored version over, nothing to parse.
+        body = b"" if prev.facts_hold else self.crawler.spider.stored_body(prev.content_hash)
         if body is None:  # snapshot gone: fetch again unconditionally
-            meta = dict(request.meta, previous=None)
+            meta = dict(request.meta, previous=None, not_modified=False)
             req = request.replace(meta=meta, dont_filter=True)
             req.headers.pop(b"If-None-Match", None)
             req.headers.pop(b"If-Modified-Since", None)
             return req
-        request.meta["not_modified"] = True
-        headers = response.headers.copy()
-        headers[b"Content-Type"] = response.headers.get(b"Content-Type") or b"text/html"
         return HtmlResponse(url=response.url, status=200, headers=headers, body=body, request=request,
                             flags=[*response.flags, "not_modified"])

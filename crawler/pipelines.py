@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from crawler.items import (
     AttachmentItem,
+    CarriedPageItem,
     FeedItem,
-    LinksItem,
     PageItem,
     ProbeItem,
     TargetItem,
@@ -21,11 +21,10 @@ class StoragePipeline:
     def process_item(self, item, spider=None):
         store = self.spider.store
         if isinstance(item, PageItem):
-            fields = asdict(item)
-            body = fields.pop("body")
-            store.add_page(fields.pop("site_id"), fields.pop("url"), body, **fields)
-        elif isinstance(item, LinksItem):
-            store.add_links(item.site_id, item.source_url, item.links)
+            row = {f.name: getattr(item, f.name) for f in fields(item)}   # links stay LinkRefs
+            store.add_page(row.pop("site_id"), row.pop("url"), row.pop("body"), **row)
+        elif isinstance(item, CarriedPageItem):
+            store.carry_page(item.page_id, item.depth, item.fetched_at, item.not_modified)
         elif isinstance(item, TargetItem):
             store.add_target(**asdict(item))
         elif isinstance(item, AttachmentItem):

@@ -43,6 +43,7 @@ from govcheck.listing import (
     page_items,
 )
 from govcheck.page import ParsedPage, decode_html, included_page
+from govcheck.pagefacts import facts_findings, facts_hold
 from govcheck.registry import Account, Site
 from govcheck.store.queries import load_snapshot
 from govcheck.store.schema import (
@@ -56,22 +57,32 @@ from govcheck.store.schema import (
     SnapshotRow,
     TargetRow,
 )
+from govcheck.store.writer import chunks
+from govcheck.urls import is_external
 
 ARTICLES_PER_UNDATED_LIST = 3   # undated rows: read the newest items' article pages
 
 
 def load_results(session: Session, scan_id: int) -> dict[str, TargetResult]:
-    return {row.url: TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
-                                  redirects=tuple(row.redirects or ()), content_type=row.content_type,
-                                  title=row.title, snippet=row.snippet, size=row.size, method=row.method)
-            for row in session.scalars(select(TargetRow).where(TargetRow.scan_id == scan_id))}
+    """The scan's fetch results that are findings material (broken or undetermined): a working
+    target yields no link finding, so the many that worked are never held in memory."""
+    out = {}
+    for row in session.scalars(select(TargetRow).where(TargetRow.scan_id == scan_id).execution_options(yield_per=2000)):
+        result = TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
+                              redirects=tuple(row.redirects or ()), content_type=row.content_type,
+                              title=row.title, snippet=row.snippet, size=row.size, method=row.method)
+        if classify(result) is not None:
+            out[row.url] = result
+    return out
 
 
 class SiteCrawl:
     """One site's crawl in one scan, read back from storage."""
 
-    def __init__(self, session: Session, scan_id: int, site: Site, site_id: int, results: dict[str, TargetResult]):
+    def __init__(self, session: Session, scan_id: int, site: Site, site_id: int, results: dict[str, TargetResult],
+                 wordlists: str = ""):
         self.session, self.scan_id, self.site, self.site_id, self.results = session, scan_id, site, site_id, results
+        self.wordlists = wordlists
         rows = session.execute(select(PageRow.url, PageRow.final_url, PageRow.content_hash, PageRow.encoding, PageRow.content_type)
                                .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)
                                .order_by(PageRow.depth, PageRow.id)).all()
@@ -86,7 +97,9 @@ class SiteCrawl:
                                                             AttachmentRow.site_id == site_id)).all()
         self.attachments = {r.url: r.content_hash for r in rows}
         self.attachment_types = {r.url: r.content_type for r in rows}
-        self.parsed = lru_cache(maxsize=256)(self._parse)
+        # Only the pages a freshness or footer check reads are parsed here (the homepage, columns,
+        # a few articles); a small cache keeps memory independent of the site's size.
+        self.parsed = lru_cache(maxsize=32)(self._parse)
 
     @property
     def snapshots(self) -> dict[str, str]:
@@ -116,10 +129,43 @@ class SiteCrawl:
                 out.append(included_page(url, body, self.attachment_types.get(url)))
         return out
 
+    def _links_of_pages(self):
+        return (select(LinkRow, PageRow.final_url).join(PageRow, PageRow.id == LinkRow.page_id)
+                .where(PageRow.scan_id == self.scan_id, PageRow.site_id == self.site_id))
+
     def occurrences(self) -> list[LinkOccurrence]:
-        return [LinkOccurrence(r.source_url, r.target_url, r.tag, r.anchor or "", r.hidden)
-                for r in self.session.scalars(select(LinkRow).where(LinkRow.scan_id == self.scan_id,
-                                                                   LinkRow.site_id == self.site_id).order_by(LinkRow.id))]
+        """The link occurrences a link finding can come from: those of targets that failed,
+        lie outside the site's domains, or are hidden somewhere. check_links judges each target
+        from its own occurrences alone, so the rest (most links of a site) are never loaded."""
+        site = self.site
+        wanted = set(self.results)
+        distinct = select(LinkRow.target_url).join(PageRow, PageRow.id == LinkRow.page_id).where(
+            PageRow.scan_id == self.scan_id, PageRow.site_id == self.site_id).distinct()
+        for (url,) in self.session.execute(distinct.execution_options(yield_per=5000)):
+            if url not in wanted and is_external(url, site.url, site.allow_domains):
+                wanted.add(url)
+        wanted |= set(self.session.scalars(distinct.where(LinkRow.hidden.is_not(None))))
+        out: list[LinkOccurrence] = []
+        # Shallowest page first, then by address: the order does not depend on crawl timing, so
+        # a carried-over scan names the same first page as a full one.
+        for batch in chunks(sorted(wanted), 500):
+            rows = self.session.execute(self._links_of_pages().where(LinkRow.target_url.in_(batch))
+                                        .add_columns(PageRow.depth))
+            out += [(depth, source, link.id, LinkOccurrence(source, link.target_url, link.tag, link.anchor or "",
+                                                            link.hidden)) for link, source, depth in rows]
+        out.sort(key=lambda o: o[:3])
+        return [o[3] for o in out]
+
+    def page_facts(self):
+        """(final url, stored page-local results) of each page of the scan, shallowest first."""
+        seen: set[str] = set()
+        rows = self.session.execute(select(PageRow.final_url, PageRow.facts)
+                                    .where(PageRow.scan_id == self.scan_id, PageRow.site_id == self.site_id)
+                                    .order_by(PageRow.depth, PageRow.id).execution_options(yield_per=500))
+        for final_url, facts in rows:
+            if final_url not in seen:
+                seen.add(final_url)
+                yield final_url, facts
 
 
 @dataclass
@@ -195,8 +241,11 @@ def site_columns(session: Session, crawl: SiteCrawl, home: ParsedPage | None) ->
 def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, resources: dict, ran: set[str]) -> list[Finding]:
     """Checks on every page's text and every readable attachment; 标识 on a sample."""
     findings: list[Finding] = []
-    for url in crawl.page_urls:
-        page = crawl.parsed(url)
+    for url, facts in crawl.page_facts():
+        if facts_hold(facts, crawl.wordlists, as_of, url):
+            findings += facts_findings(facts)
+            continue
+        page = crawl._parse(url)   # stored before these checks ran in the crawl, or out of date
         if page is None:
             continue
         dated = article_date(page, as_of)  # date-limited wordlist entries (南朝鲜|before:1992-08-24)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 class Settings:
     """Crawl limits and rule thresholds (DESIGN: "all thresholds are configuration")."""
 
-    max_pages: int = 500            # pages crawled per site
+    max_pages: int = 100_000        # pages crawled per site: a whole portal (19号 counts links site-wide)
     max_depth: int = 4              # link hops from the homepage
     timeout: float = 15.0           # the national 15-second rule
     retries: int = 2
@@ -27,6 +27,7 @@ class Settings:
     max_links_per_site: int = 20000    # distinct link targets checked per site
     max_links_per_page: int = 1000     # distinct link targets checked per page (the rest: a scan event)
     attachment_cpu_seconds: float = 10.0   # CPU time to read one attachment's text
+    recheck_hours: float = 20.0     # link targets that worked within this many hours are not requested again
     footer_sample: int = 5          # pages whose footer is checked: the homepage and the shallowest others
     # 站点无法访问: homepage probes in every scan, judged over a window with the scheduler's probes
     probes: int = 3

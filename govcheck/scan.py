@@ -31,7 +31,7 @@ from govcheck.store.lock import scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
 from govcheck.store.schema import ScanRow
 from govcheck.store.writer import ScanStore
-from govcheck.wordlists import load_matcher, registry_terms
+from govcheck.wordlists import load_matcher, matcher_digest, registry_terms
 
 log = logging.getLogger("govcheck.scan")
 
@@ -100,7 +100,7 @@ class ScanOutcome:
 
 
 def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings: dict, store: ScanStore,
-              check_external: bool):
+              check_external: bool, **site_options):
     """Run the site and account spiders side by side in this process (one reactor, one
     downloader policy); returns the site spider (its counters and errors) or None."""
     from crawler.spiders.accounts import AccountSpider
@@ -112,7 +112,7 @@ def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings:
     if plans:
         site_crawler = process.create_crawler(SiteSpider)
         crawlers.append(site_crawler)
-        process.crawl(site_crawler, plans=plans, store=store, check_external=check_external)
+        process.crawl(site_crawler, plans=plans, store=store, check_external=check_external, **site_options)
     if account_plans:
         account_crawler = process.create_crawler(AccountSpider)
         crawlers.append(account_crawler)
@@ -173,13 +173,16 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     as_of = as_of or registry.as_of or clock.now().date()
     # lists, term guard (with the registry's own unit and place names) and context detector;
     # a bad user list fails before any request
-    automaton = load_matcher(registry.wordlists, registry_terms(u.name for u in registry.units))
+    terms = registry_terms(u.name for u in registry.units)
+    automaton = load_matcher(registry.wordlists, terms)
+    wordlists = matcher_digest(registry.wordlists, terms)
     engine = open_db(db_url)
     with scan_lock(engine):
-        return _run_locked_scan(registry, engine, cfg, as_of, automaton, progress)
+        return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress)
 
 
-def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton, progress: bool) -> ScanOutcome:
+def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton, wordlists: str,
+                     progress: bool) -> ScanOutcome:
     sessions = session_factory(engine)
     started = clock.now()
     with sessions.begin() as session:
@@ -195,7 +198,7 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
         scan_id = scan.id
         plans = [SitePlan(site_id=site_ids[s.url], url=s.url, allow_domains=s.allow_domains,
                           seeds=tuple(c.url for c in s.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
-                          previous=previous_pages(session, site_ids[s.url]), probes=cfg.probes,
+                          previous=previous_pages(session, site_ids[s.url], wordlists, as_of), probes=cfg.probes,
                           probe_interval=cfg.probe_interval, probe_day=as_of)
                  for s in registry.sites]
         account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
@@ -208,7 +211,8 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
             spider, accounts_spider = run_crawl(
                 plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
                                                               resolve=registry.resolve, progress=progress),
-                store, cfg.check_external)
+                store, cfg.check_external, automaton=automaton, wordlists=wordlists, as_of=as_of,
+                recheck_hours=cfg.recheck_hours)
         with _interruptible("analysis"):
             store.flush()
             crawled = clock.now()
@@ -217,7 +221,7 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
             with sessions.begin() as session:
                 scan = session.get(ScanRow, scan_id)
                 observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, crawl,
-                                                      automaton, events)
+                                                      automaton, events, wordlists)
                 accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed,
                                              covered, crawl.accounts_not_judged, events)
                 merge = merge_findings(session, scan, observed, covered, seen_at)
@@ -226,6 +230,9 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
                 scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
                               "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
                               "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1),
+                              "targets": spider.counts["targets"] if spider else 0,
+                              "carried_over": spider.counts["carried"] if spider else 0,
+                              "pages_carried_over": spider.counts["pages_carried"] if spider else 0,
                               "partial_sites": sorted(r for r, rep in reports.items() if rep.partial),
                               "events": events[:MAX_EVENTS], "event_count": len(events)}
     except BaseException as exc:
@@ -308,7 +315,7 @@ def _analyse_accounts(session, registry: Registry, account_ids, scan_id: int, as
 
 
 def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int, as_of: dt.date,
-             seen_at: dt.datetime, crawl_outcome: CrawlOutcome, automaton, events: list[dict]):
+             seen_at: dt.datetime, crawl_outcome: CrawlOutcome, automaton, events: list[dict], wordlists: str = ""):
     results = load_results(session, scan_id)
     observed: list[Finding] = []
     covered: set[tuple[str, str, str]] = set()
@@ -319,7 +326,7 @@ def _analyse(session, registry: Registry, site_ids: dict[str, int], scan_id: int
             # Per-site isolation: one site's hostile pages may break its own analysis, never
             # the scan (a savepoint keeps the session usable for the next site).
             with session.begin_nested():
-                crawl = SiteCrawl(session, scan_id, site, site_id, results)
+                crawl = SiteCrawl(session, scan_id, site, site_id, results, wordlists)
                 report = analyse_site(session, crawl, registry.settings, as_of, seen_at,
                                       crawl_outcome.homepage_errors.get(site_id), automaton,
                                       crawl_outcome.homepage_not_judged.get(site_id))

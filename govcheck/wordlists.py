@@ -234,11 +234,9 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def load_automaton(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = (),
-                   guard: bool = True) -> ahocorasick.Automaton:
-    """Lists (bundled + `extra`) and, with `guard`, the term guard over the bundled terms plus
-    `terms` (the registry's unit and place names, see registry_terms). With the guard, keys are
-    spelt in sound classes: match it through a WordMatcher with sound_table() (load_matcher)."""
+def wordlists_digest(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = (),
+                     guard: bool = True) -> str:
+    """What the automaton is built from: the key of its cache."""
     files = wordlist_files(extra)
     digest = hashlib.sha256(ENGINE_VERSION.encode())
     sources = files + (sorted(TERMS.glob("*.txt")) + [MODEL / "confusion.txt"] if guard else [])
@@ -249,7 +247,24 @@ def load_automaton(extra: list[str] | tuple[str, ...] = (), terms: list[str] | t
         except OSError as exc:
             raise WordlistError(f"{path}: cannot read ({exc})") from None
     digest.update(repr((guard, sorted(terms))).encode())
-    cached = cache_dir() / f"words-{digest.hexdigest()[:24]}.automaton"
+    return digest.hexdigest()[:24]
+
+
+def matcher_digest(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = ()) -> str:
+    """What load_matcher's verdicts depend on (lists, term guard, context model): the key under
+    which word hits are kept with unchanged pages (govcheck.pagefacts)."""
+    digest = hashlib.sha256(wordlists_digest(extra, terms).encode())
+    for path in sorted(MODEL.glob("*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def load_automaton(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = (),
+                   guard: bool = True) -> ahocorasick.Automaton:
+    """Lists (bundled + `extra`) and, with `guard`, the term guard over the bundled terms plus
+    `terms` (the registry's unit and place names, see registry_terms). With the guard, keys are
+    spelt in sound classes: match it through a WordMatcher with sound_table() (load_matcher)."""
+    cached = cache_dir() / f"words-{wordlists_digest(extra, terms, guard)}.automaton"
     if cached.is_file():
         try:
             return ahocorasick.load(str(cached), pickle.loads)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import logging
 import time
 
@@ -17,10 +18,10 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import TextResponse
 
-from checks.links import is_challenge_page
+from checks.links import TargetResult, classify, is_challenge_page
 from crawler.items import (
     AttachmentItem,
-    LinksItem,
+    CarriedPageItem,
     PageItem,
     ProbeItem,
     SitePlan,
@@ -28,7 +29,8 @@ from crawler.items import (
 )
 from govcheck import clock
 from govcheck.attachments import READABLE
-from govcheck.page import ParsedPage, decode_html
+from govcheck.page import LinkRef, ParsedPage, decode_html
+from govcheck.pagefacts import page_facts
 from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
 
 # Let every 4xx/5xx reach the callbacks (a broken link is data, not an error), while 3xx
@@ -102,8 +104,13 @@ def failure_kind(exc: BaseException) -> str:
 class SiteSpider(scrapy.Spider):
     name = "site"
 
-    def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, **kwargs):
+    def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, automaton=None,
+                 wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        # Page-local checks run where the page is parsed (govcheck.pagefacts), once.
+        self.automaton, self.wordlists, self.as_of = automaton, wordlists, as_of or clock.now().date()
+        # Targets that answered well within this window are carried over, not requested again.
+        self.recheck_since = clock.now() - dt.timedelta(hours=recheck_hours) if recheck_hours > 0 else None
         self.plans = {p.site_id: p for p in plans}
         self.store = store
         self.check_external = check_external
@@ -119,7 +126,7 @@ class SiteSpider(scrapy.Spider):
         # likely fetch them, so their check waits until the crawl is idle (fetched once).
         self.deferred: dict[str, tuple[SitePlan, str]] = {}
         self.probes_pending = 0
-        self.counts = {"pages": 0, "targets": 0}
+        self.counts = {"pages": 0, "targets": 0, "carried": 0, "pages_carried": 0}
         # Hostile-input limits: the scan event log, the sites whose budget ran out (their
         # findings are partial), links checked per site, when each site's crawl started.
         self.events: list[dict] = []
@@ -230,7 +237,8 @@ class SiteSpider(scrapy.Spider):
         return self._track(plan, scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
                                                 dont_filter=True, priority=-depth))
 
-    def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None) -> scrapy.Request | None:
+    def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None,
+                       recent: dict | None = None) -> scrapy.Request | None:
         if method is None:
             if url in self.checked or plan.site_id in self.partial:
                 return None
@@ -240,13 +248,49 @@ class SiteSpider(scrapy.Spider):
                 return None
             self.links_checked[plan.site_id] += 1
             self.checked.add(url)
+            if recent is None and self.recheck_since is not None and self.store is not None:
+                recent = self.store.recent_results([url], self.recheck_since)
+            if recent and url in recent and self._carry_check(plan, recent[url], tag):
+                return None
             method = "HEAD" if tag in HEAD_TAGS else "GET"
         meta = {"site_id": plan.site_id, "role": "check", "tag": tag, "started": time.monotonic(),
                 "handle_httpstatus_list": ALL_ERRORS}
         return self._track(plan, scrapy.Request(url, method=method, callback=self.on_check, errback=self.on_error,
                                                 meta=meta, dont_filter=True, priority=-5))
 
-    def _follow(self, plan: SitePlan, link, depth: int) -> scrapy.Request | None:
+    def _carry_check(self, plan: SitePlan, row, tag: str) -> bool:
+        """A target checked within the window that worked holds for this scan as it was."""
+        result = TargetResult(url=row.url, status=row.status, error=row.error, final_url=row.final_url,
+                              redirects=tuple(row.redirects or ()), content_type=row.content_type, title=row.title,
+                              snippet=row.snippet, size=row.size, method=row.method)
+        if row.error or (row.status or 0) >= 400 or classify(result) is not None:
+            return False   # it failed: ask again
+        self.store.carry_target(row.url, row.id)
+        self.counts["targets"] += 1
+        self.counts["carried"] += 1
+        if tag == "attachment" and extension_of(row.url) in READABLE and self._in_site(plan, row.url):
+            self.store.carry_attachment(plan.site_id, row.url)
+        return True
+
+    def _follow_all(self, plan: SitePlan, links, depth: int):
+        recent = None
+        if self.recheck_since is not None and self.store is not None:
+            unseen = list(dict.fromkeys(link.url for link in links if not link.invalid and link.url not in self.checked))
+            recent = self.store.recent_results(unseen, self.recheck_since) if unseen else {}
+        for link in links:
+            if link.invalid:
+                if link.url not in self.checked:
+                    self.checked.add(link.url)
+                    self.counts["targets"] += 1
+                    yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
+                                     redirects=[], content_type=None, title=None, snippet=link.invalid, size=None,
+                                     elapsed=0.0, checked_at=clock.now())
+                continue
+            req = self._follow(plan, link, depth, recent)
+            if req is not None:
+                yield req
+
+    def _follow(self, plan: SitePlan, link, depth: int, recent: dict | None = None) -> scrapy.Request | None:
         url = link.url
         if plan.site_id in self.partial:
             return None
@@ -264,7 +308,7 @@ class SiteSpider(scrapy.Spider):
         if not in_site and link.is_page_link and url not in self.checked and self._registered_host(url):
             self.deferred.setdefault(url, (plan, link.tag))
             return None
-        return self._check_request(plan, url, link.tag)
+        return self._check_request(plan, url, link.tag, recent=recent)
 
     def _registered_host(self, url: str) -> bool:
         netloc = netloc_of(url)
@@ -334,7 +378,8 @@ class SiteSpider(scrapy.Spider):
             url=redirects[0] if redirects else response.url, method=req.method, status=response.status, error=None,
             final_url=response.url, redirects=redirects, content_type=content_type,
             title=parsed.title if parsed is not None else None, snippet=text_snippet,
-            size=len(response.body), elapsed=time.monotonic() - req.meta.get("started", time.monotonic()))
+            size=len(response.body), elapsed=time.monotonic() - req.meta.get("started", time.monotonic()),
+            checked_at=clock.now())
 
     @staticmethod
     def _is_html(response) -> bool:
@@ -351,13 +396,27 @@ class SiteSpider(scrapy.Spider):
         parsed = ParsedPage(response.url, text)
         return parsed, encoding, parsed.snippet
 
+    def _unchanged(self, response) -> bool:
+        """304, or the same body as the stored version, whose page-local results still hold."""
+        prev = response.meta.get("previous")
+        if prev is None or not prev.facts_hold or response.status != 200:
+            return False
+        if response.meta.get("not_modified"):
+            return True
+        return hashlib.sha256(response.body).hexdigest() == prev.content_hash
+
     @isolated
     def parse_page(self, response):
         meta = response.meta
         plan = self.plans[meta["site_id"]]
         depth = meta["depth"]
-        parsed, encoding, snippet = self._parse_body(response)
-        yield self._target_item(response, parsed, snippet)
+        carried = self._unchanged(response)
+        if carried:
+            parsed, snippet = None, None
+            self.store.carry_target(meta["redirect_urls"][0] if meta.get("redirect_urls") else response.url)
+        else:
+            parsed, encoding, snippet = self._parse_body(response)
+            yield self._target_item(response, parsed, snippet)
         self.counts["targets"] += 1
         if depth == 0 and meta.get("role") == "page":
             why = not_judged(response.status, parsed.title if parsed else None, snippet)
@@ -371,54 +430,60 @@ class SiteSpider(scrapy.Spider):
             # The homepage moved (http→https, bare domain → www): the site lives there now.
             self.netlocs[plan.site_id].add(netloc_of(response.url))
         redirected_to_crawled = meta.get("redirect_urls") and (plan.site_id, response.url) in self.crawled
-        if parsed is None or response.status >= 400 or not self._in_site(plan, response.url) or redirected_to_crawled:
+        if ((parsed is None and not carried) or response.status >= 400 or not self._in_site(plan, response.url)
+                or redirected_to_crawled):
             self._done(plan.site_id)
             return
         self.crawled.add((plan.site_id, response.url))
         self.counts["pages"] += 1
-        headers = response.headers
-        yield PageItem(
-            site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
-            status=response.status, content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
-            encoding=encoding, body=response.body, depth=depth, title=parsed.title,
-            etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
-            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            not_modified=bool(meta.get("not_modified")), fetched_at=clock.now())
-        links = self._capped(plan, response.url, parsed)
-        yield LinksItem(plan.site_id, response.url, links)
+        if carried:
+            prev = meta["previous"]
+            self.counts["pages_carried"] += 1
+            yield CarriedPageItem(prev.page_id, depth, bool(meta.get("not_modified")), clock.now())
+            links = [LinkRef(url, tag, text or "", hidden, bool(pagination), invalid)
+                     for url, tag, text, hidden, pagination, invalid in self.store.page_links(prev.page_id)]
+            facts = self.store.page_facts(prev.page_id) or {}
+            includes = facts.get("includes", []) if depth <= 1 else []
+            if facts.get("links_capped"):
+                self.event(plan.site_id, "links_capped", facts["links_capped"])
+        else:
+            headers = response.headers
+            links, capped = self._capped(plan, response.url, parsed)
+            facts = page_facts(parsed, self.automaton, self.wordlists, self.as_of)
+            if capped:
+                facts["links_capped"] = capped   # told again in every scan that carries the page
+            includes = facts["includes"]
+            yield PageItem(
+                site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
+                status=response.status, content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
+                encoding=encoding, body=response.body, depth=depth, title=parsed.title,
+                etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
+                last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+                not_modified=bool(meta.get("not_modified")), fetched_at=clock.now(), links=links, facts=facts)
+            del parsed   # the tree is not needed past this page
         if depth <= 1:
             # Footers pulled in by iframe, script or SSI: read once per site for the 标识 check.
-            for url in parsed.footer_includes:
+            for url in includes:
                 if (plan.site_id, url) not in self.includes:
                     self.includes.add((plan.site_id, url))
                     yield self._track(plan, scrapy.Request(
                         url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True,
                         priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
                                            "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
-        for link in links:
-            if link.invalid:
-                if link.url not in self.checked:
-                    self.checked.add(link.url)
-                    self.counts["targets"] += 1
-                    yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
-                                     redirects=[], content_type=None, title=None, snippet=link.invalid, size=None,
-                                     elapsed=0.0)
-                continue
-            req = self._follow(plan, link, depth)
-            if req is not None:
-                yield req
+        yield from self._follow_all(plan, links, depth)
         self._done(plan.site_id)
 
-    def _capped(self, plan: SitePlan, page_url: str, parsed: ParsedPage) -> list:
+    def _capped(self, plan: SitePlan, page_url: str, parsed: ParsedPage) -> tuple[list, str | None]:
         """At most max_links_per_page distinct targets of one page are stored and checked (a
-        hostile page carries 100,000); the cut is a scan event."""
+        hostile page carries 100,000); the cut is a scan event (its message is returned too)."""
         cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_PAGE") or None
         links = parsed.link_refs(cap)
+        message = None
         if parsed.links_truncated:
-            self.event(plan.site_id, "links_capped",
-                       f"{page_url[:300]}: {parsed.link_elements} link elements, the first {cap} distinct link targets "
-                       "checked (max_links_per_page)")
-        return links
+            message = (f"{page_url[:300]}: {parsed.link_elements} link elements, the first {cap} distinct link "
+                       "targets checked (max_links_per_page)")
+            self.event(plan.site_id, "links_capped", message)
+        return links, message
 
     @isolated
     def on_check(self, response):
@@ -483,7 +548,7 @@ class SiteSpider(scrapy.Spider):
         yield TargetItem(url=original, method=req.method, status=None, error=kind, final_url=req.url,
                          redirects=redirects, content_type=None, title=None,
                          snippet=failure.getErrorMessage()[:300], size=None,
-                         elapsed=time.monotonic() - meta.get("started", time.monotonic()))
+                         elapsed=time.monotonic() - meta.get("started", time.monotonic()), checked_at=clock.now())
         self._done(plan.site_id)
 
     def stored_body(self, content_hash: str) -> bytes | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govcheck.pagefacts import facts_hold
 from govcheck.store.schema import AccountRow, ColumnRow, PageRow, ScanRow, ScreenshotRow, SiteRow, SnapshotRow, UnitRow
 
 
@@ -64,17 +67,26 @@ def resolve_scan(session: Session, which: str | int | None) -> ScanRow | None:
         return None
 
 
-def previous_pages(session: Session, site_id: int) -> dict[str, tuple[str | None, str | None, str]]:
-    """url → (etag, last_modified, content_hash) from the site's last completed scan (conditional GET)."""
-    last = session.scalar(
-        select(PageRow.scan_id).join(ScanRow, ScanRow.id == PageRow.scan_id)
-        .where(PageRow.site_id == site_id, ScanRow.status == "done").order_by(PageRow.scan_id.desc()).limit(1))
-    if last is None:
-        return {}
-    rows = session.execute(select(PageRow.url, PageRow.etag, PageRow.last_modified, PageRow.content_hash)
-                           .where(PageRow.scan_id == last, PageRow.site_id == site_id, PageRow.status == 200))
-    return {u: (e, lm, h) for u, e, lm, h in rows if e or lm}
+@dataclass(frozen=True)
+class PreviousPage:
+    """A page's newest stored version: what a re-scan asks the server about and carries over."""
 
+    page_id: int
+    etag: str | None
+    last_modified: str | None
+    content_hash: str
+    facts_hold: bool    # its stored page-local results still hold (govcheck.pagefacts)
+
+
+def previous_pages(session: Session, site_id: int, wordlists: str = "", as_of: dt.date | None = None
+                   ) -> dict[str, PreviousPage]:
+    """url → the newest stored version of each page of the site (conditional GET, carry-over)."""
+    newest = select(func.max(PageRow.id)).where(PageRow.site_id == site_id).group_by(PageRow.url)
+    rows = session.execute(select(PageRow.id, PageRow.url, PageRow.final_url, PageRow.etag, PageRow.last_modified,
+                                  PageRow.content_hash, PageRow.facts)
+                           .where(PageRow.id.in_(newest), PageRow.status == 200).execution_options(yield_per=1000))
+    return {url: PreviousPage(pid, e, lm, h, as_of is not None and facts_hold(facts, wordlists, as_of, final_url))
+            for pid, url, final_url, e, lm, h, facts in rows}
 
 
 def screenshots_of(session: Session, finding_ids: list[int], scan_id: int | None = None) -> dict[int, ScreenshotRow]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -117,10 +118,18 @@ class SnapshotRow(Base):
 
 
 class PageRow(Base):
+    """One version of a crawled page: a row lives as long as the page answers the same body.
+
+    An unchanged page (304, or the same body hash) is not copied into each nightly scan: its
+    row's `scan_id` moves on to the newest scan that saw it, so its links, word/privacy hits
+    and snapshot are shared by every scan in between (`first_scan_id` is where it started).
+    """
+
     __tablename__ = "pages"
-    __table_args__ = (UniqueConstraint("scan_id", "site_id", "url"),)
+    __table_args__ = (UniqueConstraint("scan_id", "site_id", "url"), Index("ix_pages_site_url", "site_id", "url"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)   # newest scan that saw it
+    first_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     url: Mapped[str] = mapped_column(String(2000))
     final_url: Mapped[str] = mapped_column(String(2000))
@@ -134,30 +143,37 @@ class PageRow(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    # What the page-local checks found when the page was parsed (govcheck.pagefacts): reused
+    # while the body, the wordlists and the as-of window allow, so unchanged pages are not re-parsed.
+    facts: Mapped[dict | None] = mapped_column(JSON)
 
 
 class LinkRow(Base):
-    """One occurrence of a link on a crawled page."""
+    """One occurrence of a link on a page version (shared by every scan that saw the version)."""
 
     __tablename__ = "links"
     id: Mapped[int] = mapped_column(primary_key=True)
-    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    source_url: Mapped[str] = mapped_column(String(2000))
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
     target_url: Mapped[str] = mapped_column(String(2000))
     tag: Mapped[str] = mapped_column(String(20))
     anchor: Mapped[str | None] = mapped_column(Text)
     hidden: Mapped[str | None] = mapped_column(String(200))  # why it is invisible, if it is
+    pagination: Mapped[bool] = mapped_column(Boolean, default=False)
+    invalid: Mapped[str | None] = mapped_column(String(200))  # why the http(s) link is not a valid URL
 
 
 class TargetRow(Base):
-    """The result of fetching one unique URL in a scan (shared by every site that links it)."""
+    """The result of fetching one URL (shared by every site that links it). A result that a
+    later scan confirms, or carries over because it was checked recently and worked, is not
+    copied: `scan_id` moves on to the newest scan it holds for; `checked_at` stays the time of
+    the request that produced it (what the recheck window counts from)."""
 
     __tablename__ = "targets"
     __table_args__ = (UniqueConstraint("scan_id", "url"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
-    url: Mapped[str] = mapped_column(String(2000))
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)   # newest scan it holds for
+    first_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    url: Mapped[str] = mapped_column(String(2000), index=True)
     method: Mapped[str] = mapped_column(String(8))
     status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(300))
@@ -168,10 +184,12 @@ class TargetRow(Base):
     snippet: Mapped[str | None] = mapped_column(Text)
     size: Mapped[int | None] = mapped_column(Integer)
     elapsed: Mapped[float | None] = mapped_column(Float)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class AttachmentRow(Base):
-    """An attachment downloaded in a scan to be read (its body is a snapshot)."""
+    """An attachment downloaded to be read (its body is a snapshot); `scan_id` is the newest
+    scan whose link check confirmed it (carried over with its target)."""
 
     __tablename__ = "attachments"
     __table_args__ = (UniqueConstraint("scan_id", "url"),)

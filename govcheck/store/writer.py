@@ -14,11 +14,10 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from govcheck import clock
-from govcheck.store.queries import load_snapshot
 from govcheck.store.schema import (
     AttachmentRow,
     Base,
@@ -64,8 +63,16 @@ def chunks(rows: Iterable[Any], size: int = 500):
         yield batch
 
 
+# What makes two fetches of a URL the same result (a confirmed result is not stored again).
+RESULT_FIELDS = ("method", "status", "error", "final_url", "redirects", "content_type", "title", "snippet", "size")
+
+
 class ScanStore:
-    """Batched writer of one scan's crawl data (pages + snapshots, links, targets)."""
+    """Batched writer of one scan's crawl data (pages + snapshots, links, targets).
+
+    Unchanged things are not copied per scan: a page version or a target result seen again
+    (or carried over) has its `scan_id` moved on to this scan, in place.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], scan_id: int | None, batch_size: int = 500):
         self.sessions = sessions
@@ -76,30 +83,47 @@ class ScanStore:
         self.flushed_probes: list[dict] = []
         self._fetches: list[dict] = []
         self._posts: list[dict] = []
-        self._pages: list[dict] = []
+        self._pages: list[tuple[dict, list]] = []     # (page row, its links)
         self._snapshots: dict[str, dict] = {}
-        self._links: list[dict] = []
         self._targets: dict[str, dict] = {}
         self._written_targets: set[str] = set()
+        self._carried_pages: list[dict] = []
+        self._carried_targets: dict[str, int | None] = {}   # url → target row id (None: the newest row)
+        self._carried_attachments: list[tuple[int, str]] = []
+        self.carried = 0
 
-    def add_page(self, site_id: int, url: str, body: bytes, **fields: Any) -> str:
+    def add_page(self, site_id: int, url: str, body: bytes, links=(), **fields: Any) -> str:
         content_hash, data = compress(body)
         self._snapshots.setdefault(content_hash, {"content_hash": content_hash, "size": len(body), "data": data})
-        self._pages.append(dict(scan_id=self.scan_id, site_id=site_id, url=url, content_hash=content_hash, **fields))
+        self._pages.append((dict(scan_id=self.scan_id, first_scan_id=self.scan_id, site_id=site_id, url=url,
+                                 content_hash=content_hash, **fields),
+                            [dict(target_url=link.url, tag=link.tag, anchor=link.text or None, hidden=link.hidden,
+                                  pagination=link.pagination, invalid=link.invalid) for link in links]))
         self._maybe_flush()
         return content_hash
 
-    def add_links(self, site_id: int, source_url: str, links) -> None:
-        self._links.extend(
-            dict(scan_id=self.scan_id, site_id=site_id, source_url=source_url, target_url=link.url, tag=link.tag,
-                 anchor=link.text or None, hidden=link.hidden) for link in links)
+    def carry_page(self, page_id: int, depth: int, fetched_at: dt.datetime, not_modified: bool) -> None:
+        """An unchanged page: its stored version (links, facts, snapshot) holds for this scan."""
+        self._carried_pages.append(dict(id=page_id, scan_id=self.scan_id, depth=depth, fetched_at=fetched_at,
+                                        not_modified=not_modified))
         self._maybe_flush()
+
+    def carry_target(self, url: str, target_id: int | None = None) -> None:
+        """A result that holds for this scan without a new request (see `recent_results`)."""
+        if url in self._written_targets or url in self._targets or url in self._carried_targets:
+            return
+        self._carried_targets[url] = target_id
+        self.carried += 1
+        self._maybe_flush()
+
+    def carry_attachment(self, site_id: int, url: str) -> None:
+        self._carried_attachments.append((site_id, url))
 
     def add_target(self, **fields: Any) -> None:
         url = fields["url"]
-        if url in self._written_targets or url in self._targets:
+        if url in self._written_targets or url in self._targets or url in self._carried_targets:
             return  # the first fetch of a URL in a scan is its result
-        self._targets[url] = dict(scan_id=self.scan_id, **fields)
+        self._targets[url] = dict(scan_id=self.scan_id, first_scan_id=self.scan_id, **fields)
         self._maybe_flush()
 
     def add_attachment(self, site_id: int, url: str, body: bytes, content_type: str | None) -> None:
@@ -129,32 +153,117 @@ class ScanStore:
 
     def _maybe_flush(self) -> None:
         # Attachments weigh more: their bodies are held until the flush.
-        if len(self._pages) + len(self._links) + len(self._targets) + 20 * len(self._attachments) >= self.batch_size:
+        pending = (len(self._pages) + len(self._targets) + len(self._carried_pages) + len(self._carried_targets)
+                   + 20 * len(self._attachments))
+        if pending >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        if not (self._pages or self._links or self._targets or self._probes or self._attachments or self._fetches):
+        if not (self._pages or self._targets or self._probes or self._attachments or self._fetches
+                or self._carried_pages or self._carried_targets or self._carried_attachments):
             return
         with self.sessions.begin() as session:
             insert_ignore(session, SnapshotRow, list(self._snapshots.values()), ["content_hash"])
-            insert_ignore(session, PageRow, self._pages, ["scan_id", "site_id", "url"])
-            if self._links:
-                session.execute(LinkRow.__table__.insert(), self._links)
-            insert_ignore(session, TargetRow, list(self._targets.values()), ["scan_id", "url"])
+            self._write_pages(session)
+            self._write_targets(session)
             if self._probes:
                 session.execute(ProbeRow.__table__.insert(), self._probes)
                 self.flushed_probes += self._probes
             insert_ignore(session, AttachmentRow, self._attachments, ["scan_id", "url"])
+            self._write_carried_attachments(session)
             insert_ignore(session, FeedFetchRow, self._fetches, ["scan_id", "account_id"])
             # A post seen in an earlier scan keeps its first record (dedup across scans).
             insert_ignore(session, PostRow, list({(p["account_id"], p["key"]): p for p in self._posts}.values()),
                           ["account_id", "key"])
         self._written_targets.update(self._targets)
-        self._pages, self._snapshots, self._links, self._targets, self._probes = [], {}, [], {}, []
+        self._written_targets.update(self._carried_targets)
+        self._pages, self._snapshots, self._targets, self._probes = [], {}, {}, []
         self._attachments, self._fetches, self._posts = [], [], []
+        self._carried_pages, self._carried_targets, self._carried_attachments = [], {}, []
+
+    def _write_pages(self, session: Session) -> None:
+        if self._pages:
+            ids = session.scalars(insert(PageRow).returning(PageRow.id, sort_by_parameter_order=True),
+                                  [row for row, _links in self._pages]).all()
+            links = [dict(link, page_id=page_id) for page_id, (_row, page_links) in zip(ids, self._pages)
+                     for link in page_links]
+            if links:
+                session.execute(LinkRow.__table__.insert(), links)
+        if self._carried_pages:
+            session.execute(update(PageRow), self._carried_pages)
+
+    def _write_targets(self, session: Session) -> None:
+        """New results are compared with each URL's newest stored one: the same result moves
+        on to this scan in place; a different one is a new row."""
+        urls = list(self._targets) + [u for u, i in self._carried_targets.items() if i is None]
+        newest: dict[str, Any] = {}
+        for batch in chunks(urls, 500):
+            last = (select(TargetRow.url, func.max(TargetRow.id).label("id")).where(TargetRow.url.in_(batch))
+                    .group_by(TargetRow.url).subquery())
+            for row in session.execute(select(TargetRow).join(last, TargetRow.id == last.c.id)).scalars():
+                newest[row.url] = row
+        fresh, moved = [], []
+        for url, t in self._targets.items():
+            row = newest.get(url)
+            if row is not None and row.scan_id != self.scan_id and all(getattr(row, f) == t[f] for f in RESULT_FIELDS):
+                moved.append(dict(id=row.id, scan_id=self.scan_id, checked_at=t.get("checked_at"),
+                                  elapsed=t.get("elapsed")))
+            else:
+                fresh.append(t)
+        for url, target_id in self._carried_targets.items():
+            if target_id is None:
+                row = newest.get(url)
+                if row is None or row.scan_id == self.scan_id:
+                    continue
+                target_id = row.id
+            moved.append(dict(id=target_id, scan_id=self.scan_id))
+        if fresh:
+            session.execute(TargetRow.__table__.insert(), fresh)
+        # Rows of two shapes (confirmed with a new check time; carried as they were).
+        for keys in ({"id", "scan_id", "checked_at", "elapsed"}, {"id", "scan_id"}):
+            rows = [m for m in moved if set(m) == keys]
+            if rows:
+                session.execute(update(TargetRow), rows)
+
+    def _write_carried_attachments(self, session: Session) -> None:
+        for site_id, url in self._carried_attachments:
+            last = session.scalar(select(func.max(AttachmentRow.id)).where(AttachmentRow.site_id == site_id,
+                                                                           AttachmentRow.url == url))
+            taken = session.scalar(select(AttachmentRow.id).where(AttachmentRow.scan_id == self.scan_id,
+                                                                  AttachmentRow.url == url))
+            if last is not None and taken is None:
+                session.execute(update(AttachmentRow), [dict(id=last, scan_id=self.scan_id)])
+
+    # ------------------------------------------------------------------ reads during the crawl
 
     def snapshot(self, content_hash: str) -> bytes | None:
         if content_hash in self._snapshots:
             return zlib.decompress(self._snapshots[content_hash]["data"])
         with self.sessions() as session:
-            return load_snapshot(session, content_hash)
+            row = session.get(SnapshotRow, content_hash)
+            return zlib.decompress(row.data) if row else None
+
+    def page_facts(self, page_id: int) -> dict | None:
+        with self.sessions() as session:
+            return session.scalar(select(PageRow.facts).where(PageRow.id == page_id))
+
+    def page_links(self, page_id: int) -> list[tuple]:
+        """(url, tag, text, hidden, pagination, invalid) of a stored page version, in document order."""
+        with self.sessions() as session:
+            return session.execute(select(LinkRow.target_url, LinkRow.tag, LinkRow.anchor, LinkRow.hidden,
+                                          LinkRow.pagination, LinkRow.invalid).where(LinkRow.page_id == page_id)
+                                   .order_by(LinkRow.id)).all()
+
+    def recent_results(self, urls: list[str], since: dt.datetime) -> dict[str, TargetRow]:
+        """The newest stored result of each URL, if it was fetched after `since`."""
+        out: dict[str, TargetRow] = {}
+        if not urls:
+            return out
+        with self.sessions() as session:
+            for batch in chunks(urls, 500):
+                last = (select(func.max(TargetRow.id).label("id")).where(TargetRow.url.in_(batch))
+                        .group_by(TargetRow.url).subquery())
+                for row in session.scalars(select(TargetRow).join(last, TargetRow.id == last.c.id)
+                                           .where(TargetRow.checked_at >= since)):
+                    out[row.url] = row
+        return out

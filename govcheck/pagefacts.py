@@ -1,0 +1,57 @@
+"""What the page-local checks find on one page, computed once when the page is parsed.
+
+The crawl parses each page once and runs the checks that read one page alone (错敏词 and
+personal data in its visible text) right there, so the analysis after the crawl never
+re-parses every page, and an unchanged page (304, or the same body) carries its results into
+the next scan without being parsed at all. Those results stay valid while the wordlists are
+the same and the as-of day has not crossed the birth date of an ID-card number on the page
+(the only way the as-of day changes a privacy verdict: a birth date must not be in the future).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+from checks.privacy import ID_CARD, check_privacy, id_card_valid
+from checks.words import check_words
+from govcheck.findings import Finding
+from govcheck.page import ParsedPage
+
+FACTS_VERSION = 1
+
+
+def _birth_dates(text: str) -> list[str]:
+    """Birth dates of checksum-valid ID-card numbers in the text (whatever the as-of day)."""
+    out = set()
+    for m in ID_CARD.finditer(text):
+        number = m.group(1)
+        if id_card_valid(number, dt.date.max):
+            out.add(f"{number[6:10]}-{number[10:12]}-{number[12:14]}")
+    return sorted(out)
+
+
+def page_facts(page: ParsedPage, automaton, wordlists: str, as_of: dt.date) -> dict:
+    text = page.visible_text
+    return {
+        "v": FACTS_VERSION, "wordlists": wordlists, "as_of": as_of.isoformat(), "births": _birth_dates(text),
+        "words": [asdict(f) for f in check_words(page.url, text, automaton)] if automaton is not None else None,
+        "privacy": [asdict(f) for f in check_privacy(page.url, text, as_of)],
+        "includes": page.footer_includes,
+    }
+
+
+def facts_hold(facts: dict | None, wordlists: str, as_of: dt.date, url: str) -> bool:
+    """Whether stored facts give this scan exactly what checking the page again would."""
+    if not facts or facts.get("v") != FACTS_VERSION or facts.get("wordlists") != wordlists or facts.get("words") is None:
+        return False
+    if any(f.get("url") != url for f in facts["words"] + facts["privacy"]):
+        return False  # the same body at another address: findings name the page they are on
+    then = facts["as_of"]
+    now = as_of.isoformat()
+    lo, hi = min(then, now), max(then, now)
+    return not any(lo < b <= hi for b in facts["births"])
+
+
+def facts_findings(facts: dict) -> list[Finding]:
+    return [Finding(**f) for f in facts["words"] + facts["privacy"]]
