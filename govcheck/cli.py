@@ -409,6 +409,31 @@ def db_upgrade(db_url: str | None) -> None:
         out_console().print(f"{shown}: schema upgraded from revision {before} to {after}", highlight=False)
 
 
+@db.command("prune")
+@_db_option
+@click.option("--keep-scans", type=click.IntRange(min=1), required=True, metavar="N",
+              help="keep the crawl data of the newest N completed scans")
+def db_prune(db_url: str | None, keep_scans: int) -> None:
+    """Remove crawl data (pages, links, target results, snapshots) only older scans used.
+    Findings, their history, reviews and the snapshots they show are always kept."""
+    from govcheck.store.engine import missing_sqlite_file, open_db
+    from govcheck.store.prune import prune
+
+    missing = missing_sqlite_file(db_url)
+    if missing:
+        raise BadInput(f"--db {missing!r}: no such database file")
+    try:
+        result = prune(open_db(db_url), keep_scans)
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    if result.cutoff is None:
+        out_console().print(f"fewer than {keep_scans} completed scans: nothing pruned", highlight=False)
+        return
+    out_console().print(f"kept scans from #{result.cutoff} on; removed {result.pages} page versions, {result.links} links, "
+                        f"{result.targets} target results, {result.attachments} attachments, "
+                        f"{result.feed_fetches} feed fetches, {result.snapshots} snapshots", highlight=False)
+
+
 @main.command()
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="folder for the demo database and findings")
 def demo(output: str | None) -> None:
