@@ -71,7 +71,7 @@ def build_site(n_pages: int) -> dict[str, Route]:
                 routes[f"/img/{c}/{k}.jpg"] = Route(body=b"\xff\xd8jpg", content_type="image/jpeg")
                 routes[f"/files/{c}{k}.pdf"] = Route(body=b"%PDF-1.4", content_type="application/pdf")
             # A pager as real CMSs print it: first, previous, a window of numbers, next, last.
-            def href(p: int) -> str:
+            def href(p: int, c: str = c) -> str:
                 return f"/{c}/" if p == 0 else f"/{c}/index_{p}.html"
             window = range(max(0, li - 4), min(lists, li + 5))
             pager = f'<a href="{href(0)}">首页</a>' + (f'<a href="{href(li - 1)}">上一页</a>' if li else "")

@@ -74,6 +74,8 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 300}
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.ConditionalAwareAutoThrottle": 0,
     "crawler.progress.ProgressExtension": 500,
 }
 
