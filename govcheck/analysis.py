@@ -243,7 +243,7 @@ def content_findings(crawl: SiteCrawl, settings: Settings, as_of: dt.date, resou
     findings: list[Finding] = []
     for url, facts in crawl.page_facts():
         if facts_hold(facts, crawl.wordlists, as_of, url):
-            findings += facts_findings(facts)
+            findings += facts_findings(facts, ran)
             continue
         page = crawl._parse(url)   # stored before these checks ran in the crawl, or out of date
         if page is None:

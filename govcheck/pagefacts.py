@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from checks.privacy import ID_CARD, check_privacy, id_card_valid
-from checks.words import check_words
+from checks.inputs import TextInput
+from checks.privacy import ID_CARD, id_card_valid
+from checks.registry import run_checks
 from govcheck.findings import Finding
 from govcheck.page import ParsedPage
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 
 def _birth_dates(text: str) -> list[str]:
@@ -31,21 +32,21 @@ def _birth_dates(text: str) -> list[str]:
     return sorted(out)
 
 
-def page_facts(page: ParsedPage, automaton, wordlists: str, as_of: dt.date) -> dict:
+def page_facts(page: ParsedPage, automaton, wordlists: str | None, as_of: dt.date) -> dict:
+    """Every check that runs on one page's text (the catalogue's "page" runners), as data."""
     text = page.visible_text
-    return {
-        "v": FACTS_VERSION, "wordlists": wordlists, "as_of": as_of.isoformat(), "births": _birth_dates(text),
-        "words": [asdict(f) for f in check_words(page.url, text, automaton)] if automaton is not None else None,
-        "privacy": [asdict(f) for f in check_privacy(page.url, text, as_of)],
-        "includes": page.footer_includes,
-    }
+    ran: set[str] = set()
+    findings = run_checks("page", TextInput(page.url, text, as_of), {"wordlists": automaton}, ran)
+    return {"v": FACTS_VERSION, "wordlists": wordlists if automaton is not None else None, "as_of": as_of.isoformat(),
+            "births": _birth_dates(text), "findings": [asdict(f) for f in findings], "ran": sorted(ran),
+            "includes": page.footer_includes}
 
 
 def facts_hold(facts: dict | None, wordlists: str, as_of: dt.date, url: str) -> bool:
     """Whether stored facts give this scan exactly what checking the page again would."""
-    if not facts or facts.get("v") != FACTS_VERSION or facts.get("wordlists") != wordlists or facts.get("words") is None:
+    if not facts or facts.get("v") != FACTS_VERSION or facts.get("wordlists") != wordlists:
         return False
-    if any(f.get("url") != url for f in facts["words"] + facts["privacy"]):
+    if any(f.get("url") != url for f in facts["findings"]):
         return False  # the same body at another address: findings name the page they are on
     then = facts["as_of"]
     now = as_of.isoformat()
@@ -53,5 +54,6 @@ def facts_hold(facts: dict | None, wordlists: str, as_of: dt.date, url: str) -> 
     return not any(lo < b <= hi for b in facts["births"])
 
 
-def facts_findings(facts: dict) -> list[Finding]:
-    return [Finding(**f) for f in facts["words"] + facts["privacy"]]
+def facts_findings(facts: dict, ran: set[str]) -> list[Finding]:
+    ran.update(facts["ran"])
+    return [Finding(**f) for f in facts["findings"]]

@@ -153,7 +153,7 @@ def test_prune_keeps_what_findings_refer_to(tmp_path, serve):
     ("2031-01-01", "2024-04-19", False),     # and stops being so going back
 ])
 def test_page_results_hold_while_no_id_birth_date_is_crossed(then, now, holds):
-    facts = {"v": 1, "wordlists": "w", "as_of": then, "births": ["2030-01-01"], "words": [], "privacy": [],
+    facts = {"v": 2, "wordlists": "w", "as_of": then, "births": ["2030-01-01"], "findings": [], "ran": [],
              "includes": []}
     assert facts_hold(facts, "w", dt.date.fromisoformat(now), "http://x/") is holds
     assert not facts_hold(facts, "other wordlists", dt.date.fromisoformat(then), "http://x/")
