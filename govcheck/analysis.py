@@ -85,9 +85,11 @@ class SiteCrawl:
         self.wordlists = wordlists
         rows = session.execute(select(PageRow.url, PageRow.final_url, PageRow.content_hash, PageRow.encoding, PageRow.content_type)
                                .where(PageRow.scan_id == scan_id, PageRow.site_id == site_id)
-                               .order_by(PageRow.depth, PageRow.id)).all()
+                               .order_by(PageRow.depth, PageRow.final_url, PageRow.id)).all()
         self.pages = {}
-        self.page_urls: list[str] = []   # each crawled page once, shallowest first
+        # each crawled page once, shallowest first, then by address (not by crawl timing, so the
+        # footer sample of a carried-over scan is the one a full scan takes)
+        self.page_urls: list[str] = []
         for url, final_url, content_hash, encoding, content_type in rows:
             if final_url not in self.pages:
                 self.page_urls.append(final_url)
@@ -161,7 +163,7 @@ class SiteCrawl:
         seen: set[str] = set()
         rows = self.session.execute(select(PageRow.final_url, PageRow.facts)
                                     .where(PageRow.scan_id == self.scan_id, PageRow.site_id == self.site_id)
-                                    .order_by(PageRow.depth, PageRow.id).execution_options(yield_per=500))
+                                    .order_by(PageRow.depth, PageRow.final_url, PageRow.id).execution_options(yield_per=500))
         for final_url, facts in rows:
             if final_url not in seen:
                 seen.add(final_url)
