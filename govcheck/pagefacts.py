@@ -16,6 +16,7 @@ from dataclasses import asdict
 from checks.inputs import TextInput
 from checks.privacy import ID_CARD, id_card_valid
 from checks.registry import run_checks
+from govcheck.dates import article_date
 from govcheck.findings import Finding
 from govcheck.page import ParsedPage
 
@@ -36,8 +37,11 @@ def page_facts(page: ParsedPage, automaton, wordlists: str | None, as_of: dt.dat
     """Every check that runs on one page's text (the catalogue's "page" runners), as data."""
     text = page.visible_text
     ran: set[str] = set()
-    findings = run_checks("page", TextInput(page.url, text, as_of), {"wordlists": automaton}, ran)
+    dated = article_date(page, as_of)  # date-limited wordlist entries (南朝鲜|before:1992-08-24)
+    published = dated.date if dated else None
+    findings = run_checks("page", TextInput(page.url, text, as_of, published=published), {"wordlists": automaton}, ran)
     return {"v": FACTS_VERSION, "wordlists": wordlists if automaton is not None else None, "as_of": as_of.isoformat(),
+            "published": published.isoformat() if published else None,
             "births": _birth_dates(text), "findings": [asdict(f) for f in findings], "ran": sorted(ran),
             "includes": page.footer_includes}
 
@@ -51,6 +55,8 @@ def facts_hold(facts: dict | None, wordlists: str, as_of: dt.date, url: str) -> 
     then = facts["as_of"]
     now = as_of.isoformat()
     lo, hi = min(then, now), max(then, now)
+    if facts.get("published") and facts["published"] > lo:
+        return False   # the page's own date as read on one as-of day may not be read on the other
     return not any(lo < b <= hi for b in facts["births"])
 
 
