@@ -88,7 +88,7 @@ GOVCHECK_CHECK_BYTES = 256 * 1024   # enough of a checked target to see a soft-4
 GOVCHECK_BATCH_SIZE = 500
 GOVCHECK_SITE_TIME_BUDGET = 3600.0
 GOVCHECK_MAX_LINKS_PER_PAGE = 1000
-GOVCHECK_MAX_LINKS_PER_SITE = 20000
+GOVCHECK_MAX_LINKS_PER_SITE = 300_000
 # Scaling out (crawler/host_slots.py): the per-host limit shared by all workers through Redis.
 GOVCHECK_REDIS_URL: str | None = None
 # Keys of several deployments (or test runs) sharing one Redis stay apart by prefix.

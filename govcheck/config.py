@@ -24,7 +24,7 @@ class Settings:
     # Budgets that keep one hostile site from stalling the nightly scan: when one ends, the
     # site's crawl stops, a scan event says why and its findings are marked partial.
     site_time_budget: float = 3600.0   # seconds of crawling per site
-    max_links_per_site: int = 20000    # distinct link targets checked per site
+    max_links_per_site: int = 300_000  # distinct link targets checked per site (a whole portal: ~3 per page)
     max_links_per_page: int = 1000     # distinct link targets checked per page (the rest: a scan event)
     attachment_cpu_seconds: float = 10.0   # CPU time to read one attachment's text
     recheck_hours: float = 20.0     # link targets that worked within this many hours are not requested again

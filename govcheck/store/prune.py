@@ -3,8 +3,9 @@
 Crawl data (page versions and their links, target results, downloaded attachments, feed
 fetches) last seen by a scan older than the newest N completed scans goes; then every
 snapshot nothing references any more. Scan rows, findings, sightings, fixes, finding
-versions and reviews — what `findings --scan`, `report --scan` and the review trail read —
-are never removed, nor any snapshot a finding or one of its versions points to.
+versions, reviews and screenshots — what `findings --scan`, `report --scan`, the review trail
+and the console read — are never removed, nor any snapshot a finding, one of its versions or a
+screenshot (its PNG and the page it was rendered from) points to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from govcheck.store.schema import (
     LinkRow,
     PageRow,
     ScanRow,
+    ScreenshotRow,
     SnapshotRow,
     TargetRow,
 )
@@ -55,7 +57,8 @@ def prune(engine: Engine, keep_scans: int) -> PruneResult:
         used = union(select(PageRow.content_hash), select(AttachmentRow.content_hash),
                      select(FeedFetchRow.content_hash).where(FeedFetchRow.content_hash.is_not(None)),
                      select(FindingRow.snapshot_hash).where(FindingRow.snapshot_hash.is_not(None)),
-                     select(FindingVersionRow.snapshot_hash).where(FindingVersionRow.snapshot_hash.is_not(None)))
+                     select(FindingVersionRow.snapshot_hash).where(FindingVersionRow.snapshot_hash.is_not(None)),
+                     select(ScreenshotRow.page_hash), select(ScreenshotRow.image_hash))
         result.snapshots = conn.execute(delete(SnapshotRow).where(SnapshotRow.content_hash.not_in(used))).rowcount
     if engine.dialect.name == "sqlite":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
