@@ -21,10 +21,10 @@ from govcheck.findings import Finding
 SOURCE = "《政府网站发展指引》（国办发〔2017〕47号）网站标识、ICP备案与公安备案要求"
 FOOTER_MISSING = register("footer_missing", "标识缺失", "deduct",
                           "页面底部缺少党政机关网站标识、网站标识码、ICP备案编号、公安机关备案标识、网站主办单位、联系方式或“我为政府网站找错”入口。",
-                          SOURCE, key_on_url=False, family="footer", inputs=("footer_sample",), notice="footer")
+                          SOURCE, key_on_url=False, family="footer", inputs=("footer_sample",), notice="footer", shown_on_page=True)
 FOOTER_INVALID = register("footer_invalid", "标识不规范", "deduct",
                           "标识存在但不规范：网站标识码、ICP备案编号、公安备案号格式错误，或网站标识码在页脚、SiteIDCode、找错链接与登记信息之间不一致。",
-                          SOURCE, key_on_url=False, family="footer", inputs=("footer_sample",), notice="footer")
+                          SOURCE, key_on_url=False, family="footer", inputs=("footer_sample",), notice="footer", shown_on_page=True)
 ITEMS = {"conac": "党政机关网站标识", "site_code": "网站标识码", "icp": "ICP备案编号", "psb": "公安机关备案标识",
          "sponsor": "网站主办单位", "contact": "联系方式", "jiucuo": "我为政府网站找错"}
 

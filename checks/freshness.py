@@ -32,18 +32,18 @@ HOME_NOT_UPDATED = register(
     "home_not_updated", "首页不更新", "veto",
     "首页最新信息的发布日期距检查日超过2周（14天）；首页信息均无日期的视为未更新。",
     SOURCE + " 单项否决：首页不更新", key_on_url=False, family="freshness",
-    inputs=("homepage",), notice="unreachable_stale")
+    inputs=("homepage",), notice="unreachable_stale", shown_on_page=True)
 COLUMN_STALE = register(
     "column_stale", "栏目不更新", "deduct",
     "动态、要闻类栏目超过2周未更新；通知公告、政策文件类栏目超过6个月未更新；人事、规划计划、财政资金、统计数据等"
     "应更新栏目超过1年未更新。2周/6个月类累计≥5个、或1年类累计≥10个为单项否决。",
     SOURCE + " 单项否决：栏目不更新", key_on_url=True, family="freshness",
-    inputs=("columns",), notice="unreachable_stale")
+    inputs=("columns",), notice="unreachable_stale", shown_on_page=True)
 COLUMN_BLANK = register(
     "column_blank", "空白栏目", "deduct",
     "栏目页面没有任何信息条目（或栏目页面无法打开）。空白栏目≥5个为单项否决。",
     SOURCE + " 单项否决：栏目不更新（空白栏目）", key_on_url=True, family="freshness",
-    inputs=("columns",), notice="unreachable_stale")
+    inputs=("columns",), notice="unreachable_stale", shown_on_page=True)
 
 RULE_AGE = {"2w": relativedelta(days=14), "6m": relativedelta(months=6), "1y": relativedelta(years=1)}
 RULE_ZH = {"2w": "2周", "6m": "6个月", "1y": "1年", "none": "不要求"}

@@ -33,23 +33,23 @@ LINK_BROKEN = register(
     "页面上的链接、图片、脚本、样式或附件无法访问：HTTP 4xx/5xx、域名无法解析、连接被拒绝、"
     "超时（15秒）、重定向过多、软404（返回200但提示页面不存在，或深层链接被跳转到首页）。",
     SOURCE + " 不可用链接", key_on_url=False, family="links",
-    inputs=("site_crawl",), notice="links")
+    inputs=("site_crawl",), notice="links", shown_on_page=True)
 LINK_UNDETERMINED = register(
     "link_undetermined", "链接待人工确认", "review",
     "目标返回 401/403/429 或 WAF/人机验证页面：不计为不可用链接，列出供人工复核。",
     "govcheck 复核规则（避免误报）", key_on_url=False, family="links",
-    inputs=("site_crawl",))   # for review only: not a problem the 通报 counts
+    inputs=("site_crawl",), shown_on_page=True)   # for review only: not a problem the 通报 counts
 LINK_EXTERNAL = register(
     "link_external", "外链", "review",
     "链接指向 .gov.cn/.政务 以外、且不在本站允许域名清单中的网站，需核实是否经审核。",
     SOURCE + " 外链管理", key_on_url=False, family="links",
-    inputs=("site_crawl",), notice="links")
+    inputs=("site_crawl",), notice="links", shown_on_page=True)
 LINK_HIDDEN = register(
     "link_hidden", "暗链", "veto",
     "以 display:none、visibility:hidden、零尺寸、移出屏幕等方式隐藏、指向站外非政府网站的链接"
     "（暗链，单项否决候选，需人工确认）。",
     SOURCE + " 安全防护", key_on_url=False, family="links",
-    inputs=("site_crawl",), notice="links")
+    inputs=("site_crawl",), notice="links", shown_on_page=True)
 
 # Hosts of the national services every government site is required to embed (党政机关网站标识,
 # 我为政府网站找错). Sites often hide their badge/jiucuo markup; that is a footer question, not 暗链.

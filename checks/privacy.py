@@ -20,7 +20,7 @@ PRIVACY_LEAK = register("privacy_leak", "隐私泄露", "deduct",
                         "页面或附件公开了未脱敏的个人信息：身份证号（校验位正确）、手机号、银行卡号（Luhn校验正确）。"
                         "脱敏形式（如138****1234）不算。身份证号、银行卡号为严重问题。",
                         "《政府网站与政务新媒体检查指标》、《个人信息保护法》及政府信息公开个人信息保护要求",
-                        key_on_url=True, family="privacy", inputs=("page", "attachment"), notice="privacy")
+                        key_on_url=True, family="privacy", inputs=("page", "attachment"), notice="privacy", shown_on_page=True)
 KINDS = {"id_card": "身份证号", "mobile": "手机号", "bank_card": "银行卡号"}
 
 # A number is personal data only on its own: not touching a letter or digit, not followed by 号

@@ -83,6 +83,9 @@ class CheckSpec:
     inputs: tuple[str, ...]             # the kinds of input it runs on (INPUTS)
     requires: tuple[str, ...] = ()      # resources it cannot run without (RESOURCES)
     notice: str | None = None           # the 通报 section it is counted in (NOTICE_SECTIONS)
+    # Whether a screenshot of the finding's page can show the problem (the evidence screenshots
+    # take these, gravest first, in catalogue order within a severity).
+    shown_on_page: bool = False
 
     @property
     def fixtures(self) -> Path:
@@ -117,7 +120,8 @@ NOTICE_SECTIONS = {
 
 
 def register(code: str, name: str, severity: str, rule: str, source: str, *, key_on_url: bool, family: str,
-             inputs: tuple[str, ...], requires: tuple[str, ...] = (), notice: str | None = None) -> CheckSpec:
+             inputs: tuple[str, ...], requires: tuple[str, ...] = (), notice: str | None = None,
+             shown_on_page: bool = False) -> CheckSpec:
     if code in CHECKS:
         raise ValueError(f"check {code!r} registered twice")
     if severity not in SEVERITIES:
@@ -132,7 +136,8 @@ def register(code: str, name: str, severity: str, rule: str, source: str, *, key
             raise ValueError(f"check {code!r}: unknown resource {res!r}")
     if notice is not None and notice not in NOTICE_SECTIONS:
         raise ValueError(f"check {code!r}: unknown 通报 section {notice!r}")
-    spec = CheckSpec(code, name, severity, rule, source, key_on_url, family, tuple(inputs), tuple(requires), notice)
+    spec = CheckSpec(code, name, severity, rule, source, key_on_url, family, tuple(inputs), tuple(requires), notice,
+                     shown_on_page)
     CHECKS[code] = spec
     return spec
 

@@ -40,15 +40,15 @@ SOURCE = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指�
 WORD_SERIOUS = register("word_serious", "严重表述错误", "veto",
                         "国家领导人姓名、中央机构名称错写，错误政治表述（如“台湾政府”、非历史语境的“中华民国”、不存在的全会）。"
                         "单项否决候选，需人工确认。", SOURCE + " 单项否决：严重表述错误", key_on_url=True, family="words",
-                        inputs=("page", "post"), requires=("wordlists",), notice="words")
+                        inputs=("page", "post"), requires=("wordlists",), notice="words", shown_on_page=True)
 WORD_TYPO = register("word_typo", "错别字", "deduct",
                      "页面或新媒体内容中出现错别字（按词表、官方名称与固定术语的形近/音近变体给出正确写法；"
                      "上下文统计检出的疑似错字列为待复核）。",
                      SOURCE + " 内容准确性：错别字", key_on_url=True, family="words",
-                     inputs=("page", "post"), requires=("wordlists",), notice="words")
+                     inputs=("page", "post"), requires=("wordlists",), notice="words", shown_on_page=True)
 WORD_SENSITIVE = register("word_sensitive", "敏感词", "review", "页面或新媒体内容中出现敏感词（赌博、色情、非法服务等），列出供人工复核。",
                           SOURCE + " 安全防护：内容被篡改/挂马", key_on_url=True, family="words",
-                          inputs=("page", "post"), requires=("wordlists",), notice="words")
+                          inputs=("page", "post"), requires=("wordlists",), notice="words", shown_on_page=True)
 CATEGORY_CHECK = {"serious": WORD_SERIOUS.code, "typo": WORD_TYPO.code, "sensitive": WORD_SENSITIVE.code}
 CATEGORY_RANK = {"serious": 0, "typo": 1, "sensitive": 2}
 METHOD_RANK = {"list": 0, "term": 1, "sound": 2}

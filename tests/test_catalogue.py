@@ -98,12 +98,23 @@ def new_check():
     """A check registered the way a family module does, removed again afterwards."""
     saved_checks, saved_runners = dict(CHECKS), {k: list(v) for k, v in RUNNERS.items()}
     spec = register("privacy_fax", "公开传真号码（测试项）", "deduct", "页面不得公开个人传真号码。", "测试依据",
-                    key_on_url=True, family="privacy", inputs=("page",), notice="privacy")
+                    key_on_url=True, family="privacy", inputs=("page",), notice="privacy",
+                    shown_on_page=True)
     yield spec
     CHECKS.clear()
     CHECKS.update(saved_checks)
     RUNNERS.clear()
     RUNNERS.update(saved_runners)
+
+
+def test_evidence_screenshots_take_the_checks_the_catalogue_says_a_page_shows(new_check):
+    from govcheck.screenshots import screenshot_checks
+
+    shown = screenshot_checks()
+    assert new_check.code in shown and "word_typo" in shown and "link_broken" in shown
+    # Availability is judged from probes and accounts live on their platforms: no page shows them.
+    assert not {"site_unreachable", "account_stale", "account_unreachable"} & set(shown)
+    assert all(CHECKS[c].shown_on_page for c in shown)
 
 
 def test_a_new_catalogue_entry_reaches_every_output(new_check, tmp_path):

@@ -63,11 +63,14 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   # it as public and refuses its stylesheets and images from a site `resolve:` maps
                   # to a local address (the loopback demo, an intranet mirror) as Local Network Access.
                   "--disable-features=LocalNetworkAccessChecks"]
-# Checks whose finding points at a page with the problem on it (site findings only; account
-# posts live on the platforms).
-SCREENSHOT_CHECKS = ("word_serious", "link_hidden", "column_stale", "column_blank", "privacy_leak", "word_typo",
-                     "footer_missing", "footer_invalid", "link_broken", "word_sensitive", "home_not_updated",
-                     "link_external", "link_undetermined")
+
+
+def screenshot_checks() -> tuple[str, ...]:
+    """The checks a page screenshot can show, as the catalogue declares them (`shown_on_page`),
+    in catalogue order: read at call time so a check registered later is included."""
+    return tuple(code for code, spec in CHECKS.items() if spec.shown_on_page)
+
+
 OUTLINE_JS = (Path(__file__).with_name("outline.js")).read_text(encoding="utf-8").replace("__COLOR__", OUTLINE_CSS)
 
 
@@ -160,10 +163,11 @@ def mark_for(row: FindingRow) -> Mark | None:
 def plan(session: Session, scan_id: int) -> list[tuple[FindingRow, PageShot]]:
     """(finding, page) for every open site finding of this scan that sits on a stored HTML page,
     gravest first."""
+    shown = screenshot_checks()
     rows = session.scalars(select(FindingRow).where(FindingRow.last_scan_id == scan_id, FindingRow.status == "open",
                                                     FindingRow.target_kind == "site",
-                                                    FindingRow.check.in_(SCREENSHOT_CHECKS))).all()
-    rows.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), SCREENSHOT_CHECKS.index(r.check), r.id))
+                                                    FindingRow.check.in_(shown))).all()
+    rows.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), shown.index(r.check), r.id))
     site_ids = dict(session.execute(select(SiteRow.url, SiteRow.id)).all())
     pages: dict[tuple[int, str], PageShot] = {}
     out = []
