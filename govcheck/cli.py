@@ -95,7 +95,11 @@ def scan_errors():
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="date ages are computed on (default: registry as_of, else today)")
 @click.option("--unit", "units", multiple=True, metavar="NAME", help="scan only this unit (repeatable)")
 @click.option("--max-pages", type=click.IntRange(min=1), help="pages crawled per site")
-def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None) -> None:
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="share the per-host limit (and Retry-After waits) with every crawl using this Redis")
+@click.option("--crawl-only", is_flag=True, help="crawl and store, leave the checks to `govcheck analyse --scan ID`")
+def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None,
+         redis_url: str | None, crawl_only: bool) -> None:
     """Scan the sites of a registry (sites.yaml / .csv / .xlsx)."""
     from govcheck.summary import scan_and_summarise
 
@@ -103,8 +107,42 @@ def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ..
     explicit = _as_of(as_of)
     if explicit is None:
         _refuse_going_back(registry, db_url)
+    if crawl_only:
+        from govcheck.scan import run_scan
+
+        with scan_errors():
+            scan_id = run_scan(registry, db_url, explicit, max_pages, progress=True, redis_url=redis_url, analyse=False)
+        out_console().print(f"巡检批次 {scan_id} crawled; run `govcheck analyse --scan {scan_id}` to check it", highlight=False)
+        return
     with scan_errors():
-        scan_and_summarise(registry, db_url, explicit, max_pages, out_console())
+        scan_and_summarise(registry, db_url, explicit, max_pages, out_console(), redis_url=redis_url)
+
+
+@main.command()
+@_db_option
+@click.option("--scan", "scan_id", type=int, required=True, metavar="ID", help="a scan whose crawl is complete")
+@click.option("--sites", type=click.Path(dir_okay=False), default=None,
+              help="registry to analyse with (default: the one the scan was started with)")
+def analyse(db_url: str | None, scan_id: int, sites: str | None) -> None:
+    """Run the checks on a crawled scan and merge its findings (once: a done scan is left as it is)."""
+    from govcheck.export import scan_findings
+    from govcheck.scan import AnalyseRefused, analyse_scan
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.queries import resolve_scan
+    from govcheck.summary import print_summary
+
+    _require_existing_db(db_url)
+    with scan_errors():
+        try:
+            outcome = analyse_scan(db_url, scan_id, sites)
+        except (AnalyseRefused, RegistryError) as exc:
+            raise BadInput(str(exc)) from None
+        if outcome is None:
+            out_console().print(f"巡检批次 {scan_id}: already analysed, nothing changed", highlight=False)
+            return
+        with session_factory(open_db(db_url))() as session:
+            records = scan_findings(session, resolve_scan(session, scan_id))
+    print_summary(out_console(), records, outcome)
 
 
 def _refuse_going_back(registry, db_url: str | None) -> None:

@@ -1,4 +1,11 @@
-"""One scan: registry → crawl (Scrapy) → checks → findings merged into the database."""
+"""One scan: registry → crawl (Scrapy) → checks → findings merged into the database.
+
+The crawl and the analysis are separate steps joined by the database: the crawl stores its
+pages and its outcomes (homepage errors, budgets, events: `scans.stats.crawl`) and marks the
+scan `crawled`; the analysis reads them back, runs the checks and merges the findings in one
+transaction (`done`). `govcheck scan` runs both; `govcheck scan --crawl-only` and then
+`govcheck analyse --scan ID` run them apart (another process, another machine).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +31,7 @@ from govcheck.analysis import (
 from govcheck.findings import Finding
 from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, merge_findings
-from govcheck.registry import Registry
+from govcheck.registry import Registry, load_registry
 from govcheck.screenshots import ShotOutcome, take_screenshots
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.lock import scan_lock
@@ -38,6 +45,10 @@ log = logging.getLogger("govcheck.scan")
 
 class ScanInterrupted(RuntimeError):
     pass
+
+
+class AnalyseRefused(ValueError):
+    """`govcheck analyse` on a scan it must not analyse (unknown, crawl incomplete, superseded)."""
 
 
 # Seconds Scrapy gets to close its spiders after SIGTERM/SIGINT before the reactor is
@@ -166,7 +177,10 @@ def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
 
 
 def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | None = None,
-             max_pages: int | None = None, progress: bool = False) -> ScanOutcome:
+             max_pages: int | None = None, progress: bool = False, redis_url: str | None = None,
+             analyse: bool = True) -> ScanOutcome | int:
+    """Crawl and analyse (ScanOutcome); with analyse=False only crawl, and return the scan id.
+    `redis_url`: share the per-host limit with every crawl using that Redis (crawler/host_slots.py)."""
     cfg = registry.settings
     if max_pages is not None:
         cfg = replace(cfg, max_pages=max_pages)
@@ -178,11 +192,11 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     wordlists = matcher_digest(registry.wordlists, terms)
     engine = open_db(db_url)
     with scan_lock(engine):
-        return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress)
+        return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress, redis_url, analyse)
 
 
 def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton, wordlists: str,
-                     progress: bool) -> ScanOutcome:
+                     progress: bool, redis_url: str | None = None, analyse: bool = True) -> ScanOutcome | int:
     sessions = session_factory(engine)
     started = clock.now()
     with sessions.begin() as session:
@@ -203,53 +217,136 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
                  for s in registry.sites]
         account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
     store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
-    seen_at = _seen_at(as_of, started)
     events: list[dict] = []
     try:
         spider = accounts_spider = None
         if plans or account_plans:
             spider, accounts_spider = run_crawl(
                 plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
-                                                              resolve=registry.resolve, progress=progress),
+                                                              resolve=registry.resolve, progress=progress,
+                                                              redis_url=redis_url),
                 store, cfg.check_external, automaton=automaton, wordlists=wordlists, as_of=as_of,
                 recheck_hours=cfg.recheck_hours)
         with _interruptible("analysis"):
             store.flush()
-            crawled = clock.now()
             crawl = CrawlOutcome.of(spider, accounts_spider)
             events = crawl.events
             with sessions.begin() as session:
-                scan = session.get(ScanRow, scan_id)
-                observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, crawl,
-                                                      automaton, events, wordlists)
-                accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed,
-                                             covered, crawl.accounts_not_judged, events)
-                merge = merge_findings(session, scan, observed, covered, seen_at)
-                site_pages = {url: r.pages for url, r in reports.items()}
-                scan.status, scan.finished_at = "done", clock.now()
-                scan.stats = {"pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
-                              "fixed": merge.fixed, "crawl_seconds": round((crawled - started).total_seconds(), 1),
-                              "analysis_seconds": round((clock.now() - crawled).total_seconds(), 1),
-                              "targets": spider.counts["targets"] if spider else 0,
-                              "carried_over": spider.counts["carried"] if spider else 0,
-                              "pages_carried_over": spider.counts["pages_carried"] if spider else 0,
-                              "partial_sites": sorted(r for r, rep in reports.items() if rep.partial),
-                              "events": events[:MAX_EVENTS], "event_count": len(events)}
+                _record_crawl(session.get(ScanRow, scan_id), crawl, spider, started)
+            if not analyse:
+                return scan_id
+            done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
     except BaseException as exc:
-        with sessions.begin() as session:
-            scan = session.get(ScanRow, scan_id)
-            scan.status, scan.finished_at = "failed", clock.now()
-            scan.stats = dict(scan.stats or {}, failed_reason=f"{type(exc).__name__}: {exc}"[:300],
-                              events=events[:MAX_EVENTS])
+        _mark_failed(sessions, scan_id, exc, events)
         raise
-    shots = screenshots_after_scan(sessions, scan_id, cfg, registry.resolve)
-    by_id = {v: k for k, v in site_ids.items()}
-    errors = {by_id[i]: e for i, e in crawl.homepage_errors.items()}
-    return ScanOutcome(scan_id, as_of, merge, errors, site_pages, (clock.now() - started).total_seconds(), reports,
-                       accounts, events, shots)
+    return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
 
 
 MAX_EVENTS = 500   # kept in the scan row; the count says how many there were
+
+
+def _record_crawl(scan: ScanRow, crawl: CrawlOutcome, spider, started: dt.datetime) -> None:
+    """The crawl is complete: its outcomes become part of the scan row, ready for analysis."""
+    scan.status = "crawled"
+    scan.stats = {"crawl": crawl.to_json(), "crawl_seconds": round((clock.now() - started).total_seconds(), 1),
+                  "targets": spider.counts["targets"] if spider else 0,
+                  "carried_over": spider.counts["carried"] if spider else 0,
+                  "pages_carried_over": spider.counts["pages_carried"] if spider else 0}
+
+
+def _mark_failed(sessions, scan_id: int, exc: BaseException, events: list[dict]) -> None:
+    # The crawl's stored outcomes stay: a scan whose analysis failed can be analysed again.
+    with sessions.begin() as session:
+        scan = session.get(ScanRow, scan_id)
+        scan.status, scan.finished_at = "failed", clock.now()
+        scan.stats = dict(scan.stats or {}, failed_reason=f"{type(exc).__name__}: {exc}"[:300],
+                          events=events[:MAX_EVENTS])
+
+
+@dataclass
+class _Analysed:
+    as_of: dt.date
+    merge: MergeResult
+    reports: dict[str, SiteReport]
+    accounts: list[AccountState]
+    events: list[dict]
+    crawl: CrawlOutcome
+
+
+def _analyse_crawled(sessions, registry: Registry, site_ids: dict[str, int], account_ids, scan_id: int, automaton,
+                     wordlists: str) -> _Analysed:
+    """Checks on a crawled scan and the merge of its findings, in one transaction: the scan is
+    `done` with its findings, or (on any error) the findings are as they were before."""
+    begun = clock.now()
+    with sessions.begin() as session:
+        scan = session.get(ScanRow, scan_id)
+        crawl = CrawlOutcome.from_json(scan.stats["crawl"])
+        events = list(crawl.events)
+        as_of, seen_at = scan.as_of, _seen_at(scan.as_of, scan.started_at)
+        observed, covered, reports = _analyse(session, registry, site_ids, scan_id, as_of, seen_at, crawl,
+                                              automaton, events, wordlists)
+        accounts = _analyse_accounts(session, registry, account_ids, scan_id, as_of, automaton, observed,
+                                     covered, crawl.accounts_not_judged, events)
+        merge = merge_findings(session, scan, observed, covered, seen_at)
+        site_pages = {url: r.pages for url, r in reports.items()}
+        scan.status, scan.finished_at = "done", clock.now()
+        kept = {k: v for k, v in scan.stats.items() if k not in ("failed_reason", "events")}
+        scan.stats = {**kept, "pages": sum(site_pages.values()), "findings": len(observed), "new": merge.new,
+                      "fixed": merge.fixed, "analysis_seconds": round((clock.now() - begun).total_seconds(), 1),
+                      "partial_sites": sorted(r for r, rep in reports.items() if rep.partial),
+                      "events": events[:MAX_EVENTS], "event_count": crawl.event_count + len(events) - len(crawl.events)}
+    return _Analysed(as_of, merge, reports, accounts, events, crawl)
+
+
+def _outcome(sessions, registry: Registry, cfg, site_ids: dict[str, int], scan_id: int, done: _Analysed,
+             started: dt.datetime) -> ScanOutcome:
+    shots = screenshots_after_scan(sessions, scan_id, cfg, registry.resolve)
+    by_id = {v: k for k, v in site_ids.items()}
+    errors = {by_id[i]: e for i, e in done.crawl.homepage_errors.items() if i in by_id}
+    site_pages = {url: r.pages for url, r in done.reports.items()}
+    return ScanOutcome(scan_id, done.as_of, done.merge, errors, site_pages, (clock.now() - started).total_seconds(),
+                       done.reports, done.accounts, done.events, shots)
+
+
+def analyse_scan(db_url: str | None, scan_id: int, sites: str | None = None) -> ScanOutcome | None:
+    """`govcheck analyse --scan ID`: the analysis of a crawled scan, under the database's scan
+    lock (a PostgreSQL advisory lock; the lock file beside a SQLite database). None when the
+    scan is done already: analysing twice changes nothing."""
+    engine = open_db(db_url)
+    sessions = session_factory(engine)
+    with scan_lock(engine):
+        with sessions() as session:
+            scan = session.get(ScanRow, scan_id)
+            if scan is None:
+                raise AnalyseRefused(f"--scan {scan_id}: no such scan in {engine.url.render_as_string(hide_password=True)}")
+            if scan.status == "done":
+                return None
+            if "crawl" not in (scan.stats or {}):
+                why = (scan.stats or {}).get("failed_reason") or scan.status
+                raise AnalyseRefused(f"--scan {scan_id}: its crawl did not complete ({why}); scan again")
+            later = session.scalar(select(ScanRow.id).where(ScanRow.status == "done", ScanRow.id > scan_id).limit(1))
+            if later is not None:
+                raise AnalyseRefused(f"--scan {scan_id}: scan {later} has completed since; analysing the older crawl "
+                                     "would judge the past as new")
+            path, units = sites or scan.registry_path, list(scan.units or [])
+        if not path:
+            raise AnalyseRefused(f"--scan {scan_id}: no registry recorded; give --sites")
+        registry = load_registry(path)
+        registry = registry.only_units(units) if units else registry
+        terms = registry_terms(u.name for u in registry.units)
+        automaton = load_matcher(registry.wordlists, terms)
+        wordlists = matcher_digest(registry.wordlists, terms)
+        started = clock.now()
+        with sessions.begin() as session:
+            account_ids: dict[tuple[str, str], int] = {}
+            site_ids = sync_registry(session, registry, account_ids)
+        try:
+            with _interruptible("analysis"):
+                done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
+        except BaseException as exc:
+            _mark_failed(sessions, scan_id, exc, [])
+            raise
+        return _outcome(sessions, registry, registry.settings, site_ids, scan_id, done, started)
 
 
 @dataclass
@@ -261,6 +358,24 @@ class CrawlOutcome:
     partial: dict[int, str] = field(default_factory=dict)
     accounts_not_judged: dict[int, str] = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
+
+    event_count: int = 0   # events seen; `events` keeps the first MAX_EVENTS once stored
+
+    def to_json(self) -> dict:
+        def keyed(m):
+            return {str(k): v for k, v in m.items()}
+
+        return {"homepage_errors": keyed(self.homepage_errors), "homepage_not_judged": keyed(self.homepage_not_judged),
+                "partial": keyed(self.partial), "accounts_not_judged": keyed(self.accounts_not_judged),
+                "events": self.events[:MAX_EVENTS], "event_count": max(self.event_count, len(self.events))}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CrawlOutcome:
+        def ids(m):   # JSON object keys are strings; site and account ids are ints
+            return {int(k): v for k, v in (m or {}).items()}
+
+        return cls(ids(data.get("homepage_errors")), ids(data.get("homepage_not_judged")), ids(data.get("partial")),
+                   ids(data.get("accounts_not_judged")), list(data.get("events") or []), int(data.get("event_count") or 0))
 
     @classmethod
     def of(cls, spider, accounts_spider) -> CrawlOutcome:
