@@ -131,3 +131,23 @@ def test_an_unreachable_redis_stops_the_crawl_instead_of_recording_failures(serv
     out = finish(worker(urls, {"www.a.gov.cn": "127.0.0.1"}, 2, dead, "unused"), timeout=60)
     assert "finish_reason redis_unavailable" in out
     assert not server.requests          # nothing was sent without the limit it was promised
+
+
+def test_two_scans_with_redis_share_the_limit_at_the_server(tmp_path, serve, prefix):
+    """The real command: two scans of the same host at once (two databases, e.g. a city's and a
+    province's), both with --redis, never send the host more than concurrency_per_host."""
+    from conftest import write_registry
+
+    links = "".join(f'<a href="/p{i}.html">第{i}篇</a>' for i in range(24))
+    server = serve({"www.share.gov.cn": {"/": Route(body=html("首页", links)), **pages(24)}}, default_delay=0.15)
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "共享单位", "sites": [{"url": f"http://www.share.gov.cn:{server.port}/"}]}],
+                              resolve={"www.share.gov.cn": "127.0.0.1"}, settings={"concurrency_per_host": 2})
+    env = dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", GOVCHECK_REDIS_PREFIX=prefix)
+    procs = [subprocess.Popen([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", str(tmp_path / f"{i}.db"),
+                               "--redis", REDIS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for i in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+    assert server.count("www.share.gov.cn", "/p0.html") == 2      # both scans crawled the whole site
+    assert server.max_in_flight["www.share.gov.cn"] == 2, dict(server.max_in_flight)
