@@ -29,6 +29,7 @@ from crawler.items import (
 )
 from govcheck import clock
 from govcheck.attachments import READABLE
+from govcheck.listing import discover_columns
 from govcheck.page import LinkRef, ParsedPage, decode_html
 from govcheck.pagefacts import page_facts
 from govcheck.urls import extension_of, is_asset, is_attachment, netloc_of
@@ -134,6 +135,10 @@ class SiteSpider(scrapy.Spider):
         self.homepage_not_judged: dict[int, str] = {}
         self.links_checked: dict[int, int] = dict.fromkeys(self.plans, 0)
         self.site_started: dict[int, float] = {}
+        # Freshness pages — the homepage, the registry's columns and those its navigation
+        # names: crawled first and still crawled after a budget ends, so a cut never hides a
+        # stale column (the analysis judges them as a full scan would).
+        self.freshness: dict[int, set[str]] = {p.site_id: {p.url, *p.seeds} for p in plans}
 
     def event(self, site_id: int | None, kind: str, message: str) -> None:
         plan = self.plans.get(site_id) if site_id is not None else None
@@ -148,7 +153,7 @@ class SiteSpider(scrapy.Spider):
         self.event(site_id, "budget", reason)
         dropped = 0
         for slot in list(self.crawler.engine.downloader.slots.values()):
-            for entry in [e for e in slot.queue if e[0].meta.get("site_id") == site_id]:
+            for entry in [e for e in slot.queue if e[0].meta.get("site_id") == site_id and not e[0].meta.get("freshness")]:
                 slot.queue.remove(entry)
                 entry[1].errback(SiteBudgetExceeded(reason))
                 dropped += 1
@@ -160,13 +165,17 @@ class SiteSpider(scrapy.Spider):
         site_id = request.meta.get("site_id")
         if site_id is None or site_id not in self.plans:
             return
+        freshness = request.meta.get("freshness", False)
         if site_id in self.partial:
+            if freshness:
+                return   # the homepage and its columns are judged whatever the budget
             raise SiteBudgetExceeded(self.partial[site_id])
         started = self.site_started.setdefault(site_id, time.monotonic())
         budget = self.settings.getfloat("GOVCHECK_SITE_TIME_BUDGET")
         if budget and time.monotonic() - started > budget:
             self.end_budget(site_id, f"time budget of {budget:g} s per site used up")
-            raise SiteBudgetExceeded(self.partial[site_id])
+            if not freshness:
+                raise SiteBudgetExceeded(self.partial[site_id])
 
     def _watch_budgets(self) -> None:
         # Requests already waiting in a slot (behind a Retry-After delay) passed the
@@ -232,10 +241,15 @@ class SiteSpider(scrapy.Spider):
         self.crawled.add(key)
         self.checked.add(url)
         self.pages_scheduled[plan.site_id] += 1
+        freshness = url in self.freshness[plan.site_id]
         meta = {"site_id": plan.site_id, "depth": depth, "role": "page", "started": time.monotonic(),
-                "handle_httpstatus_list": ALL_ERRORS, "previous": plan.previous.get(url)}
+                "handle_httpstatus_list": ALL_ERRORS, "previous": plan.previous.get(url), "freshness": freshness}
+        if freshness and plan.site_id in self.partial:
+            meta["dont_retry"] = True   # past the budget: one attempt each (a bounded few pages)
+        # Freshness pages go before every other page and check of the site (probes excepted).
+        priority = (2 if depth == 0 else 1) if freshness else -depth
         return self._track(plan, scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
-                                                dont_filter=True, priority=-depth))
+                                                dont_filter=True, priority=priority))
 
     def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None,
                        recent: dict | None = None) -> scrapy.Request | None:
@@ -292,7 +306,7 @@ class SiteSpider(scrapy.Spider):
 
     def _follow(self, plan: SitePlan, link, depth: int, recent: dict | None = None) -> scrapy.Request | None:
         url = link.url
-        if plan.site_id in self.partial:
+        if plan.site_id in self.partial and url not in self.freshness[plan.site_id]:
             return None
         in_site = self._in_site(plan, url)
         if in_site and link.is_page_link and not is_asset(url) and not is_attachment(url):
@@ -444,6 +458,8 @@ class SiteSpider(scrapy.Spider):
                      for url, tag, text, hidden, pagination, invalid in self.store.page_links(prev.page_id)]
             facts = self.store.page_facts(prev.page_id) or {}
             includes = facts.get("includes", []) if depth <= 1 else []
+            if depth == 0:
+                self.freshness[plan.site_id].update(facts.get("columns", ()))
             if facts.get("links_capped"):
                 self.event(plan.site_id, "links_capped", facts["links_capped"])
         else:
@@ -452,6 +468,9 @@ class SiteSpider(scrapy.Spider):
             facts = page_facts(parsed, self.automaton, self.wordlists, self.as_of)
             if capped:
                 facts["links_capped"] = capped   # told again in every scan that carries the page
+            if depth == 0:
+                facts["columns"] = [c.url for c in discover_columns(parsed)]   # as the analysis finds them
+                self.freshness[plan.site_id].update(facts["columns"])
             includes = facts["includes"]
             yield PageItem(
                 site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
