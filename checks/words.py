@@ -239,7 +239,9 @@ def on_word_boundaries(text: str, start: int, end: int) -> bool:
 PLACE_SUFFIX = set("省市县区镇乡村旗盟州路街巷屯寨湖山河江岛港湾")
 TITLES = ("书记", "主任", "局长", "市长", "县长", "省长", "区长", "镇长", "乡长", "部长", "厅长", "处长", "科长", "旗长",
           "同志", "先生", "女士", "教授", "院士", "主席", "总理", "委员", "代表", "会长", "董事长", "总经理", "经理", "校长",
-          "院长", "所长", "队长", "组长", "村长", "支书", "副", "等", "摄", "说", "表示", "指出", "强调", "会见", "出席")
+          "院长", "所长", "队长", "组长", "村长", "支书", "副", "等", "摄", "说", "表示", "指出", "强调", "会见", "出席",
+          # professions that stand before a name on culture pages (书法家受川宗央)
+          "书法家", "篆刻家", "画家", "作家", "艺术家", "专家", "学者", "诗人", "演员", "导演", "记者", "编辑", "通讯员")
 
 
 def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], after: bool = True) -> bool:
@@ -567,7 +569,8 @@ def _byline_name(text: str, q: int, surnames: frozenset[str]) -> bool:
 
 # What follows a proper name within a few characters: people (肖叶林等同志) and institutions
 # (博视眼科医院, 诚济医院) whose own names are not words.
-NAME_TAILS = ("同志", "先生", "女士", "医院", "公司", "集团", "中心", "学校", "银行", "酒店", "诊所", "药房", "超市", "商行", "门诊")
+NAME_TAILS = ("同志", "先生", "女士", "医院", "公司", "集团", "中心", "学校", "银行", "酒店", "诊所", "药房", "超市", "商行", "门诊",
+              "联行", "事务所")
 
 
 def _proper_name(text: str, q: int) -> bool:
