@@ -125,6 +125,10 @@ def _lead(sites, db_url, at, probes_per_day, reports, deadline, scheme, conn) ->
     def stop(signum, _frame):
         log.info("signal %s: stopping", signum)
         jobs.stop_children(signum)
+        if not scheduler.running:
+            # The signal came between taking the lead and the scheduler's start: nothing runs
+            # yet, so stop here as a waiting instance does (shutdown() would raise, exit 1).
+            sys.exit(0)
         scheduler.shutdown(wait=False)
 
     def watch_leadership():
