@@ -114,6 +114,8 @@ class SiteSpider(scrapy.Spider):
         self.recheck_since = clock.now() - dt.timedelta(hours=recheck_hours) if recheck_hours > 0 else None
         self.plans = {p.site_id: p for p in plans}
         self.store = store
+        if store is not None:
+            store.recheck_since = self.recheck_since   # carried pages' targets are looked up in batches
         self.check_external = check_external
         self.netlocs = {p.site_id: {netloc_of(p.url)} for p in plans}
         self.crawled: set[tuple[int, str]] = set()   # (site, url) scheduled as a page
@@ -286,9 +288,8 @@ class SiteSpider(scrapy.Spider):
             self.store.carry_attachment(plan.site_id, row.url)
         return True
 
-    def _follow_all(self, plan: SitePlan, links, depth: int):
-        recent = None
-        if self.recheck_since is not None and self.store is not None:
+    def _follow_all(self, plan: SitePlan, links, depth: int, recent: dict | None = None):
+        if recent is None and self.recheck_since is not None and self.store is not None:
             unseen = list(dict.fromkeys(link.url for link in links if not link.invalid and link.url not in self.checked))
             recent = self.store.recent_results(unseen, self.recheck_since) if unseen else {}
         for link in links:
@@ -462,6 +463,7 @@ class SiteSpider(scrapy.Spider):
                 self.freshness[plan.site_id].update(facts.get("columns", ()))
             if facts.get("links_capped"):
                 self.event(plan.site_id, "links_capped", facts["links_capped"])
+            recent = self.store.carried_recent(prev.page_id)
         else:
             headers = response.headers
             links, capped = self._capped(plan, response.url, parsed)
@@ -472,6 +474,7 @@ class SiteSpider(scrapy.Spider):
                 facts["columns"] = [c.url for c in discover_columns(parsed)]   # as the analysis finds them
                 self.freshness[plan.site_id].update(facts["columns"])
             includes = facts["includes"]
+            recent = None
             yield PageItem(
                 site_id=plan.site_id, url=meta.get("redirect_urls", [response.url])[0], final_url=response.url,
                 status=response.status, content_type=headers.get(b"Content-Type", b"").decode("latin-1") or None,
@@ -489,7 +492,7 @@ class SiteSpider(scrapy.Spider):
                         url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True,
                         priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
                                            "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
-        yield from self._follow_all(plan, links, depth)
+        yield from self._follow_all(plan, links, depth, recent)
         self._done(plan.site_id)
 
     def _capped(self, plan: SitePlan, page_url: str, parsed: ParsedPage) -> tuple[list, str | None]:

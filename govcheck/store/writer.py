@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,6 +65,10 @@ def chunks(rows: Iterable[Any], size: int = 500):
 
 
 # What makes two fetches of a URL the same result (a confirmed result is not stored again).
+# Carried pages' stored data is read CARRY_CHUNK page ids at a time, a few ranges kept.
+CARRY_CHUNK = 256
+CARRY_CHUNKS_KEPT = 8
+CARRIED_FACTS = ("includes", "columns", "links_capped")
 RESULT_FIELDS = ("method", "status", "error", "final_url", "redirects", "content_type", "title", "snippet", "size")
 
 
@@ -91,6 +96,8 @@ class ScanStore:
         self._carried_targets: dict[str, int | None] = {}   # url → target row id (None: the newest row)
         self._carried_attachments: list[tuple[int, str]] = []
         self.carried = 0
+        self.recheck_since: dt.datetime | None = None   # set by the spider (its recheck window)
+        self._chunks: OrderedDict[int, dict] = OrderedDict()
 
     def add_page(self, site_id: int, url: str, body: bytes, links=(), **fields: Any) -> str:
         content_hash, data = compress(body)
@@ -244,15 +251,48 @@ class ScanStore:
             return zlib.decompress(row.data) if row else None
 
     def page_facts(self, page_id: int) -> dict | None:
-        with self.sessions() as session:
-            return session.scalar(select(PageRow.facts).where(PageRow.id == page_id))
+        return self._carried_chunk(page_id)["facts"].get(page_id)
 
     def page_links(self, page_id: int) -> list[tuple]:
         """(url, tag, text, hidden, pagination, invalid) of a stored page version, in document order."""
+        return self._carried_chunk(page_id)["links"].get(page_id, [])
+
+    def carried_recent(self, page_id: int) -> dict[str, TargetRow] | None:
+        """`recent_results` of every link target of the stored page version (loaded with its
+        chunk), or None when no recheck window was given."""
+        return self._carried_chunk(page_id)["recent"]
+
+    def _carried_chunk(self, page_id: int) -> dict:
+        """The stored links, facts and recent target results of a range of page ids, read at
+        once: a re-scan carries thousands of pages, and one query (or three) per page in the
+        reactor thread was most of its time (bench/crawl.py --profile). Page ids follow the
+        first scan's crawl order, which the re-scan repeats closely, so a few ranges cached
+        at a time keep memory bounded whatever the site's size."""
+        key = page_id // CARRY_CHUNK
+        chunk = self._chunks.get(key)
+        if chunk is not None:
+            self._chunks.move_to_end(key)
+            return chunk
+        lo, hi = key * CARRY_CHUNK, (key + 1) * CARRY_CHUNK
+        links: dict[int, list[tuple]] = {}
+        facts: dict[int, dict] = {}
+        recent = None
         with self.sessions() as session:
-            return session.execute(select(LinkRow.target_url, LinkRow.tag, LinkRow.anchor, LinkRow.hidden,
-                                          LinkRow.pagination, LinkRow.invalid).where(LinkRow.page_id == page_id)
-                                   .order_by(LinkRow.id)).all()
+            for pid, page_facts in session.execute(select(PageRow.id, PageRow.facts)
+                                                   .where(PageRow.id >= lo, PageRow.id < hi)):
+                # Only what the spider reads of a carried page (the findings stay in the row).
+                facts[pid] = {k: v for k, v in (page_facts or {}).items() if k in CARRIED_FACTS}
+            for pid, *link in session.execute(select(LinkRow.page_id, LinkRow.target_url, LinkRow.tag, LinkRow.anchor,
+                                                     LinkRow.hidden, LinkRow.pagination, LinkRow.invalid)
+                                              .where(LinkRow.page_id >= lo, LinkRow.page_id < hi).order_by(LinkRow.id)):
+                links.setdefault(pid, []).append(tuple(link))
+        if self.recheck_since is not None:
+            urls = list(dict.fromkeys(link[0] for page in links.values() for link in page if not link[5]))
+            recent = self.recent_results(urls, self.recheck_since)
+        chunk = self._chunks[key] = {"links": links, "facts": facts, "recent": recent}
+        while len(self._chunks) > CARRY_CHUNKS_KEPT:
+            self._chunks.popitem(last=False)
+        return chunk
 
     def recent_results(self, urls: list[str], since: dt.datetime) -> dict[str, TargetRow]:
         """The newest stored result of each URL, if it was fetched after `since`."""
