@@ -41,8 +41,8 @@ from checks.words import (
 BUNDLED = Path(__file__).resolve().parents[1] / "wordlists"
 TERMS = BUNDLED / "terms"
 MODEL = BUNDLED / "model"
-ENGINE_VERSION = "3"
-OPTIONS = ("allow", "before", "after")
+ENGINE_VERSION = "4"   # 4: automaton payloads carry events_before
+OPTIONS = ("allow", "before", "after", "events_before")
 MIN_TERM = 3           # two-character terms have too many real homophones to guard
 IDIOM_MIN_FREQ = 100   # 成语 of jieba's dictionary (tag i) common enough to be guarded
 # Administrative suffixes that end a place name inside a unit name (鄂尔多斯市东胜区人民政府).
@@ -82,7 +82,7 @@ def parse_wordlist(text: str, source: str) -> list[WordEntry]:
             name, colon, value = opt.partition(":")
             name = name.strip().lower()
             if not colon or name not in OPTIONS:
-                raise WordlistError(f"{source}:{lineno}: unknown option {'|' + opt!r} (known: |allow:, |before:, |after:)")
+                raise WordlistError(f"{source}:{lineno}: unknown option {'|' + opt!r} (known: |allow:, |before:, |after:, |events_before:)")
             if name in found:
                 raise WordlistError(f"{source}:{lineno}: |{name}: given twice")
             found[name] = value
@@ -95,7 +95,9 @@ def parse_wordlist(text: str, source: str) -> list[WordEntry]:
             raise WordlistError(f"{source}:{lineno}: every allow phrase must contain {word!r}")
         before = _date(found["before"], source, lineno, "before") if "before" in found else None
         after = _date(found["after"], source, lineno, "after") if "after" in found else None
-        entries.append(WordEntry(word, category, correction or None, allow, f"{Path(source).name}:{lineno}", before, after))
+        events = _date(found["events_before"], source, lineno, "events_before") if "events_before" in found else None
+        entries.append(WordEntry(word, category, correction or None, allow, f"{Path(source).name}:{lineno}", before, after,
+                                 events_before=events))
     return entries
 
 
