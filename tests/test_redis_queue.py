@@ -1,0 +1,219 @@
+"""The leased Redis frontier of a scan (crawler/redis_queue.py), against the local Redis: each
+test has a key prefix of its own, removed afterwards (other engineers' runs share the Redis)."""
+
+import os
+import time
+import uuid
+
+import pytest
+
+redis = pytest.importorskip("redis")
+
+import scrapy  # noqa: E402
+from scrapy.utils.test import get_crawler  # noqa: E402
+
+from crawler.redis_queue import (  # noqa: E402
+    LEASE,
+    LeasedPriorityQueue,
+    LeasedScheduler,
+    ScanDupeFilter,
+    connect,
+    fingerprint,
+    scan_keys,
+    settings_for,
+)
+
+REDIS = os.environ.get("GOVCHECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+class Spider(scrapy.Spider):
+    name = "t"
+
+    def parse(self, response):
+        pass
+
+    def on_error(self, failure):
+        pass
+
+
+@pytest.fixture
+def prefix():
+    p = f"govcheck-test-{uuid.uuid4().hex[:10]}"
+    yield p
+    client = redis.Redis.from_url(REDIS)
+    for key in client.scan_iter(f"{p}:*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def server():
+    return redis.Redis.from_url(REDIS)
+
+
+def queue(server, prefix, scan_id=1, lease=30.0):
+    keys = scan_keys(scan_id, prefix)
+    return LeasedPriorityQueue(server, Spider(), keys.queue, keys=keys, lease_seconds=lease)
+
+
+def req(path, priority=0, **meta):
+    return scrapy.Request(f"http://www.a.gov.cn{path}", priority=priority, meta={"role": "page", "site_id": 1, **meta},
+                          callback=Spider.parse, errback=Spider.on_error)
+
+
+def bound(spider, r):
+    return r.replace(callback=spider.parse, errback=spider.on_error)
+
+
+def test_pop_leases_in_priority_order_and_ack_ends_the_scan(server, prefix):
+    q = queue(server, prefix)
+    for path, prio in (("/low", -3), ("/home", 2), ("/mid", 0)):
+        q.push(bound(q.spider, req(path, prio)))
+    assert q.pending() == 3
+    first = q.pop()
+    assert first.url.endswith("/home") and first.callback == q.spider.parse
+    assert first.meta[LEASE]
+    # Leased, not forgotten: the scan is not empty while the request is being crawled.
+    assert len(q) == 2 and q.leased() == 1 and q.pending() == 3
+    assert [q.pop().url[-4:] for _ in range(2)] == ["/mid", "/low"]
+    assert q.pop() is None
+    assert q.pending() == 3
+    assert q.ack([first.meta[LEASE]]) == 1
+    assert q.ack([first.meta[LEASE]]) == 0   # acked once only
+    assert q.pending() == 2
+
+
+def test_an_ended_lease_goes_back_on_the_queue_for_another_worker(server, prefix):
+    dead, alive = queue(server, prefix, lease=0.3), queue(server, prefix, lease=30)
+    dead.push(bound(dead.spider, req("/a", 1)))
+    dead.push(bound(dead.spider, req("/b", 0)))
+    taken = dead.pop()   # this worker is then killed: it never acks nor renews
+    assert taken.url.endswith("/a")
+    got = alive.pop()
+    assert got.url.endswith("/b")   # /a is still leased to the dead worker
+    assert alive.pop() is None
+    time.sleep(0.45)
+    again = alive.pop()
+    assert again is not None and again.url.endswith("/a") and again.meta[LEASE] != taken.meta[LEASE]
+    assert again.meta["site_id"] == 1 and again.priority == 1
+    alive.ack([got.meta[LEASE], again.meta[LEASE]])
+    # The dead worker's late ack no longer holds anything: nobody else's lease is released by it.
+    assert dead.ack([taken.meta[LEASE]]) == 0
+    assert alive.pending() == 0
+
+
+def test_pending_requeues_ended_leases_without_popping(server, prefix):
+    q = queue(server, prefix, lease=0.2)
+    q.push(bound(q.spider, req("/a")))
+    q.pop()
+    time.sleep(0.3)
+    assert q.pending() == 1 and len(q) == 1 and q.leased() == 0
+
+
+def test_renewed_leases_are_not_taken_from_a_live_worker(server, prefix):
+    live, other = queue(server, prefix, lease=0.4), queue(server, prefix, lease=0.4)
+    live.push(bound(live.spider, req("/slow")))
+    held = live.pop()
+    for _ in range(4):
+        time.sleep(0.2)
+        assert live.renew([held.meta[LEASE]]) == 1
+        assert other.pop() is None
+    assert live.ack([held.meta[LEASE]]) == 1
+    assert other.pending() == 0
+
+
+def test_deferred_requests_wait_until_nothing_is_queued_or_leased(server, prefix):
+    q = queue(server, prefix)
+    q.push(bound(q.spider, req("/page")))
+    q.defer(bound(q.spider, req("/other-site", -5, role="check")))
+    assert q.pending() == 2
+    page = q.pop()
+    assert page.url.endswith("/page")
+    assert q.pop() is None   # the page is still in flight: it may yet link the other site's page
+    q.ack([page.meta[LEASE]])
+    later = q.pop()
+    assert later.url.endswith("/other-site") and later.meta["role"] == "check"
+    q.ack([later.meta[LEASE]])
+    assert q.pending() == 0
+
+
+def test_fingerprint_includes_the_scan_and_the_role():
+    page, check = req("/x"), req("/x", role="check")
+    assert fingerprint(1, page) != fingerprint(2, page)
+    assert fingerprint(1, page) != fingerprint(1, check)
+    assert fingerprint(1, page) != fingerprint(1, req("/x", site_id=2))   # a page belongs to its site
+    assert fingerprint(1, check) == fingerprint(1, req("/x", role="check", site_id=2))   # a target is scan-wide
+    assert fingerprint(1, page) != fingerprint(1, req("/X"))   # exact URLs, as the spider's own sets
+
+
+def scheduler(prefix, scan_id=7, lease=30.0):
+    crawler = get_crawler(Spider, settings_for(scan_id, REDIS, prefix, lease_seconds=lease))
+    spider = Spider.from_crawler(crawler)
+    sched = LeasedScheduler.from_crawler(crawler)
+    sched.open(spider)
+    return sched, spider
+
+
+def test_scheduler_filters_per_scan_and_a_retry_releases_the_original_lease(server, prefix):
+    a, spider = scheduler(prefix, scan_id=7)
+    b, _ = scheduler(prefix, scan_id=8)
+    try:
+        assert isinstance(a.df, ScanDupeFilter)
+        assert a.enqueue_request(bound(spider, req("/p")))
+        assert not a.enqueue_request(bound(spider, req("/p")))   # seen in scan 7 …
+        assert b.enqueue_request(bound(spider, req("/p")))       # … not in scan 8
+        got = a.next_request()
+        token = got.meta[LEASE]
+        assert a.held == {token}
+        # RetryMiddleware / RedirectMiddleware hand back a copy with the same meta.
+        retry = got.replace(dont_filter=True)
+        assert a.enqueue_request(retry)
+        assert LEASE not in retry.meta and token not in a.held
+        assert a.queue.leased() == 0 and a.pending() == 1
+        again = a.next_request()
+        assert again.url == got.url and again.meta[LEASE] != token
+        # Done: acked once the store committed (no store here), on the next tick or on close.
+        a.done(again)
+        assert a.pending() == 1
+        a._tick()
+        assert a.pending() == 0
+    finally:
+        a.close("finished")
+        b.close("finished")
+
+
+def test_a_stopped_worker_gives_its_leases_back_at_once(server, prefix):
+    a, spider = scheduler(prefix)
+    other, _ = scheduler(prefix)
+    try:
+        for path in ("/1", "/2"):
+            a.enqueue_request(bound(spider, req(path)))
+        held = [a.next_request(), a.next_request()]
+        a.done(held[0])
+        a.close("shutdown")   # SIGTERM: the first is done, the second was still in flight
+        assert a.pending() == 1
+        back = other.next_request()
+        assert back.url == held[1].url
+    finally:
+        other.close("finished")
+
+
+def test_admit_drops_or_replaces_a_popped_entry(server, prefix):
+    a, spider = scheduler(prefix)
+    wanted = {"/keep"}
+    spider.admit = lambda r: (r.replace(url=r.url + "?real") if r.url.endswith(tuple(wanted)) else None)
+    try:
+        a.enqueue_request(bound(spider, req("/drop", 1)))
+        a.enqueue_request(bound(spider, req("/keep", 0)))
+        got = a.next_request()
+        assert got.url.endswith("/keep?real") and got.meta[LEASE] in a.held
+        a._tick()
+        assert a.queue.leased() == 1   # the dropped one was given up, the admitted one is held
+    finally:
+        a.close("finished")
+
+
+def test_connect_names_a_bad_or_unreachable_url():
+    with pytest.raises(ValueError, match="not a Redis URL"):
+        connect("http://127.0.0.1:6379")
+    with pytest.raises(ValueError, match="cannot be reached"):
+        connect("redis://127.0.0.1:1/0")
