@@ -57,7 +57,9 @@ def sighan_path() -> Path:
 
 def clean_pages(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     out, seen = [], set()
-    for folder in (ROOT.parent / "shared" / "realpages" / "pages", ROOT / "tests" / "realpages", *map(Path, extra)):
+    # tests/realpages/pages is usually a symlink (restore.sh), which Path.rglob does not enter
+    for folder in (ROOT.parent / "shared" / "realpages" / "pages", ROOT / "tests" / "realpages",
+                   ROOT / "tests" / "realpages" / "pages", *map(Path, extra)):
         for p in sorted(folder.rglob("*.htm*")) if folder.is_dir() else []:
             raw = p.read_bytes()
             if hashlib.sha256(raw).digest() in seen:
