@@ -355,9 +355,52 @@ def parse_html(html: str):
         html = "<html></html>"
     serialised = LexborHTMLParser(html).html or "<html></html>"
     try:
-        return lxml.html.document_fromstring(serialised, parser=_LXML_PARSER)
+        tree = lxml.html.document_fromstring(serialised, parser=_LXML_PARSER)
     except (etree.ParserError, ValueError):
         return lxml.html.document_fromstring("<html></html>", parser=_LXML_PARSER)
+    _render_datastores(tree)
+    return tree
+
+
+# Hanweb (大汉) column pages ship the first page of their list inside
+# <script type="text/xml"><datastore><recordset><record><![CDATA[<li>…</li>]]></record>…, and the
+# site's jpage script renders the records where that script stands; <nextgroup> holds the
+# pager's data URL, not an item.
+_DATASTORE_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+
+
+def _render_datastores(tree) -> None:
+    """Put each datastore's records into the tree in place of its script, as the browser shows them."""
+    for script in list(tree.iter("script")):
+        text = script.text or ""
+        if script.get("src") or "<recordset" not in text.lower():
+            continue
+        markup = "".join(_DATASTORE_RECORD.findall(text))
+        parent = script.getparent()
+        if parent is None:
+            continue
+        # <li> records render into a list, <tr> records into a table (the jpage template's own)
+        wrapped = f"<table><tbody>{markup}</tbody></table>" if re.match(r"\s*<tr[\s>]", markup, re.I) else f"<ul>{markup}</ul>"
+        rendered = []
+        if markup.strip():
+            try:
+                body = lxml.html.document_fromstring(LexborHTMLParser(wrapped).html,
+                                                     parser=_LXML_PARSER).find("body")
+            except (etree.ParserError, ValueError):
+                body = None
+            rendered = list(body) if body is not None else []
+        at = parent.index(script)
+        tail = script.tail
+        parent.remove(script)
+        for offset, el in enumerate(rendered):
+            parent.insert(at + offset, el)
+        if tail:
+            if rendered:
+                rendered[-1].tail = (rendered[-1].tail or "") + tail
+            elif at > 0:
+                parent[at - 1].tail = (parent[at - 1].tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
 
 
 def _same_dir(a: str, b: str) -> bool:

@@ -96,3 +96,39 @@ def test_month_day_rows_take_the_year_of_their_url_or_their_box():
     assert dates == {"全市综合考核工作部署会召开": dt.date(2023, 10, 11), "市政协召开常委会议": dt.date(2023, 10, 10),
                      "主要负责人解读营商环境": dt.date(2023, 10, 9), "跨年稿件": dt.date(2024, 1, 2)}
     assert {i.date_source for i in page_items(page, dt.date(2026, 12, 2))} == {"row"}
+
+
+# Hanweb (大汉) column pages (/col/col1234/index.html, on many provincial and national sites:
+# 江苏, 浙江, 国家医保局) ship the first page of the list inside <script type="text/xml"> as a
+# <datastore> of CDATA records that the site's jpage script renders into the page; an HTML
+# parser alone sees an empty column beside the sidebar.
+HANWEB = f"""<div class="container">{SIDEBAR}<div class="right"><div class="crumb">当前位置：首页 &gt; 通知公告</div>
+  <div id="4421234"><script type="text/xml"><datastore>
+  <nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=1&path=/&columnid=1234&unitid=4421234"></a>]]></nextgroup>
+  <recordset>
+  <record><![CDATA[<li><a href="/art/2024/3/28/art_1234_101.html" title="关于开展安全生产大检查的通知" target="_blank">关于开展安全生产大检查的通知</a><span>2024-03-28</span></li>]]></record>
+  <record><![CDATA[<li><a href="/art/2024/3/11/art_1234_99.html" title="关于做好春季防火工作的通知" target="_blank">关于做好春季防火工作的通知</a><span>2024-03-11</span></li>]]></record>
+  <record><![CDATA[<li><a href="/art/2024/2/6/art_1234_97.html" title="春节期间值班安排" target="_blank">春节期间值班安排</a><span>2024-02-06</span></li>]]></record>
+  </recordset></datastore></script>
+  <script language="javascript" src="/module/web/jpage/jpage.js"></script></div></div></div>"""
+
+
+def test_hanweb_datastore_records_are_the_column_list():
+    page = ParsedPage("http://www.ds.gov.cn/col/col1234/index.html", html("通知公告", HANWEB))
+    items = main_list(page, AS_OF)
+    assert [i.title for i in items] == ["关于开展安全生产大检查的通知", "关于做好春季防火工作的通知", "春节期间值班安排"]
+    assert newest_item(items).date == dt.date(2024, 3, 28)
+    assert "关于开展安全生产大检查的通知" in page.visible_text      # on screen, as a browser renders it
+    assert "dataproxy" not in " ".join(i.url for i in items)     # the pager record is no item
+    # the same column with an empty recordset is blank, whatever its sidebar lists
+    empty = HANWEB.split("<recordset>")[0] + "<recordset></recordset></datastore></script></div></div></div>"
+    assert main_list(ParsedPage("http://www.ds.gov.cn/col/col1234/index.html", html("通知公告", empty)), AS_OF) == []
+
+
+def test_hanweb_table_records_keep_their_dates():
+    rows = "".join(f'<record><![CDATA[<tr><td><a href="/art/2024/{m}/{d}/art_77_{m}{d}.html">第{m}月{d}日公告</a></td>'
+                   f'<td>2024-{m:02d}-{d:02d}</td></tr>]]></record>' for m, d in ((4, 2), (3, 20), (3, 1)))
+    page = ParsedPage("http://www.ds.gov.cn/col/col77/index.html", html("公示公告", f"""<div class="main">
+      <script type="text/xml"><datastore><recordset>{rows}</recordset></datastore></script></div>"""))
+    assert newest_item(main_list(page, AS_OF)).date == dt.date(2024, 4, 2)
+    assert len(main_list(page, AS_OF)) == 3
