@@ -15,7 +15,7 @@ import signal
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from crawler import settings as crawl_settings
 from crawler.items import AccountPlan, SitePlan
@@ -36,7 +36,7 @@ from govcheck.screenshots import ShotOutcome, take_screenshots
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.lock import scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
-from govcheck.store.schema import ScanRow
+from govcheck.store.schema import CrawlEventRow, ScanRow, SiteOutcomeRow
 from govcheck.store.writer import ScanStore
 from govcheck.wordlists import load_matcher, matcher_digest, registry_terms
 
@@ -216,6 +216,7 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
                           probe_interval=cfg.probe_interval, probe_day=as_of)
                  for s in registry.sites]
         account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
+        create_outcomes(session, scan_id, [p.site_id for p in plans], started)
     store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
     events: list[dict] = []
     try:
@@ -229,14 +230,18 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
                 recheck_hours=cfg.recheck_hours)
         with _interruptible("analysis"):
             store.flush()
-            crawl = CrawlOutcome.of(spider, accounts_spider)
-            events = crawl.events
             with sessions.begin() as session:
-                _record_crawl(session.get(ScanRow, scan_id), crawl, spider, started)
+                crawl = CrawlOutcome.load(session, scan_id, accounts_spider)
+                events = crawl.events
+                _record_crawl(session, session.get(ScanRow, scan_id), crawl, started)
             if not analyse:
                 return scan_id
             done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
     except BaseException as exc:
+        try:
+            store.flush()   # what was crawled before the stop is kept (a resume starts from it)
+        except Exception:  # noqa: BLE001 — the database itself may be what failed
+            log.exception("scan %s: crawl data not written", scan_id)
         _mark_failed(sessions, scan_id, exc, events)
         raise
     return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
@@ -245,20 +250,37 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
 MAX_EVENTS = 500   # kept in the scan row; the count says how many there were
 
 
-def _record_crawl(scan: ScanRow, crawl: CrawlOutcome, spider, started: dt.datetime) -> None:
+def create_outcomes(session, scan_id: int, site_ids: list[int], started: dt.datetime) -> None:
+    """One `crawling` outcome row per site of the scan, before any request: the spiders (in
+    this process or a worker elsewhere) update them as the sites' crawls end."""
+    have = set(session.scalars(select(SiteOutcomeRow.site_id).where(SiteOutcomeRow.scan_id == scan_id)))
+    session.add_all(SiteOutcomeRow(scan_id=scan_id, site_id=site_id, status="crawling", started_at=started, pages=0,
+                                   pages_carried=0, targets=0, carried=0, budget_cut=0, events=0)
+                    for site_id in dict.fromkeys(site_ids) if site_id not in have)
+    session.flush()
+
+
+def _record_crawl(session, scan: ScanRow, crawl: CrawlOutcome, started: dt.datetime) -> None:
     """The crawl is complete: its outcomes become part of the scan row, ready for analysis."""
+    sums = session.execute(select(func.coalesce(func.sum(SiteOutcomeRow.targets), 0),
+                                  func.coalesce(func.sum(SiteOutcomeRow.carried), 0),
+                                  func.coalesce(func.sum(SiteOutcomeRow.pages_carried), 0))
+                           .where(SiteOutcomeRow.scan_id == scan.id)).one()
     scan.status = "crawled"
     scan.stats = {"crawl": crawl.to_json(), "crawl_seconds": round((clock.now() - started).total_seconds(), 1),
-                  "targets": spider.counts["targets"] if spider else 0,
-                  "carried_over": spider.counts["carried"] if spider else 0,
-                  "pages_carried_over": spider.counts["pages_carried"] if spider else 0}
+                  "targets": int(sums[0]), "carried_over": int(sums[1]), "pages_carried_over": int(sums[2])}
 
 
 def _mark_failed(sessions, scan_id: int, exc: BaseException, events: list[dict]) -> None:
     # The crawl's stored outcomes stay: a scan whose analysis failed can be analysed again.
     with sessions.begin() as session:
         scan = session.get(ScanRow, scan_id)
-        scan.status, scan.finished_at = "failed", clock.now()
+        now = clock.now()
+        # Sites whose crawl had not finished: `govcheck scan --resume` crawls them again.
+        session.execute(update(SiteOutcomeRow).where(SiteOutcomeRow.scan_id == scan_id,
+                                                     SiteOutcomeRow.status == "crawling")
+                        .values(status="failed", finished_at=now))
+        scan.status, scan.finished_at = "failed", now
         scan.stats = dict(scan.stats or {}, failed_reason=f"{type(exc).__name__}: {exc}"[:300],
                           events=events[:MAX_EVENTS])
 
@@ -378,14 +400,26 @@ class CrawlOutcome:
                    ids(data.get("accounts_not_judged")), list(data.get("events") or []), int(data.get("event_count") or 0))
 
     @classmethod
-    def of(cls, spider, accounts_spider) -> CrawlOutcome:
+    def load(cls, session, scan_id: int, accounts_spider=None) -> CrawlOutcome:
+        """The sites' outcomes as the spiders stored them (`site_outcomes`, `crawl_events`) —
+        whichever processes crawled them; the account spider runs beside the scan."""
         out = cls()
-        if spider is not None:
-            out.homepage_errors, out.homepage_not_judged = spider.homepage_error, spider.homepage_not_judged
-            out.partial, out.events = spider.partial, list(spider.events)
+        for row in session.scalars(select(SiteOutcomeRow).where(SiteOutcomeRow.scan_id == scan_id)):
+            if row.homepage_error:
+                out.homepage_errors[row.site_id] = row.homepage_error
+            if row.homepage_not_judged:
+                out.homepage_not_judged[row.site_id] = row.homepage_not_judged
+            if row.partial:
+                out.partial[row.site_id] = row.partial
+            out.event_count += row.events
+        kept = session.scalars(select(CrawlEventRow).where(CrawlEventRow.scan_id == scan_id)
+                               .order_by(CrawlEventRow.id).limit(MAX_EVENTS))
+        out.events = [{"site": e.site, "kind": e.kind, "message": e.message, "at": e.at} for e in kept]
         if accounts_spider is not None:
             out.accounts_not_judged = accounts_spider.not_judged
             out.events += accounts_spider.events
+            out.event_count += len(accounts_spider.events)
+        out.event_count = max(out.event_count, len(out.events))
         return out
 
 

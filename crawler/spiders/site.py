@@ -75,7 +75,7 @@ def isolated(callback):
             if site_id in self.outstanding and meta.get("role") != "probe":
                 self._done(site_id)
             if meta.get("role") == "probe":
-                self.probes_pending -= 1
+                self._probe_done(site_id)
 
     return wrapper
 
@@ -129,6 +129,7 @@ class SiteSpider(scrapy.Spider):
         # likely fetch them, so their check waits until the crawl is idle (fetched once).
         self.deferred: dict[str, tuple[SitePlan, str]] = {}
         self.probes_pending = 0
+        self.site_probes: dict[int, int] = dict.fromkeys(self.plans, 0)
         self.counts = {"pages": 0, "targets": 0, "carried": 0, "pages_carried": 0}
         # Hostile-input limits: the scan event log, the sites whose budget ran out (their
         # findings are partial), links checked per site, when each site's crawl started.
@@ -144,8 +145,11 @@ class SiteSpider(scrapy.Spider):
 
     def event(self, site_id: int | None, kind: str, message: str) -> None:
         plan = self.plans.get(site_id) if site_id is not None else None
-        self.events.append({"site": plan.url if plan else None, "kind": kind, "message": message,
-                            "at": clock.now().isoformat(sep=" ", timespec="seconds")})
+        event = {"site": plan.url if plan else None, "kind": kind, "message": message,
+                 "at": clock.now().isoformat(sep=" ", timespec="seconds")}
+        self.events.append(event)
+        if self.store is not None:
+            self.store.add_event(site_id if plan else None, event)
 
     def end_budget(self, site_id: int, reason: str) -> None:
         """The site used up a budget: nothing more is fetched for it and its findings are partial."""
@@ -153,6 +157,7 @@ class SiteSpider(scrapy.Spider):
             return
         self.partial[site_id] = reason
         self.event(site_id, "budget", reason)
+        self._report(site_id)
         dropped = 0
         for slot in list(self.crawler.engine.downloader.slots.values()):
             for entry in [e for e in slot.queue if e[0].meta.get("site_id") == site_id and not e[0].meta.get("freshness")]:
@@ -207,6 +212,9 @@ class SiteSpider(scrapy.Spider):
     def _closed(self, spider=None, reason=None):
         if getattr(self, "_budget_loop", None) is not None and self._budget_loop.running:
             self._budget_loop.stop()
+        if reason == "finished":
+            for site_id in self.plans:   # written by the scan's last flush, after the pipeline's
+                self._report(site_id)
 
     def _item_error(self, item, response, spider, failure):
         self.event(getattr(item, "site_id", None), "store_error", f"{type(item).__name__}: {failure.getErrorMessage()}"[:500])
@@ -221,6 +229,7 @@ class SiteSpider(scrapy.Spider):
             # scheduler's daytime probes.
             for i in range(plan.probes):
                 self.probes_pending += 1
+                self.site_probes[plan.site_id] += 1
                 reactor.callLater(i * plan.probe_interval, self._probe, plan)
         for plan in self.plans.values():
             self.site_started[plan.site_id] = time.monotonic()
@@ -282,8 +291,8 @@ class SiteSpider(scrapy.Spider):
         if row.error or (row.status or 0) >= 400 or classify(result) is not None:
             return False   # it failed: ask again
         self.store.carry_target(row.url, row.id)
-        self.counts["targets"] += 1
-        self.counts["carried"] += 1
+        self._count(plan.site_id, "targets")
+        self._count(plan.site_id, "carried")
         if tag == "attachment" and extension_of(row.url) in READABLE and self._in_site(plan, row.url):
             self.store.carry_attachment(plan.site_id, row.url)
         return True
@@ -296,7 +305,7 @@ class SiteSpider(scrapy.Spider):
             if link.invalid:
                 if link.url not in self.checked:
                     self.checked.add(link.url)
-                    self.counts["targets"] += 1
+                    self._count(plan.site_id, "targets")
                     yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
                                      redirects=[], content_type=None, title=None, snippet=link.invalid, size=None,
                                      elapsed=0.0, checked_at=clock.now())
@@ -331,7 +340,7 @@ class SiteSpider(scrapy.Spider):
 
     def _probe(self, plan: SitePlan) -> None:
         if plan.site_id in self.partial or self.crawler.engine is None or not self.crawler.crawling:
-            self.probes_pending -= 1
+            self._probe_done(plan.site_id)
             return
         meta = {"site_id": plan.site_id, "role": "probe", "started": time.monotonic(), "dont_retry": True,
                 "handle_httpstatus_list": ALL_ERRORS}
@@ -345,14 +354,14 @@ class SiteSpider(scrapy.Spider):
 
     @isolated
     def on_probe(self, response):
-        self.probes_pending -= 1
         meta = response.meta
+        self._probe_done(meta["site_id"])
         yield probe_item(meta["site_id"], self._probe_time(meta["site_id"]), response, meta["started"])
 
     @isolated
     def on_probe_error(self, failure):
-        self.probes_pending -= 1
         meta = failure.request.meta
+        self._probe_done(meta["site_id"])
         if failure.check(SiteBudgetExceeded):  # dropped by a budget or reach rule: no evidence either way
             return
         yield ProbeItem(meta["site_id"], self._probe_time(meta["site_id"]), False, None,
@@ -368,6 +377,8 @@ class SiteSpider(scrapy.Spider):
             req = self._check_request(plan, url, tag)
             if req is not None:
                 self.crawler.engine.crawl(req)
+        for site_id in {plan.site_id for _url, plan, _tag in pending}:
+            self._report(site_id)   # finished now, unless its deferred checks went out
         if pending:
             raise DontCloseSpider
 
@@ -375,6 +386,34 @@ class SiteSpider(scrapy.Spider):
         self.outstanding[site_id] -= 1
         if self.outstanding[site_id] <= 0:
             self.sites_done.add(site_id)
+            self._report(site_id)
+
+    def _probe_done(self, site_id: int) -> None:
+        self.probes_pending -= 1
+        self.site_probes[site_id] -= 1
+        if self.site_probes[site_id] <= 0 and self.outstanding[site_id] <= 0:
+            self._report(site_id)
+
+    def _count(self, site_id: int, counter: str) -> None:
+        self.counts[counter] += 1
+        if self.store is not None:
+            self.store.count(site_id, counter)
+
+    def _finished(self, site_id: int) -> bool:
+        """Nothing of the site is left to fetch: no request out, no probe to come, no deferred
+        check of a link to another registered site (those run once the crawl is idle)."""
+        return (self.outstanding[site_id] <= 0 and self.site_probes[site_id] <= 0
+                and not any(plan.site_id == site_id for plan, _tag in self.deferred.values()))
+
+    def _report(self, site_id: int) -> None:
+        """The site's outcome row as this process knows it (written with the next flush)."""
+        if self.store is None or site_id not in self.plans:
+            return
+        finished = self._finished(site_id)
+        status = ("partial" if site_id in self.partial else "complete") if finished else "crawling"
+        self.store.site_state(site_id, status=status, homepage_error=self.homepage_error.get(site_id),
+                              homepage_not_judged=self.homepage_not_judged.get(site_id),
+                              partial=self.partial.get(site_id), finished_at=clock.now() if finished else None)
 
     # ------------------------------------------------------------------ callbacks
 
@@ -432,7 +471,7 @@ class SiteSpider(scrapy.Spider):
         else:
             parsed, encoding, snippet = self._parse_body(response)
             yield self._target_item(response, parsed, snippet)
-        self.counts["targets"] += 1
+        self._count(plan.site_id, "targets")
         if depth == 0 and meta.get("role") == "page":
             why = not_judged(response.status, parsed.title if parsed else None, snippet)
             if why:
@@ -450,10 +489,10 @@ class SiteSpider(scrapy.Spider):
             self._done(plan.site_id)
             return
         self.crawled.add((plan.site_id, response.url))
-        self.counts["pages"] += 1
+        self._count(plan.site_id, "pages")
         if carried:
             prev = meta["previous"]
-            self.counts["pages_carried"] += 1
+            self._count(plan.site_id, "pages_carried")
             yield CarriedPageItem(prev.page_id, depth, bool(meta.get("not_modified")), clock.now())
             links = [LinkRef(url, tag, text or "", hidden, bool(pagination), invalid)
                      for url, tag, text, hidden, pagination, invalid in self.store.page_links(prev.page_id)]
@@ -521,7 +560,7 @@ class SiteSpider(scrapy.Spider):
             self._done(plan.site_id)
             return
         parsed, _encoding, snippet = self._parse_body(response) if req.method == "GET" else (None, None, None)
-        self.counts["targets"] += 1
+        self._count(plan.site_id, "targets")
         yield self._target_item(response, parsed, snippet)
         url = meta["redirect_urls"][0] if meta.get("redirect_urls") else response.url
         if (meta.get("tag") == "attachment" and response.status < 400 and extension_of(url) in READABLE
@@ -553,6 +592,7 @@ class SiteSpider(scrapy.Spider):
         plan = self.plans[meta["site_id"]]
         if failure.check(SiteBudgetExceeded):
             # Dropped unfetched (budget, reach): no verdict on the target.
+            self._count(plan.site_id, "budget_cut")
             self._done(plan.site_id)
             return
         kind = failure_kind(failure.value)
@@ -566,7 +606,8 @@ class SiteSpider(scrapy.Spider):
             return
         if meta.get("role") == "page" and meta.get("depth") == 0:
             self.homepage_error[plan.site_id] = f"{kind}: {failure.getErrorMessage()}"[:300]
-        self.counts["targets"] += 1
+            self._report(plan.site_id)
+        self._count(plan.site_id, "targets")
         yield TargetItem(url=original, method=req.method, status=None, error=kind, final_url=req.url,
                          redirects=redirects, content_type=None, title=None,
                          snippet=failure.getErrorMessage()[:300], size=None,

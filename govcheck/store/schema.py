@@ -108,6 +108,47 @@ class ScanRow(Base):
     stats: Mapped[dict] = mapped_column(default=dict)
 
 
+class SiteOutcomeRow(Base):
+    """How the crawl of one site went in one scan, written by the spider in the same
+    transaction as the site's pages (so `complete` never runs ahead of what is stored) and
+    read back by the analysis — by whichever process or machine runs it.
+
+    `status`: crawling (not finished yet), complete (nothing left to fetch, whether or not the
+    homepage answered: see `homepage_error`), partial (a budget cut it: `partial` says which),
+    failed (the scan stopped before the site was finished: `govcheck scan --resume` crawls it
+    again). Counters are added to by every process that crawls the site."""
+
+    __tablename__ = "site_outcomes"
+    __table_args__ = (UniqueConstraint("scan_id", "site_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    status: Mapped[str] = mapped_column(String(10), default="crawling")   # crawling|complete|partial|failed
+    homepage_error: Mapped[str | None] = mapped_column(String(300))
+    homepage_not_judged: Mapped[str | None] = mapped_column(String(300))
+    partial: Mapped[str | None] = mapped_column(String(300))             # the budget that cut the crawl
+    pages: Mapped[int] = mapped_column(Integer, default=0)                # pages fetched (parsed or carried)
+    pages_carried: Mapped[int] = mapped_column(Integer, default=0)
+    targets: Mapped[int] = mapped_column(Integer, default=0)              # link targets checked
+    carried: Mapped[int] = mapped_column(Integer, default=0)              # target results carried over
+    budget_cut: Mapped[int] = mapped_column(Integer, default=0)           # requests dropped by a budget
+    events: Mapped[int] = mapped_column(Integer, default=0)               # crawl events (crawl_events rows)
+    started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class CrawlEventRow(Base):
+    """One crawl event (budget ended, links capped, a callback failed …): rows are only added."""
+
+    __tablename__ = "crawl_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), index=True)
+    site: Mapped[str | None] = mapped_column(String(2000))    # the site (or feed) it concerns
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[str | None] = mapped_column(String(40))        # as the event log shows it (Beijing time)
+
+
 class SnapshotRow(Base):
     """Page bodies as fetched, zlib-compressed, shared across scans by content hash."""
 

@@ -15,18 +15,21 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import Integer
 
 from govcheck import clock
 from govcheck.store.schema import (
     AttachmentRow,
     Base,
+    CrawlEventRow,
     FeedFetchRow,
     LinkRow,
     PageRow,
     PostRow,
     ProbeRow,
+    SiteOutcomeRow,
     SnapshotRow,
     TargetRow,
 )
@@ -69,6 +72,10 @@ def chunks(rows: Iterable[Any], size: int = 500):
 CARRY_CHUNK = 256
 CARRY_CHUNKS_KEPT = 8
 CARRIED_FACTS = ("includes", "columns", "links_capped")
+# A site's outcome (SiteOutcomeRow): state fields set as they become known, counters added to.
+OUTCOME_STATE = ("status", "homepage_error", "homepage_not_judged", "partial", "finished_at")
+OUTCOME_COUNTERS = ("pages", "pages_carried", "targets", "carried", "budget_cut", "events")
+MAX_SITE_EVENTS = 500   # event rows one process stores per site (the `events` counter counts all)
 RESULT_FIELDS = ("method", "status", "error", "final_url", "redirects", "content_type", "title", "snippet", "size")
 
 
@@ -98,6 +105,31 @@ class ScanStore:
         self.carried = 0
         self.recheck_since: dt.datetime | None = None   # set by the spider (its recheck window)
         self._chunks: OrderedDict[int, dict] = OrderedDict()
+        self._outcomes: dict[int, dict[str, Any]] = {}   # site id → state changed since the last flush
+        self._counters: dict[int, dict[str, int]] = {}   # site id → counts since the last flush
+        self._events: list[dict] = []
+        self._events_kept: dict[int | None, int] = {}
+
+    # ------------------------------------------------------------------ site outcomes
+
+    def site_state(self, site_id: int, **state: Any) -> None:
+        """The site's outcome as the crawl knows it now (OUTCOME_STATE fields); written with
+        the next flush, so a `complete` is stored together with the site's last pages."""
+        self._outcomes.setdefault(site_id, {}).update(state)
+
+    def count(self, site_id: int | None, counter: str, n: int = 1) -> None:
+        if site_id is None:
+            return
+        per_site = self._counters.setdefault(site_id, dict.fromkeys(OUTCOME_COUNTERS, 0))
+        per_site[counter] += n
+
+    def add_event(self, site_id: int | None, event: dict) -> None:
+        self.count(site_id, "events")
+        kept = self._events_kept.get(site_id, 0)
+        if kept < MAX_SITE_EVENTS:
+            self._events_kept[site_id] = kept + 1
+            self._events.append(dict(scan_id=self.scan_id, site=event.get("site"), kind=event["kind"][:40],
+                                     message=event.get("message") or "", at=event.get("at")))
 
     def add_page(self, site_id: int, url: str, body: bytes, links=(), **fields: Any) -> str:
         content_hash, data = compress(body)
@@ -167,7 +199,8 @@ class ScanStore:
 
     def flush(self) -> None:
         if not (self._pages or self._targets or self._probes or self._attachments or self._fetches
-                or self._carried_pages or self._carried_targets or self._carried_attachments):
+                or self._carried_pages or self._carried_targets or self._carried_attachments
+                or self._outcomes or self._counters or self._events):
             return
         with self.sessions.begin() as session:
             insert_ignore(session, SnapshotRow, list(self._snapshots.values()), ["content_hash"])
@@ -182,11 +215,36 @@ class ScanStore:
             # A post seen in an earlier scan keeps its first record (dedup across scans).
             insert_ignore(session, PostRow, list({(p["account_id"], p["key"]): p for p in self._posts}.values()),
                           ["account_id", "key"])
+            self._write_outcomes(session)
         self._written_targets.update(self._targets)
         self._written_targets.update(self._carried_targets)
         self._pages, self._snapshots, self._targets, self._probes = [], {}, {}, []
         self._attachments, self._fetches, self._posts = [], [], []
         self._carried_pages, self._carried_targets, self._carried_attachments = [], {}, []
+        self._outcomes, self._counters, self._events = {}, {}, []
+
+    def _write_outcomes(self, session: Session) -> None:
+        """Outcome rows exist from the scan's start (`create_outcomes`): each process updates
+        them in place — state fields it knows, counters added to — so workers never
+        overwrite each other's counts."""
+        if self._events:
+            session.execute(CrawlEventRow.__table__.insert(), self._events)
+        sites = set(self._outcomes) | set(self._counters)
+        if not sites or self.scan_id is None:
+            return
+        table = SiteOutcomeRow.__table__
+        values = {f: func.coalesce(bindparam(f"new_{f}", type_=table.c[f].type), table.c[f]) for f in OUTCOME_STATE}
+        values.update({f: table.c[f] + bindparam(f"add_{f}", type_=Integer()) for f in OUTCOME_COUNTERS})
+        stmt = (update(table).where(and_(table.c.scan_id == bindparam("b_scan"), table.c.site_id == bindparam("b_site")))
+                .values(values))
+        zero = dict.fromkeys(OUTCOME_COUNTERS, 0)
+        rows = []
+        for site_id in sorted(sites):
+            state, counts = self._outcomes.get(site_id, {}), self._counters.get(site_id, zero)
+            rows.append({"b_scan": self.scan_id, "b_site": site_id,
+                         **{f"new_{f}": state.get(f) for f in OUTCOME_STATE},
+                         **{f"add_{f}": counts[f] for f in OUTCOME_COUNTERS}})
+        session.execute(stmt, rows)
 
     def _write_pages(self, session: Session) -> None:
         if self._pages:
