@@ -93,6 +93,29 @@ def short_date(text: str, year: int) -> dt.date | None:
     return None
 
 
+# A date printed in two elements, as calendar-style badges on list rows show it: the day big
+# and the year-month below it (<b>28</b><i>2024-03</i>), or the year apart from the month-day
+# (<span>2024</span><span>03-28</span>). Concatenated, their text is "282024-03": no date.
+_PIECE_DAY = re.compile(r"(\d{1,2})\s*日?")
+_PIECE_YEAR_MONTH = re.compile(r"((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?")
+_PIECE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
+_PIECE_MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?")
+
+
+def split_date(pieces: list[str]) -> dt.date | None:
+    """The date of two neighbouring text pieces of one row (element texts in document order):
+    a day and a year-month, either way round, or a year and a month-day."""
+    for first, second in zip(pieces, pieces[1:]):
+        for day_of, rest_of in ((first, second), (second, first)):
+            day, ym = _PIECE_DAY.fullmatch(day_of), _PIECE_YEAR_MONTH.fullmatch(rest_of)
+            if day and ym and (found := make_date(ym.group(1), ym.group(2), day.group(1))):
+                return found
+        year, md = _PIECE_YEAR.fullmatch(first), _PIECE_MONTH_DAY.fullmatch(second)
+        if year and md and (found := make_date(year.group(1), md.group(1), md.group(2))):
+            return found
+    return None
+
+
 def text_dates(text: str, not_after: dt.date | None = None) -> list[dt.date]:
     """Every plausible full date in running text, decoys (copyright, counters) skipped."""
     out = []

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from govcheck import clock
-from govcheck.dates import FULL_DATE, make_date, short_date, url_date, url_month
+from govcheck.dates import FULL_DATE, make_date, short_date, split_date, url_date, url_month
 from govcheck.urls import (
     is_asset,
     is_attachment,
@@ -74,10 +74,23 @@ def _row_of(a):
     depth = 0
     while el is not None and depth < 4:
         if el.tag in ROW_TAGS:
+            # One <dl> per item (<dl><dt><a>…</a></dt><dd>2024-03-28</dd></dl>): the row is the <dl>.
+            parent = el.getparent()
+            if el.tag == "dt" and parent is not None and parent.tag == "dl" and len(parent.findall("dt")) == 1:
+                return parent
             return el
         el = el.getparent()
         depth += 1
     return a.getparent()
+
+
+def _row_pieces(row) -> list[str]:
+    """The row's text pieces in document order; a <dt> takes its <dd> (a <dl> of title/date pairs)."""
+    pieces = [t.strip() for t in row.itertext() if t.strip()]
+    nxt = row.getnext()
+    if row.tag == "dt" and nxt is not None and nxt.tag == "dd" and nxt.find(".//a") is None:
+        pieces += [t.strip() for t in nxt.itertext() if t.strip()]
+    return pieces
 
 
 def _year_marks(parent, cache: dict) -> dict:
@@ -120,12 +133,17 @@ def _heading_year(row, cache: dict) -> int | None:
 def _row_date(row, a, as_of: dt.date | None, url: str, cache: dict | None = None) -> tuple[dt.date | None, str | None]:
     # The row's text without the title: a date inside a title ("2024年5月1日起施行") is not
     # the item's date.
-    title = a.text_content()
-    text = row.text_content().replace(title, " ", 1)
+    # Pieces are joined with spaces: <b>28</b><i>2024-03</i> must not read as 282024-03.
+    title = " ".join(t.strip() for t in a.itertext() if t.strip())
+    pieces = _row_pieces(row)
+    text = " ".join(pieces).replace(title, " ", 1) if title else " ".join(pieces)
     for m in FULL_DATE.finditer(text):
         found = make_date(*m.groups())
         if found and (as_of is None or found <= as_of):
             return found, "row"
+    found = split_date(pieces)
+    if found and (as_of is None or found <= as_of):
+        return found, "row"
     heading = _heading_year(row, cache if cache is not None else {})
     # A row printing only 10-11 takes its year from the year heading, else from the article's
     # URL (/202310/…: a homepage box of 2023 is not this year's news), else from the scan date.

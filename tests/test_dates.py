@@ -105,3 +105,13 @@ def test_the_generation_date_of_a_disclosure_table_still_counts():
         <td>014742224A/2023-0043406</td><td>生成日期：</td><td>2023-05-11</td></tr></table>
         <p>展会时间：2023年7月12日</p></body></html>""")
     assert article_date(page) == DatedText(D(2023, 5, 11), "label")
+
+
+def test_split_date_pieces():
+    from govcheck.dates import split_date
+    assert split_date(["第一号通知", "28", "2024-03"]) == dt.date(2024, 3, 28)
+    assert split_date(["2024年03月", "28日"]) == dt.date(2024, 3, 28)
+    assert split_date(["2024", "03-28"]) == dt.date(2024, 3, 28)
+    assert split_date(["28", "通知", "2024-03"]) is None          # not neighbours
+    assert split_date(["31", "2024-02"]) is None                  # no such day
+    assert split_date(["2024-03-28"]) is None                     # a full date is FULL_DATE's

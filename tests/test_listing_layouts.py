@@ -132,3 +132,37 @@ def test_hanweb_table_records_keep_their_dates():
       <script type="text/xml"><datastore><recordset>{rows}</recordset></datastore></script></div>"""))
     assert newest_item(main_list(page, AS_OF)).date == dt.date(2024, 4, 2)
     assert len(main_list(page, AS_OF)) == 3
+
+
+# Calendar-style date badges: the day printed apart from the year-month (or the year apart from
+# the month-day), each in its own element; their concatenated text ("282024-03") is no date.
+ROWS = ((2024, 3, 28), (2024, 3, 11), (2024, 2, 6))
+BADGES = {
+    "day then year-month": '<li><div class="time"><span>{d:02d}</span>{y}-{m:02d}</div><a href="a{i}.html">第{i}号通知</a></li>',
+    "year-month then day": '<li><a href="a{i}.html">第{i}号通知</a><div class="date"><p>{y}/{m:02d}</p><span>{d:02d}</span></div></li>',
+    "badge inside the link": '<li><a href="a{i}.html"><div class="date"><b>{d:02d}</b><i>{y}.{m:02d}</i></div><h3>第{i}号通知</h3></a></li>',
+    "year apart": '<li><a href="a{i}.html">第{i}号通知</a><em>{y}</em><em>{m:02d}-{d:02d}</em></li>',
+}
+
+
+@pytest.mark.parametrize("row", BADGES.values(), ids=BADGES.keys())
+def test_split_date_badges_date_their_rows(row):
+    body = "".join(row.format(i=i, y=y, m=m, d=d) for i, (y, m, d) in enumerate(ROWS))
+    page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", f'<ul class="list">{body}</ul>'))
+    assert [i.date for i in main_list(page, AS_OF)] == [dt.date(*r) for r in ROWS]
+
+
+def test_a_view_count_beside_the_date_badge_is_no_day():
+    # only neighbouring pieces make a date: 阅读 12 … 2024-03 is not the 12th
+    row = '<li><a href="a{i}.html">第{i}号通知</a><span>阅读</span><span>12</span><span>发布</span><span>{y}-{m:02d}</span></li>'
+    body = "".join(row.format(i=i, y=y, m=m) for i, (y, m, d) in enumerate(ROWS))
+    page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", f'<ul class="list">{body}</ul>'))
+    assert {i.date for i in main_list(page, AS_OF)} == {None}
+
+
+def test_one_dl_per_item_and_dt_dd_pairs():
+    one = "".join(f'<dl><dt><a href="a{i}.html">第{i}号通知</a></dt><dd>{y}-{m:02d}-{d:02d}</dd></dl>' for i, (y, m, d) in enumerate(ROWS))
+    pairs = "<dl>" + "".join(f'<dt><a href="a{i}.html">第{i}号通知</a></dt><dd>{y}-{m:02d}-{d:02d}</dd>' for i, (y, m, d) in enumerate(ROWS)) + "</dl>"
+    for body in (f'<div class="list">{one}</div>', f'<div class="list">{pairs}</div>'):
+        page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", body))
+        assert [i.date for i in main_list(page, AS_OF)] == [dt.date(*r) for r in ROWS]
