@@ -17,7 +17,7 @@ from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode
 
-from govcheck.urls import extension_of, is_attachment, link_target, netloc_of, normalize_url
+from govcheck.urls import LinkResolver, extension_of, is_attachment, netloc_of, normalize_url
 
 # --------------------------------------------------------------------------- decoding
 
@@ -195,27 +195,44 @@ class ParsedPage:
     def _hidden_selectors(self) -> dict[str, str]:
         return _stylesheet_hidden_selectors(self.tree)
 
-    def hidden_reason(self, el) -> str | None:
+    def hidden_reason(self, el, memo: dict | None = None) -> str | None:
         """Why an element is invisible: its own or an ancestor's inline style/attributes, or a
-        hiding rule in the page's <style> for its class or id."""
+        hiding rule in the page's <style> for its class or id. `memo` (element → reason) keeps
+        the answers for ancestors, which a page's links share."""
         sel = self._hidden_selectors
+        walked = []
+        reason = None
         while el is not None and isinstance(el.tag, str):
-            reason = style_hides(el.get("style"))
+            if memo is not None and el in memo:
+                reason = memo[el]
+                break
+            walked.append(el)
+            reason = self._own_hidden(el, sel)
             if reason:
-                return reason
-            if el.get("hidden") is not None:
-                return "hidden attribute"
-            if el.tag in ("a", "div", "span", "p", "li", "ul", "td", "section"):
-                w, h = el.get("width"), el.get("height")
-                if w in ("0", "0px") or h in ("0", "0px"):
-                    return "zero size"
-            if sel:
-                for cls in (el.get("class") or "").split():
-                    if "." + cls in sel:
-                        return sel["." + cls]
-                if el.get("id") and "#" + el.get("id") in sel:
-                    return sel["#" + el.get("id")]
+                break
             el = el.getparent()
+        if memo is not None:
+            for seen in walked:
+                memo[seen] = reason
+        return reason
+
+    @staticmethod
+    def _own_hidden(el, sel: dict[str, str]) -> str | None:
+        reason = style_hides(el.get("style"))
+        if reason:
+            return reason
+        if el.get("hidden") is not None:
+            return "hidden attribute"
+        if el.tag in ("a", "div", "span", "p", "li", "ul", "td", "section"):
+            w, h = el.get("width"), el.get("height")
+            if w in ("0", "0px") or h in ("0", "0px"):
+                return "zero size"
+        if sel:
+            for cls in (el.get("class") or "").split():
+                if "." + cls in sel:
+                    return sel["." + cls]
+            if el.get("id") and "#" + el.get("id") in sel:
+                return sel["#" + el.get("id")]
         return None
 
     @cached_property
@@ -227,7 +244,8 @@ class ParsedPage:
         targets: a hostile page carries 100,000 links, and normalising each costs CPU the
         crawl of every other site is waiting for. `link_elements` counts what the page had."""
         out: list[LinkRef] = []
-        base = self.base_url
+        resolve = LinkResolver(self.base_url)
+        hidden: dict = {}
         targets: set[str] = set()
         elements = self.tree.xpath(_LINK_XPATH)
         self.link_elements = len(elements)
@@ -235,7 +253,7 @@ class ParsedPage:
             attr, kind = _KIND[el.tag]
             if el.tag == "link" and (el.get("rel") or "").lower().strip() in _SKIP_REL:
                 continue
-            url, invalid = link_target(el.get(attr), base)
+            url, invalid = resolve(el.get(attr))
             if url is None:
                 continue
             if max_targets is not None and url not in targets:
@@ -245,14 +263,14 @@ class ParsedPage:
                 targets.add(url)
             if invalid:
                 out.append(LinkRef(url, kind, _squash(el.text_content() if kind == "a" else "")[:200],
-                                   self.hidden_reason(el), invalid=invalid))
+                                   self.hidden_reason(el, hidden), invalid=invalid))
                 continue
             text = _squash(el.text_content() if kind == "a" else (el.get("alt") or el.get("title") or ""))
             if kind == "a" and is_attachment(url):
                 kind = "attachment"
             pagination = kind == "a" and _same_dir(url, self.url) and (
                 bool(_PAGER_TEXT.match(text)) or bool(_PAGER_NUMBER.match(text) and _PAGER_URL.search(url)))
-            out.append(LinkRef(url, kind, text[:200], self.hidden_reason(el), pagination))
+            out.append(LinkRef(url, kind, text[:200], self.hidden_reason(el, hidden), pagination))
         out.extend(self._trs_pager_links())
         return out
 
@@ -407,5 +425,8 @@ def _same_dir(a: str, b: str) -> bool:
     return a.rsplit("/", 1)[0].split("?")[0] == b.rsplit("/", 1)[0].split("?")[0]
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    return _SPACES.sub(" ", text or "").strip()

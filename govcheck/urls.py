@@ -7,6 +7,7 @@ and reported once.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import posixpath
 import re
@@ -79,6 +80,53 @@ def link_target(url: str | None, base: str | None = None) -> tuple[str | None, s
 
 class _NotHttp(Exception):
     pass
+
+
+_SCHEME_NETLOC = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+class LinkResolver:
+    """:func:`link_target` for the links of one page, against its base.
+
+    Every page of a site repeats its navigation, footer and pager links, and canonicalising
+    a URL (w3lib's quoting, host checks) is most of a link's cost (bench/crawl.py --profile).
+    A link's target depends only on part of the base: a ``/path`` or ``scheme://`` link on
+    the base's origin, a relative path on the base's directory. Resolved against that part,
+    the same link on another page of the site is the same computation, done once (LRU)."""
+
+    __slots__ = ("base", "_origin", "_dir")
+
+    def __init__(self, base: str | None):
+        self.base = base
+        self._origin = self._dir = base
+        if not base:
+            return
+        try:
+            parts = urlsplit(base)
+        except ValueError:
+            return
+        if parts.scheme and parts.netloc:
+            self._origin = f"{parts.scheme}://{parts.netloc}/"
+            self._dir = urlunsplit((parts.scheme, parts.netloc, parts.path.rsplit("/", 1)[0] + "/", "", ""))
+
+    def __call__(self, url: str | None) -> tuple[str | None, str | None]:
+        if url is None or not self.base:
+            return link_target(url, self.base)
+        href = url.strip().replace("\\", "/")
+        if not href or len(href) > MAX_URL_LENGTH:
+            return link_target(href, self.base)
+        if href[0] == "/" or _SCHEME_NETLOC.match(href):
+            scope = self._origin
+        elif href[0] in "?;" or ":" in href:
+            scope = self.base   # a query-only link keeps the base's path; a colon may be a scheme
+        else:
+            scope = self._dir
+        return _scoped_target(href, scope)
+
+
+@functools.lru_cache(maxsize=8192)
+def _scoped_target(href: str, scope: str) -> tuple[str | None, str | None]:
+    return link_target(href, scope)
 
 
 def _looks_http(url: str, base: str | None) -> bool:
@@ -164,7 +212,9 @@ def is_external(url: str, site_url: str, allow_domains: tuple[str, ...] | list[s
     return not any(domain_matches(host, d) for d in allow_domains)
 
 
+@functools.lru_cache(maxsize=4096)
 def extension_of(url: str) -> str:
+    # Cached: the crawl asks it of every link two or three times (attachment? asset?).
     return posixpath.splitext(urlsplit(url).path.lower())[1]
 
 

@@ -40,3 +40,21 @@ def test_homepage_paths():
     assert is_homepage_path("http://x.gov.cn/index.html")
     assert is_homepage_path("http://x.gov.cn/index.shtml")
     assert not is_homepage_path("http://x.gov.cn/gzdt/index.html")
+
+
+@pytest.mark.parametrize("base", [
+    "http://www.ds.gov.cn/a/b/index.html?page=2", "http://www.ds.gov.cn", "https://www.ds.gov.cn:8443/a;p/b;q",
+    "http://www.ds.gov.cn/a/b/", "http://[::1]:8080/x/y.html",
+])
+def test_link_resolver_gives_what_link_target_gives(base):
+    # The resolver shares one computation between pages by resolving a link against the part
+    # of the base it depends on: for every kind of link the answer must be link_target's.
+    from govcheck.urls import LinkResolver, link_target
+    hrefs = ["/a/../c.html", "c.html", "./d/e.html?x=1", "../../up.html", "?page=3", ";jsessionid=1", "", "  /sp.html ",
+             "//other.gov.cn/x", "HTTP://WWW.DS.GOV.CN:80/y", "http:rel.html", "a.html?u=http://x.cn/", "x.html#top",
+             "javascript:void(0)", "mailto:a@b.cn", "#", "\\gzdt\\1.html", "http://bad host/", "http://x.cn:99999/",
+             "http://[::1/", "/" + "a" * 2100, ".", "..", "a:b/c", None]
+    resolve = LinkResolver(base)
+    for _ in range(2):  # the second round is answered from the cache
+        for href in hrefs:
+            assert resolve(href) == link_target(href, base), (href, base)
