@@ -112,6 +112,8 @@ class SiteSpider(scrapy.Spider):
         self.automaton, self.wordlists, self.as_of = automaton, wordlists, as_of or clock.now().date()
         # Targets that answered well within this window are carried over, not requested again.
         self.recheck_since = clock.now() - dt.timedelta(hours=recheck_hours) if recheck_hours > 0 else None
+        if self.recheck_since is not None and store is not None and not store.any_result_since(self.recheck_since):
+            self.recheck_since = None   # nothing stored is that recent (a first scan): no lookup can find one
         self.plans = {p.site_id: p for p in plans}
         self.store = store
         if store is not None:
@@ -373,8 +375,10 @@ class SiteSpider(scrapy.Spider):
         pending = [(url, plan, tag) for url, (plan, tag) in self.deferred.items()
                    if url not in self.checked and plan.site_id not in self.partial]
         self.deferred.clear()
+        recent = (self.store.recent_results([url for url, _plan, _tag in pending], self.recheck_since)
+                  if pending and self.recheck_since is not None and self.store is not None else None)
         for url, plan, tag in pending:
-            req = self._check_request(plan, url, tag)
+            req = self._check_request(plan, url, tag, recent=recent)
             if req is not None:
                 self.crawler.engine.crawl(req)
         for site_id in {plan.site_id for _url, plan, _tag in pending}:
