@@ -279,6 +279,9 @@ TITLES = ("书记", "主任", "局长", "市长", "县长", "省长", "区长", 
           "院长", "所长", "队长", "组长", "村长", "支书", "副", "等", "摄", "说", "表示", "指出", "强调", "会见", "出席",
           # professions that stand before a name on culture pages (书法家受川宗央)
           "书法家", "篆刻家", "画家", "作家", "艺术家", "专家", "学者", "诗人", "演员", "导演", "记者", "编辑", "通讯员")
+# set lookups instead of a scan of TITLES per suspect (the name guard ran for every candidate)
+TITLE_SET = frozenset(TITLES)
+TITLE_LENGTHS = tuple(sorted({len(t) for t in TITLES}))
 
 
 def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], after: bool = True) -> bool:
@@ -290,13 +293,15 @@ def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], a
             return True
     if not after:
         return False
+    # a title of two or more characters ending at most two characters before the span
     head = text[max(0, start - 5):start]
-    if any(t in head[-(len(t) + 2):] for t in TITLES if len(t) >= 2):
+    n = len(head)
+    if any(head[e - k:e] in TITLE_SET for e in (n, n - 1, n - 2) for k in TITLE_LENGTHS if k >= 2 and e - k >= 0):
         return True
     tail = text[end:end + 3]
     if tail[:1] in PLACE_SUFFIX:
         return True
-    return any(tail.startswith(t) for t in TITLES)
+    return any(len(tail) >= k and tail[:k] in TITLE_SET for k in TITLE_LENGTHS)
 
 
 def _pair_word(text: str, i: int) -> bool:
@@ -524,9 +529,14 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
         return []
     freq = tokenizer().FREQ
     x = _ids(text)
+    # the pair counts of every candidate in four vectorised look-ups, not four searches each
+    xp = np.concatenate(([0], x, [0]))
+    left_ids, right_ids, orig_ids = xp[pos], xp[pos + 2], xp[pos + 1]
+    pair_counts = [_pair_counts(model, u, v).tolist()
+                   for u, v in ((left_ids, orig_ids), (orig_ids, right_ids), (left_ids, alt), (alt, right_ids))]
     windows: dict[int, tuple[str, int, float]] = {}
     out = []
-    for q, a, k, cg in zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist()):
+    for n_cand, (q, a, k, cg) in enumerate(zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist())):
         if q not in windows:
             lo, hi = q, q + 1
             while lo > 0 and q - lo < WINDOW and "\u4e00" <= text[lo - 1] <= "\u9fff":
@@ -544,22 +554,18 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
         word_gain = best_logp(window[:j] + ch + window[j + 1:]) - base - CHANNEL_COST[k]
         if word_gain < 0:
             continue
-        left = int(x[q - 1]) if q > 0 else 0
-        right = int(x[q + 1]) if q + 1 < len(x) else 0
         o = int(x[q])
+        c_lo, c_or, c_la, c_ar = (c[n_cand] for c in pair_counts)
         new_word = max(freq.get(text[q - 1] + ch, 0) if q > 0 else 0, freq.get(ch + text[q + 1], 0) if q + 1 < len(text) else 0)
         out.append((q, ch, [word_gain, cg, float(k == 1), float(k == 2), math.log1p(new_word), math.log1p(freq.get(text[q], 0)),
-                            math.log1p(_count(model, left, o)), math.log1p(_count(model, o, right)),
-                            math.log1p(_count(model, left, a)), math.log1p(_count(model, a, right)),
+                            math.log1p(c_lo), math.log1p(c_or), math.log1p(c_la), math.log1p(c_ar),
                             math.log1p(model.uni[o]), math.log1p(model.uni[a]), float(text[q] in model.surnames)]))
     return out
 
 
-def _count(model: ContextModel, a: int, b: int) -> int:
-    if not (a and b):
-        return 0
-    keys = np.array([a * SHIFT + b], np.int64)
-    return int(_lookup(keys, model.bi_keys, model.bi_counts)[0])
+def _pair_counts(model: ContextModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Training counts of the character pairs (a[i], b[i]); 0 where either is outside a Chinese run."""
+    return np.where((a > 0) & (b > 0), _lookup(a * SHIFT + b, model.bi_keys, model.bi_counts), 0)
 
 
 def detect_context(model: ContextModel, text: str) -> list[Hit]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED, Route, findings_jsonl, govcheck, html, write_registry
 
-from checks.words import WordEntry, WordMatcher, build_automaton, check_words, detect_context, find_hits
+from checks.words import WordEntry, WordMatcher, build_automaton, check_words, detect_context, find_hits, looks_like_name
 from govcheck.page import ParsedPage, decode_html
 from govcheck.wordlists import (
     WordlistError,
@@ -334,6 +334,19 @@ def test_context_detector_leaves_proper_names_and_official_phrases_alone():
                  "书法篆刻家梅舒适、书法家受川宗央，大韩民国国会议员崔凤九先生",
                  "建设银行、第一太平戴维斯、仲量联行、戴德梁行、高力国际"):
         assert detect_context(model, text) == [], text
+
+
+def test_name_guard_reads_titles_next_to_the_span():
+    # a title of two or more characters that ends at most two characters before the span, a
+    # title (or a one-character reporting word) right after it
+    no_surnames = frozenset()
+    assert looks_like_name("省委书记易炼红", 4, 6, no_surnames)          # 书记|易炼
+    assert looks_like_name("省委书记易炼红", 5, 7, no_surnames)          # 书记 易|炼红
+    assert looks_like_name("董事长甲乙丙丁", 4, 6, no_surnames)          # a three-character title
+    assert not looks_like_name("省委书记甲乙丙丁", 7, 8, no_surnames)    # 书记 ends three before
+    assert looks_like_name("甲乙摄影", 0, 2, no_surnames) and looks_like_name("甲乙表示", 0, 2, no_surnames)
+    assert not looks_like_name("甲乙表", 0, 2, no_surnames) and not looks_like_name("甲乙丙丁", 0, 2, no_surnames)
+    assert not looks_like_name("省委书记易炼红", 4, 6, no_surnames, after=False)
 
 
 def test_a_suspect_written_twice_the_same_way_is_a_term_of_the_text():
