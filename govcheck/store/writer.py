@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import Integer
 
@@ -39,21 +39,23 @@ def compress(body: bytes) -> tuple[str, bytes]:
     return hashlib.sha256(body).hexdigest(), zlib.compress(body, 6)
 
 
+def dialect_insert(session: Session, model: type[Base]):
+    """The INSERT of the session's database that knows ON CONFLICT (SQLite, PostgreSQL)."""
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the store is SQLite or PostgreSQL (govcheck.store.engine)
+        raise NotImplementedError(f"{dialect}: no INSERT … ON CONFLICT")
+    return dialect_insert(model)
+
+
 def insert_ignore(session: Session, model: type[Base], rows: list[dict[str, Any]], keys: list[str]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL (snapshots are shared)."""
     if not rows:
         return
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - other backends: filter first, then insert
-        existing = set(session.scalars(select(getattr(model, keys[0])).where(
-            getattr(model, keys[0]).in_([r[keys[0]] for r in rows]))))
-        session.execute(model.__table__.insert(), [r for r in rows if r[keys[0]] not in existing])
-        return
-    session.execute(insert(model).on_conflict_do_nothing(index_elements=keys), rows)
+    session.execute(dialect_insert(session, model).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def chunks(rows: Iterable[Any], size: int = 500):
@@ -246,16 +248,51 @@ class ScanStore:
                          **{f"add_{f}": counts[f] for f in OUTCOME_COUNTERS}})
         session.execute(stmt, rows)
 
+    def _stored_pages(self, session: Session, keys) -> set[tuple[int, str]]:
+        """Which of the (site id, url) pairs this scan holds a page for already (read through
+        the unique (scan, site, url) index)."""
+        by_site: dict[int, list[str]] = {}
+        for site_id, url in dict.fromkeys(keys):
+            by_site.setdefault(site_id, []).append(url)
+        out: set[tuple[int, str]] = set()
+        for site_id, urls in by_site.items():
+            for batch in chunks(urls, 500):
+                out.update((site_id, url) for url in session.scalars(select(PageRow.url).where(
+                    PageRow.scan_id == self.scan_id, PageRow.site_id == site_id, PageRow.url.in_(batch))))
+        return out
+
     def _write_pages(self, session: Session) -> None:
+        """A page is stored once per scan: the first version written wins, whether the second
+        comes from this process, a worker whose request was re-queued, or a resumed scan
+        (the unique (scan, site, url) and ON CONFLICT DO NOTHING hold it against races)."""
         if self._pages:
-            ids = session.scalars(insert(PageRow).returning(PageRow.id, sort_by_parameter_order=True),
-                                  [row for row, _links in self._pages]).all()
-            links = [dict(link, page_id=page_id) for page_id, (_row, page_links) in zip(ids, self._pages)
-                     for link in page_links]
-            if links:
-                session.execute(LinkRow.__table__.insert(), links)
+            stored = self._stored_pages(session, ((row["site_id"], row["url"]) for row, _links in self._pages))
+            new: dict[tuple[int, str], tuple[dict, list]] = {}
+            for row, links in self._pages:
+                key = (row["site_id"], row["url"])
+                if key not in stored:
+                    new.setdefault(key, (row, links))
+            if new:
+                stmt = (dialect_insert(session, PageRow).on_conflict_do_nothing(index_elements=["scan_id", "site_id", "url"])
+                        .returning(PageRow.id, PageRow.site_id, PageRow.url))
+                ids = {(site_id, url): page_id
+                       for page_id, site_id, url in session.execute(stmt, [row for row, _links in new.values()])}
+                links = [dict(link, page_id=ids[key]) for key, (_row, page_links) in new.items() if key in ids
+                         for link in page_links]
+                if links:
+                    session.execute(LinkRow.__table__.insert(), links)
         if self._carried_pages:
-            session.execute(update(PageRow), self._carried_pages)
+            carried = {c["id"]: c for c in self._carried_pages}
+            versions = []
+            for batch in chunks(list(carried), 500):
+                versions += session.execute(select(PageRow.id, PageRow.site_id, PageRow.url, PageRow.scan_id)
+                                            .where(PageRow.id.in_(batch))).all()
+            stored = self._stored_pages(session, ((site, url) for _id, site, url, _scan in versions))
+            # A version moves on to this scan unless the scan holds the page already.
+            moves = [carried[pid] for pid, site_id, url, scan_id in versions
+                     if scan_id == self.scan_id or (site_id, url) not in stored]
+            if moves:
+                session.execute(update(PageRow), moves)
 
     def _write_targets(self, session: Session) -> None:
         """New results are compared with each URL's newest stored one: the same result moves
@@ -267,8 +304,15 @@ class ScanStore:
                     .group_by(TargetRow.url).subquery())
             for row in session.execute(select(TargetRow).join(last, TargetRow.id == last.c.id)).scalars():
                 newest[row.url] = row
+        # One result per URL and scan: the first written wins (a re-queued request, a resumed scan).
+        held = set()
+        for batch in chunks(list(self._targets) + list(self._carried_targets), 500):
+            held.update(session.scalars(select(TargetRow.url).where(TargetRow.scan_id == self.scan_id,
+                                                                    TargetRow.url.in_(batch))))
         fresh, moved = [], []
         for url, t in self._targets.items():
+            if url in held:
+                continue
             row = newest.get(url)
             if row is not None and row.scan_id != self.scan_id and all(getattr(row, f) == t[f] for f in RESULT_FIELDS):
                 moved.append(dict(id=row.id, scan_id=self.scan_id, checked_at=t.get("checked_at"),
@@ -276,6 +320,8 @@ class ScanStore:
             else:
                 fresh.append(t)
         for url, target_id in self._carried_targets.items():
+            if url in held:
+                continue
             if target_id is None:
                 row = newest.get(url)
                 if row is None or row.scan_id == self.scan_id:
@@ -283,7 +329,8 @@ class ScanStore:
                 target_id = row.id
             moved.append(dict(id=target_id, scan_id=self.scan_id))
         if fresh:
-            session.execute(TargetRow.__table__.insert(), fresh)
+            session.execute(dialect_insert(session, TargetRow).on_conflict_do_nothing(index_elements=["scan_id", "url"]),
+                            fresh)
         # Rows of two shapes (confirmed with a new check time; carried as they were).
         for keys in ({"id", "scan_id", "checked_at", "elapsed"}, {"id", "scan_id"}):
             rows = [m for m in moved if set(m) == keys]
