@@ -81,6 +81,16 @@ def _row_of(a):
             return el
         el = el.getparent()
         depth += 1
+    # No row tag near the link (card layouts nest it deeper: <li><div><div><h4><span><a>, or rows
+    # of <div>s): the row is the nearest ancestor repeated beside siblings of its own tag and class.
+    el = a.getparent()
+    for _ in range(6):
+        parent = el.getparent()
+        if parent is None or not isinstance(parent.tag, str):
+            break
+        if sum(1 for c in parent if c.tag == el.tag and c.get("class") == el.get("class")) >= 2:
+            return el
+        el = parent
     return a.getparent()
 
 

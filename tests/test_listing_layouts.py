@@ -166,3 +166,11 @@ def test_one_dl_per_item_and_dt_dd_pairs():
     for body in (f'<div class="list">{one}</div>', f'<div class="list">{pairs}</div>'):
         page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", body))
         assert [i.date for i in main_list(page, AS_OF)] == [dt.date(*r) for r in ROWS]
+
+
+def test_card_rows_nested_deep_below_their_li_keep_their_dates():
+    # <li><div class="l"><div class="t"><h4><span><a>…</a></span></h4></div></div><div class="r">date</div></li>
+    rows = "".join(f'<li><div class="l"><div class="t"><h4><span><a href="a{i}.html">第{i}号通知</a></span></h4></div></div>'
+                   f'<div class="r">{y}-{m:02d}-{d:02d}</div></li>' for i, (y, m, d) in enumerate(ROWS))
+    page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", f'<ul class="list">{rows}</ul>'))
+    assert [i.date for i in main_list(page, AS_OF)] == [dt.date(*r) for r in ROWS]
