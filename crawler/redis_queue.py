@@ -105,14 +105,6 @@ class ScanKeys:
         return self._k("started")        # hash: site → when its crawl started (ms, Redis clock)
 
     @property
-    def outcome(self) -> str:
-        return self._k("outcome")        # hash: crawl outcomes (homepage errors, counters)
-
-    @property
-    def events(self) -> str:
-        return self._k("events")         # list of JSON scan events
-
-    @property
     def spec(self) -> str:
         return self._k("spec")           # what a worker needs to join the scan (pickled)
 
@@ -122,8 +114,8 @@ class ScanKeys:
 
     def all(self) -> list[str]:
         return [self.queue, self.processing, self.inflight, self.deferred, self.seq, self.dupefilter, self.pages,
-                self.checked, self.budgets, self.partial, self.netlocs, self.freshness, self.started, self.outcome,
-                self.events, self.spec, self.state]
+                self.checked, self.budgets, self.partial, self.netlocs, self.freshness, self.started, self.spec,
+                self.state]
 
 
 def scan_keys(scan_id: int, prefix: str = "govcheck") -> ScanKeys:
@@ -153,6 +145,7 @@ def settings_for(scan_id: int, redis_url: str, prefix: str = "govcheck", lease_s
         "GOVCHECK_REDIS_PREFIX": prefix,
         "GOVCHECK_SCAN_ID": scan_id,
         "GOVCHECK_QUEUE_LEASE_SECONDS": lease_seconds,
+        "GOVCHECK_SHARED_SCAN": True,   # the site spider keeps its scan-wide sets in Redis
     }
 
 
@@ -231,6 +224,13 @@ return held
 """
 
 
+def scan_pending(client, keys: ScanKeys) -> int:
+    """What scan `keys` still has queued, leased or deferred (0: its crawl is complete)."""
+    got = client.register_script(_PENDING)(keys=[keys.queue, keys.processing, keys.inflight, keys.deferred],
+                                           args=[1000])
+    return int(got[0]) + int(got[1]) + int(got[2])
+
+
 class LeasedPriorityQueue(PriorityQueue):
     """scrapy-redis's PriorityQueue whose pop leases the request instead of forgetting it."""
 
@@ -242,7 +242,6 @@ class LeasedPriorityQueue(PriorityQueue):
         self.keys = keys
         self.lease_ms = max(1, int(lease_seconds * 1000))
         self._pop = server.register_script(_POP)
-        self._pending = server.register_script(_PENDING)
         self._renew = server.register_script(_RENEW)
         self._ack = server.register_script(_ACK)
 
@@ -266,10 +265,7 @@ class LeasedPriorityQueue(PriorityQueue):
 
     def pending(self) -> int:
         """Requests of the scan queued, leased or deferred (ended leases are requeued first)."""
-        k = self.keys
-        queued, leased, deferred, _requeued = self._pending(keys=[k.queue, k.processing, k.inflight, k.deferred],
-                                                            args=[1000])
-        return int(queued) + int(leased) + int(deferred)
+        return scan_pending(self.server, self.keys)
 
     def leased(self) -> int:
         return int(self.server.zcard(self.keys.processing))
@@ -368,6 +364,9 @@ class LeasedScheduler(Scheduler):
                                          lease_seconds=self.lease_seconds)
         if not self.df:
             self.df = ScanDupeFilter.from_spider(spider)
+        bind = getattr(spider, "bind_frontier", None)
+        if bind is not None:
+            bind(self)
         self._loop = task.LoopingCall(self._tick)
         self._loop.start(self.poll, now=False)
 

@@ -79,12 +79,13 @@ def scan_errors():
     from govcheck.scan import ScanInterrupted
     from govcheck.store.lock import ScanLocked
     from govcheck.wordlists import WordlistError
+    from govcheck.workers import WorkersFailed
 
     try:
         yield
     except (StorageError, WordlistError, ScanLocked) as exc:
         raise BadInput(str(exc)) from None
-    except ScanInterrupted as exc:
+    except (ScanInterrupted, WorkersFailed) as exc:
         err.print(f"[red]scan interrupted:[/] {exc}; previous findings left unchanged")
         sys.exit(1)
 
@@ -98,11 +99,18 @@ def scan_errors():
 @click.option("--redis", "redis_url", default=None, metavar="URL",
               help="share the per-host limit (and Retry-After waits) with every crawl using this Redis")
 @click.option("--crawl-only", is_flag=True, help="crawl and store, leave the checks to `govcheck analyse --scan ID`")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="crawl with N local worker processes sharing the scan through --redis "
+                   "(`govcheck worker` on other machines joins in)")
 def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None,
-         redis_url: str | None, crawl_only: bool) -> None:
+         redis_url: str | None, crawl_only: bool, workers: int | None) -> None:
     """Scan the sites of a registry (sites.yaml / .csv / .xlsx)."""
     from govcheck.summary import scan_and_summarise
 
+    if workers and not redis_url:
+        raise BadInput("--workers: the workers share the scan through Redis; give --redis URL")
+    if redis_url:
+        _check_redis(redis_url)
     registry = _load(sites, units)
     explicit = _as_of(as_of)
     if explicit is None:
@@ -111,11 +119,46 @@ def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ..
         from govcheck.scan import run_scan
 
         with scan_errors():
-            scan_id = run_scan(registry, db_url, explicit, max_pages, progress=True, redis_url=redis_url, analyse=False)
+            scan_id = run_scan(registry, db_url, explicit, max_pages, progress=True, redis_url=redis_url, analyse=False,
+                               workers=workers or 0)
         out_console().print(f"巡检批次 {scan_id} crawled; run `govcheck analyse --scan {scan_id}` to check it", highlight=False)
         return
     with scan_errors():
-        scan_and_summarise(registry, db_url, explicit, max_pages, out_console(), redis_url=redis_url)
+        scan_and_summarise(registry, db_url, explicit, max_pages, out_console(), redis_url=redis_url,
+                           workers=workers or 0)
+
+
+def _check_redis(url: str) -> None:
+    from crawler.redis_queue import connect
+
+    try:
+        connect(url)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+@main.command()
+@_db_option
+@click.option("--redis", "redis_url", required=True, metavar="URL", help="the Redis the coordinator shares scans through")
+@click.option("--scan", "scan_id", type=int, default=None, metavar="ID",
+              help="work on this scan only, until its crawl is complete")
+def worker(db_url: str | None, redis_url: str, scan_id: int | None) -> None:
+    """Crawl for the scans a coordinator (`govcheck scan --redis URL --workers N`) shares, until SIGTERM."""
+    from govcheck.scan import ScanInterrupted
+    from govcheck.workers import crawl_one_scan, worker_loop
+
+    _check_redis(redis_url)
+    _require_existing_db(db_url)
+    with scan_errors():
+        if scan_id is None:
+            worker_loop(db_url, redis_url)
+            return
+        reason = crawl_one_scan(db_url, redis_url, scan_id)
+        if reason.startswith("interrupted"):
+            raise ScanInterrupted(f"worker of scan {scan_id} {reason}; its requests went back on the queue")
+        if reason not in ("finished", "not_crawling"):
+            err.print(f"[red]worker of scan {scan_id} stopped:[/] {reason}")
+            sys.exit(1)
 
 
 @main.command()

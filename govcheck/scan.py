@@ -178,9 +178,13 @@ def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
 
 def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | None = None,
              max_pages: int | None = None, progress: bool = False, redis_url: str | None = None,
-             analyse: bool = True) -> ScanOutcome | int:
+             analyse: bool = True, workers: int = 0) -> ScanOutcome | int:
     """Crawl and analyse (ScanOutcome); with analyse=False only crawl, and return the scan id.
-    `redis_url`: share the per-host limit with every crawl using that Redis (crawler/host_slots.py)."""
+    `redis_url`: share the per-host limit with every crawl using that Redis (crawler/host_slots.py);
+    with `workers` > 0 too, the crawl is done by that many worker processes (and any
+    `govcheck worker` on that Redis) over a queue shared through it (govcheck/workers.py)."""
+    if workers and not redis_url:
+        raise ValueError("workers need a Redis to share the scan's queue (--redis URL)")
     cfg = registry.settings
     if max_pages is not None:
         cfg = replace(cfg, max_pages=max_pages)
@@ -192,11 +196,13 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     wordlists = matcher_digest(registry.wordlists, terms)
     engine = open_db(db_url)
     with scan_lock(engine):
-        return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress, redis_url, analyse)
+        return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress, redis_url, analyse,
+                                workers)
 
 
 def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton, wordlists: str,
-                     progress: bool, redis_url: str | None = None, analyse: bool = True) -> ScanOutcome | int:
+                     progress: bool, redis_url: str | None = None, analyse: bool = True,
+                     workers: int = 0) -> ScanOutcome | int:
     sessions = session_factory(engine)
     started = clock.now()
     with sessions.begin() as session:
@@ -221,13 +227,19 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
     events: list[dict] = []
     try:
         spider = accounts_spider = None
-        if plans or account_plans:
+        settings = crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id, resolve=registry.resolve,
+                                           progress=progress, redis_url=redis_url)
+        if workers and plans:
+            from govcheck.workers import crawl_with_workers
+
+            accounts_spider = crawl_with_workers(
+                registry, scan_id, plans, account_plans, settings, store, cfg.check_external, redis_url, workers,
+                engine.url.render_as_string(hide_password=False), automaton, wordlists, as_of, cfg.recheck_hours,
+                run_crawl=run_crawl, interruptible=_interruptible)
+        elif plans or account_plans:
             spider, accounts_spider = run_crawl(
-                plans, account_plans, crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id,
-                                                              resolve=registry.resolve, progress=progress,
-                                                              redis_url=redis_url),
-                store, cfg.check_external, automaton=automaton, wordlists=wordlists, as_of=as_of,
-                recheck_hours=cfg.recheck_hours)
+                plans, account_plans, settings, store, cfg.check_external, automaton=automaton, wordlists=wordlists,
+                as_of=as_of, recheck_hours=cfg.recheck_hours)
         with _interruptible("analysis"):
             store.flush()
             with sessions.begin() as session:

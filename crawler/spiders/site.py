@@ -64,9 +64,15 @@ def isolated(callback):
 
     @functools.wraps(callback)
     def wrapper(self, arg):
-        meta = arg.request.meta if hasattr(arg, "request") and arg.request is not None else {}
+        request = arg.request if hasattr(arg, "request") else None
+        meta = request.meta if request is not None else {}
         try:
             yield from callback(self, arg) or ()
+            if self.frontier is not None:
+                # Everything this response produced is handed on (requests queued, items
+                # with the store): its entry is acked once the store commits. Errbacks come
+                # here too (their outputs bypass the spider middlewares in Scrapy 2.19).
+                self.frontier.done(request)
         except Exception as exc:  # noqa: BLE001 — the point is to contain any failure
             site_id = meta.get("site_id")
             url = getattr(arg, "url", None) or getattr(getattr(arg, "request", None), "url", "")
@@ -76,6 +82,8 @@ def isolated(callback):
                 self._done(site_id)
             if meta.get("role") == "probe":
                 self._probe_done(site_id)
+            if self.frontier is not None:
+                self.frontier.done(request)
 
     return wrapper
 
@@ -104,10 +112,19 @@ def failure_kind(exc: BaseException) -> str:
 
 class SiteSpider(scrapy.Spider):
     name = "site"
+    # A worker of a scan shared through Redis (crawler/redis_queue.py): the scheduler, bound
+    # when it opens; and the scan-wide sets and counters (crawler/shared_state.py). Both None
+    # in a single process, which keeps everything in memory.
+    frontier = None
+    shared = None
 
     def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, automaton=None,
-                 wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0, **kwargs):
+                 wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0,
+                 shared=None, probes_only: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.shared = shared
+        # The coordinator of a shared scan runs the probes (timed, once per scan) and only them.
+        self.probes_only = probes_only
         # Page-local checks run where the page is parsed (govcheck.pagefacts), once.
         self.automaton, self.wordlists, self.as_of = automaton, wordlists, as_of or clock.now().date()
         # Targets that answered well within this window are carried over, not requested again.
@@ -157,8 +174,12 @@ class SiteSpider(scrapy.Spider):
         """The site used up a budget: nothing more is fetched for it and its findings are partial."""
         if site_id in self.partial:
             return
+        first = True
+        if self.shared is not None:
+            first, reason = self.shared.end_budget(site_id, reason)
         self.partial[site_id] = reason
-        self.event(site_id, "budget", reason)
+        if first:
+            self.event(site_id, "budget", reason)
         self._report(site_id)
         dropped = 0
         for slot in list(self.crawler.engine.downloader.slots.values()):
@@ -187,6 +208,8 @@ class SiteSpider(scrapy.Spider):
                 raise SiteBudgetExceeded(self.partial[site_id])
 
     def _watch_budgets(self) -> None:
+        if self.shared is not None:
+            self._sync_shared()
         # Requests already waiting in a slot (behind a Retry-After delay) passed the
         # middleware before the budget ended: drop them here, once a second.
         budget = self.settings.getfloat("GOVCHECK_SITE_TIME_BUDGET")
@@ -198,6 +221,10 @@ class SiteSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.shared is None and crawler.settings.getbool("GOVCHECK_SHARED_SCAN"):
+            from crawler.shared_state import SharedScanState
+
+            spider.shared = SharedScanState.from_settings(crawler.settings)
         crawler.signals.connect(spider._bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
@@ -205,15 +232,46 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider._item_error, signal=signals.item_error)
         return spider
 
+    def bind_frontier(self, scheduler) -> None:
+        """Called by crawler.redis_queue.LeasedScheduler when it opens: this is a worker of a
+        shared scan."""
+        self.frontier = scheduler
+
+    def _sync_shared(self) -> None:
+        """What the other workers learnt, once a second: budgets that ended, hosts a site
+        moved to, freshness pages its homepage named."""
+        from redis import RedisError
+
+        try:
+            for site_id, reason in self.shared.partial().items():
+                if site_id in self.plans and site_id not in self.partial:
+                    self.end_budget(site_id, reason)
+            for site_id, hosts in self.shared.by_site(self.shared.keys.netlocs).items():
+                if site_id in self.netlocs:
+                    self.netlocs[site_id] |= hosts
+            for site_id, urls in self.shared.by_site(self.shared.keys.freshness).items():
+                if site_id in self.freshness:
+                    self.freshness[site_id] |= urls
+        except RedisError as exc:
+            log.error("shared scan state unavailable: %s", exc)
+            if self.frontier is not None:
+                self.frontier._redis_failed(exc)
+
     def _opened(self, spider=None):
         from twisted.internet import task
 
+        if self.shared is not None:
+            # The scan's time budget per site runs from when the first worker started the site.
+            now = time.monotonic()
+            self.site_started.update({s: now - ago for s, ago in self.shared.started(self.plans).items()})
         self._budget_loop = task.LoopingCall(self._watch_budgets)
         self._budget_loop.start(1.0, now=False)
 
     def _closed(self, spider=None, reason=None):
         if getattr(self, "_budget_loop", None) is not None and self._budget_loop.running:
             self._budget_loop.stop()
+        if self.shared is not None and reason == "finished":
+            self._sync_shared()
         if reason == "finished":
             for site_id in self.plans:   # written by the scan's last flush, after the pipeline's
                 self._report(site_id)
@@ -233,8 +291,16 @@ class SiteSpider(scrapy.Spider):
                 self.probes_pending += 1
                 self.site_probes[plan.site_id] += 1
                 reactor.callLater(i * plan.probe_interval, self._probe, plan)
+        if self.probes_only:
+            return
+        for req in self.start_requests_of_plans():
+            yield req
+
+    def start_requests_of_plans(self):
+        """Every site's homepage and registry columns (a shared scan's coordinator pushes
+        these onto the scan's queue before any worker starts)."""
         for plan in self.plans.values():
-            self.site_started[plan.site_id] = time.monotonic()
+            self.site_started.setdefault(plan.site_id, time.monotonic())
             for i, url in enumerate((plan.url, *plan.seeds)):
                 req = self._page_request(plan, url, depth=0 if i == 0 else 1)
                 if req is not None:
@@ -251,6 +317,15 @@ class SiteSpider(scrapy.Spider):
         key = (plan.site_id, url)
         if key in self.crawled or self.pages_scheduled[plan.site_id] >= plan.max_pages:
             return None
+        if self.shared is not None:
+            # The page and the site's page budget are the scan's: one worker schedules it.
+            claimed = self.shared.claim_page(plan.site_id, url, plan.max_pages)
+            if claimed <= 0:
+                if claimed == 0:
+                    self.crawled.add(key)
+                else:
+                    self.pages_scheduled[plan.site_id] = plan.max_pages
+                return None
         self.crawled.add(key)
         self.checked.add(url)
         self.pages_scheduled[plan.site_id] += 1
@@ -262,7 +337,7 @@ class SiteSpider(scrapy.Spider):
         # Freshness pages go before every other page and check of the site (probes excepted).
         priority = (2 if depth == 0 else 1) if freshness else -depth
         return self._track(plan, scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
-                                                dont_filter=True, priority=priority))
+                                                dont_filter=self.shared is None, priority=priority))
 
     def _check_request(self, plan: SitePlan, url: str, tag: str, method: str | None = None,
                        recent: dict | None = None) -> scrapy.Request | None:
@@ -270,6 +345,13 @@ class SiteSpider(scrapy.Spider):
             if url in self.checked or plan.site_id in self.partial:
                 return None
             cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_SITE")
+            if self.shared is not None:
+                claimed = self.shared.claim_check(plan.site_id, url, cap)
+                if claimed == 0:
+                    self.checked.add(url)
+                    return None
+                if claimed < 0:
+                    self.links_checked[plan.site_id] = cap
             if cap and self.links_checked[plan.site_id] >= cap:
                 self.end_budget(plan.site_id, f"link budget of {cap} checked links per site used up (max_links_per_site)")
                 return None
@@ -283,7 +365,7 @@ class SiteSpider(scrapy.Spider):
         meta = {"site_id": plan.site_id, "role": "check", "tag": tag, "started": time.monotonic(),
                 "handle_httpstatus_list": ALL_ERRORS}
         return self._track(plan, scrapy.Request(url, method=method, callback=self.on_check, errback=self.on_error,
-                                                meta=meta, dont_filter=True, priority=-5))
+                                                meta=meta, dont_filter=self.shared is None, priority=-5))
 
     def _carry_check(self, plan: SitePlan, row, tag: str) -> bool:
         """A target checked within the window that worked holds for this scan as it was."""
@@ -305,7 +387,7 @@ class SiteSpider(scrapy.Spider):
             recent = self.store.recent_results(unseen, self.recheck_since) if unseen else {}
         for link in links:
             if link.invalid:
-                if link.url not in self.checked:
+                if link.url not in self.checked and (self.shared is None or self.shared.mark_checked(link.url)):
                     self.checked.add(link.url)
                     self._count(plan.site_id, "targets")
                     yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
@@ -332,7 +414,12 @@ class SiteSpider(scrapy.Spider):
         if not in_site and not self.check_external:
             return None
         if not in_site and link.is_page_link and url not in self.checked and self._registered_host(url):
-            self.deferred.setdefault(url, (plan, link.tag))
+            if self.frontier is not None:
+                # Shared: the scan's queue holds it until every worker's crawl is idle.
+                self.frontier.defer(scrapy.Request(url, callback=self.on_check, errback=self.on_error, priority=-5,
+                                                   meta={"site_id": plan.site_id, "role": "deferred", "tag": link.tag}))
+            else:
+                self.deferred.setdefault(url, (plan, link.tag))
             return None
         return self._check_request(plan, url, link.tag, recent=recent)
 
@@ -385,6 +472,17 @@ class SiteSpider(scrapy.Spider):
             self._report(site_id)   # finished now, unless its deferred checks went out
         if pending:
             raise DontCloseSpider
+
+    def admit(self, request) -> scrapy.Request | None:
+        """A request popped from the shared queue (LeasedScheduler.next_request): a deferred
+        check becomes the real request if the target is still unchecked (else None); the
+        timer of every request starts here, on this worker's clock."""
+        meta = request.meta
+        if meta.get("role") == "deferred":
+            plan = self.plans.get(meta.get("site_id"))
+            return self._check_request(plan, request.url, meta.get("tag", "a")) if plan is not None else None
+        meta["started"] = time.monotonic()
+        return request
 
     def _done(self, site_id: int) -> None:
         self.outstanding[site_id] -= 1
@@ -487,7 +585,15 @@ class SiteSpider(scrapy.Spider):
         if depth == 0 and response.status < 400 and not self._in_site(plan, response.url):
             # The homepage moved (http→https, bare domain → www): the site lives there now.
             self.netlocs[plan.site_id].add(netloc_of(response.url))
-        redirected_to_crawled = meta.get("redirect_urls") and (plan.site_id, response.url) in self.crawled
+            if self.shared is not None:
+                self.shared.add_netloc(plan.site_id, netloc_of(response.url))
+        if self.shared is None:
+            redirected_to_crawled = meta.get("redirect_urls") and (plan.site_id, response.url) in self.crawled
+        else:
+            redirected_to_crawled = meta.get("redirect_urls") and self.shared.page_seen(plan.site_id, response.url)
+            if not self._in_site(plan, response.url):
+                # Another worker may have seen the homepage move there.
+                self.netlocs[plan.site_id] |= self.shared.by_site(self.shared.keys.netlocs).get(plan.site_id, set())
         if ((parsed is None and not carried) or response.status >= 400 or not self._in_site(plan, response.url)
                 or redirected_to_crawled):
             self._done(plan.site_id)
@@ -504,6 +610,8 @@ class SiteSpider(scrapy.Spider):
             includes = facts.get("includes", []) if depth <= 1 else []
             if depth == 0:
                 self.freshness[plan.site_id].update(facts.get("columns", ()))
+                if self.shared is not None:
+                    self.shared.add_freshness(plan.site_id, facts.get("columns", ()))
             if facts.get("links_capped"):
                 self.event(plan.site_id, "links_capped", facts["links_capped"])
             recent = self.store.carried_recent(prev.page_id)
@@ -516,6 +624,8 @@ class SiteSpider(scrapy.Spider):
             if depth == 0:
                 facts["columns"] = [c.url for c in discover_columns(parsed)]   # as the analysis finds them
                 self.freshness[plan.site_id].update(facts["columns"])
+                if self.shared is not None:
+                    self.shared.add_freshness(plan.site_id, facts["columns"])
             includes = facts["includes"]
             recent = None
             yield PageItem(
@@ -532,8 +642,8 @@ class SiteSpider(scrapy.Spider):
                 if (plan.site_id, url) not in self.includes:
                     self.includes.add((plan.site_id, url))
                     yield self._track(plan, scrapy.Request(
-                        url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True,
-                        priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
+                        url, callback=self.on_attachment, errback=self.on_attachment_error,
+                        dont_filter=self.shared is None, priority=-2, meta={"site_id": plan.site_id, "role": "include", "dont_retry": True,
                                            "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
         yield from self._follow_all(plan, links, depth, recent)
         self._done(plan.site_id)
@@ -571,7 +681,8 @@ class SiteSpider(scrapy.Spider):
                 and self._in_site(plan, url)):
             # The link works; now read it for personal data (size-limited, never retried).
             yield self._track(plan, scrapy.Request(
-                url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=True, priority=-10,
+                url, callback=self.on_attachment, errback=self.on_attachment_error, dont_filter=self.shared is None,
+                priority=-10,
                 meta={"site_id": plan.site_id, "role": "attachment", "dont_retry": True,
                       "download_maxsize": self.settings.getint("GOVCHECK_ATTACHMENT_BYTES")}))
         self._done(plan.site_id)
@@ -587,6 +698,8 @@ class SiteSpider(scrapy.Spider):
     def on_attachment_error(self, failure):
         # Too large or gone between HEAD and GET: the link verdict stands; nothing to read.
         self._done(failure.request.meta["site_id"])
+        if self.frontier is not None:
+            self.frontier.done(failure.request)
         return ()
 
     @isolated
