@@ -506,9 +506,13 @@ def candidates(model: ContextModel, text: str):
     if not len(pos):
         return pos, alt, kind, np.zeros(0)
     a2, a1, b1, b2 = x[pos - 2], x[pos - 1], x[pos + 1], x[pos + 2]
-    orig = x[pos]
+    # the written character's side once per position (a position has dozens of substitutes)
+    at, which = np.unique(pos, return_inverse=True)
+    o = x[at]
+    written = (_tri_logp(model, x[at - 2], x[at - 1], o) + _tri_logp(model, x[at - 1], o, x[at + 1])
+               + _tri_logp(model, o, x[at + 1], x[at + 2]))
     gain = (_tri_logp(model, a2, a1, alt) + _tri_logp(model, a1, alt, b1) + _tri_logp(model, alt, b1, b2)
-            - _tri_logp(model, a2, a1, orig) - _tri_logp(model, a1, orig, b1) - _tri_logp(model, orig, b1, b2))
+            - written[which])
     keep = gain >= MIN_CHAR_GAIN
     return pos[keep] - 2, alt[keep], kind[keep], gain[keep]
 
