@@ -93,7 +93,8 @@ GOVCHECK_MAX_LINKS_PER_SITE = 300_000
 GOVCHECK_REDIS_URL: str | None = None
 # Keys of several deployments (or test runs) sharing one Redis stay apart by prefix.
 GOVCHECK_REDIS_PREFIX = os.environ.get("GOVCHECK_REDIS_PREFIX", "govcheck")
-GOVCHECK_HOST_LEASE_SECONDS = 30.0   # how long a killed worker's slots stay taken
+# How long a killed worker's host slots stay taken (tests of a killed worker set it short).
+GOVCHECK_HOST_LEASE_SECONDS = float(os.environ.get("GOVCHECK_HOST_LEASE_SECONDS", "30"))
 
 
 def for_scan(cfg, *, db_url: str, scan_id: int, resolve: dict[str, str], progress: bool,

@@ -235,6 +235,8 @@ def worker_loop(db_url: str | None, redis_url: str, poll: float = 2.0, once: boo
                 p.send_signal(signal.SIGTERM)
 
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    print(f"govcheck worker: waiting for scans shared through {client.connection_pool.connection_kwargs.get('host')}"
+          f" (prefix {prefix})", file=sys.stderr, flush=True)
     try:
         while not stopping:
             for raw in sorted(client.smembers(active_scans_key(prefix)), key=int):

@@ -4,8 +4,10 @@ and a worker killed with SIGKILL mid-scan costs nothing but time. The local Redi
 key prefix of its own) and PostgreSQL (a schema per database) are real."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 
@@ -91,9 +93,9 @@ def registry(tmp_path, port):
         settings={"concurrency_per_host": LIMIT, "probes": 2}, as_of=AS_OF)
 
 
-def run(*args, prefix: str, lease: float = 30.0, timeout: float = 300) -> subprocess.Popen:
+def run(*args, prefix: str, lease: float = 30.0, **env) -> subprocess.Popen:
     env = dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", COLUMNS="200", GOVCHECK_REDIS_PREFIX=prefix,
-               GOVCHECK_QUEUE_LEASE_SECONDS=str(lease))
+               GOVCHECK_QUEUE_LEASE_SECONDS=str(lease), **env)
     return subprocess.Popen([sys.executable, "-m", "govcheck", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
 
@@ -152,3 +154,53 @@ def test_bad_or_unreachable_redis_is_exit_2(tmp_path, prefix):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "--redis" in err
     assert not (tmp_path / "g.db").exists()   # nothing was started
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def test_a_worker_killed_mid_scan_costs_only_time(tmp_path, serve, prefix, databases):
+    server = serve({HOST: {}}, default_delay=0.15)
+    server.hosts[HOST] = site(server.port, articles=40)
+    reg = registry(tmp_path, server.port)
+    single = databases()
+    finish(run("scan", str(reg), "--db", single, prefix=prefix))
+    expected = comparable(findings_jsonl(single))
+    wanted = set(server.requests)
+
+    reset(server)
+    db = databases()
+    # Short leases: the dead worker's requests and host slots come back within seconds.
+    coordinator = run("scan", str(reg), "--db", db, "--redis", REDIS, "--workers", "2", prefix=prefix, lease=2.0,
+                      GOVCHECK_HOST_LEASE_SECONDS="2")
+    deadline = time.monotonic() + 120
+    while len(server.requests) < 12 and time.monotonic() < deadline and coordinator.poll() is None:
+        time.sleep(0.05)
+    workers = children(coordinator.pid)
+    assert len(workers) == 2 and len(server.requests) >= 12, (workers, len(server.requests))
+    client = redis.Redis.from_url(REDIS)
+    leased = [k for k in client.scan_iter(f"{prefix}:scan:*:processing")]
+    assert leased and client.zcard(leased[0]) > 0   # requests were out when the worker died
+    os.kill(workers[0], signal.SIGKILL)
+    finish(coordinator, timeout=300)
+    # Its leased requests went back on the queue and the other worker crawled them.
+    assert set(server.requests) == wanted
+    assert comparable(findings_jsonl(db)) == expected
+    assert max(server.max_in_flight.values()) <= LIMIT
+
+
+def test_a_worker_waiting_for_scans_exits_cleanly_on_sigterm(tmp_path, prefix):
+    proc = run("worker", "--db", str(tmp_path / "none.db"), "--redis", REDIS, prefix=prefix)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "does not exist" in err   # a worker needs the scan's database
+    db = tmp_path / "g.db"
+    finish(run("db", "upgrade", "--db", str(db), prefix=prefix))
+    proc = run("worker", "--db", str(db), "--redis", REDIS, prefix=prefix)
+    assert "waiting for scans" in proc.stderr.readline()
+    time.sleep(0.5)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
