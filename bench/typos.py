@@ -20,6 +20,8 @@
   same-pinyin common character, as an IME slip would; the same sentence-level figures. The
   planting uses the detector's own confusion table, so read it as an upper bound on
   official prose, beside SIGHAN's learner essays.
+- Where SIGHAN's wrong characters are lost: the stage of the context detector (confusion sets,
+  suspects, candidates, guards, scorer) that the right character does not get past.
 - Throughput on that clean text (repeated to --repeat-mb): the whole word check (lists + term
   guard + context detector), the list/term tier alone, and jieba.cut on the same text.
 Targets: sentence-level F1 ≥ 0.40 with precision ≥ 0.70; ≤ 1 false hit per 100,000 characters;
@@ -43,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
 
-from checks.words import WordMatcher, check_words, detect_context, find_hits  # noqa: E402
+from checks.words import (BASE, WordMatcher, candidate_features, candidates, check_words, detect_context,  # noqa: E402
+                          find_hits, suspects)
 from govcheck.page import ParsedPage, decode_html  # noqa: E402
 from govcheck.wordlists import load_matcher  # noqa: E402
 
@@ -105,6 +108,44 @@ def planted(pages: list[tuple[str, str]], matcher, n: int, seed: int = 14) -> li
     return out
 
 
+STAGES = ("not in the confusion sets", "not a suspect", "no candidate", "dropped by the name/word guards",
+          "below the scorer's threshold", "reached the scorer's threshold")
+
+
+def lost_where(pairs, model) -> tuple[dict[str, int], int]:
+    """Where the context detector loses each wrong character of SIGHAN's equal-length pairs: the
+    stage of checks/words.py that its correction does not get past (a diagnostic for the next
+    change; nothing is tuned on it)."""
+    stages = dict.fromkeys(STAGES, 0)
+    skipped = 0
+    for wrong, right in pairs:
+        if len(wrong) != len(right):
+            skipped += 1
+            continue
+        gold = {i: b for i, (a, b) in enumerate(zip(wrong, right)) if a != b}
+        if not gold:
+            continue
+        sus = set(suspects(model, wrong).tolist())
+        pos, alt, _kind, _gain = candidates(model, wrong)
+        cand = {(int(q), int(a)) for q, a in zip(pos, alt)}
+        scored = {(q, ord(ch) - BASE): model.bias + sum(w * v for w, v in zip(model.weights, f))
+                  for q, ch, f in candidate_features(model, wrong)}
+        for i, b in gold.items():
+            key = (i, ord(b) - BASE)
+            if not any(b in g for g in model.confusion.get(wrong[i], ("", "", ""))[:3]):
+                stage = 0
+            elif i not in sus:
+                stage = 1
+            elif key not in cand:
+                stage = 2
+            elif key not in scored:
+                stage = 3
+            else:
+                stage = 4 if scored[key] < model.threshold else 5
+            stages[STAGES[stage]] += 1
+    return stages, skipped
+
+
 def prf(tp: int, flagged: int, relevant: int) -> tuple[float, float, float]:
     p = tp / flagged if flagged else 0.0
     r = tp / relevant if relevant else 0.0
@@ -144,6 +185,7 @@ def main() -> None:
         c_tp, c_flag, c_err = c_tp + len(pred & gold), c_flag + len(pred), c_err + len(gold)
     sighan_s = time.perf_counter() - t
     sp, sr, sf = prf(s_tp, s_flag, s_err)
+    stages, unequal = lost_where(pairs, matcher.context)
     cp, cr, cf = prf(c_tp, c_flag, c_err)
 
     halves = dev_halves()
@@ -192,6 +234,8 @@ def main() -> None:
     print(f"  sentence-level detection: P {sp:.3f}  R {sr:.3f}  F1 {sf:.3f}   ({s_tp} exact of {s_flag} flagged)  "
           f"target F1 ≥ 0.40 with P ≥ 0.70")
     print(f"  character-level detection: P {cp:.3f}  R {cr:.3f}  F1 {cf:.3f}   ({c_tp} of {c_flag} flagged, {c_err} wrong)")
+    print(f"  context detector, wrong characters of the {len(pairs) - unequal} equal-length pairs by the stage they "
+          f"stop at: " + "; ".join(f"{k} {v}" for k, v in stages.items()))
     print(f"clean official text: {len(pages)} pages, {chars:,} characters: {len(false_hits)} false hits = "
           f"{per100k:.2f} per 100,000 characters (target ≤ 1)")
     for name, method, ctx in false_hits:
