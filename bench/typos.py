@@ -45,8 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
 
-from checks.words import (BASE, WordMatcher, candidate_features, candidates, check_words, detect_context,  # noqa: E402
-                          find_hits, suspects)
+from checks.words import BASE, WordMatcher, candidate_features, candidates, check_words, detect_context, find_hits, suspects  # noqa: E402
 from govcheck.page import ParsedPage, decode_html  # noqa: E402
 from govcheck.wordlists import load_matcher  # noqa: E402
 
