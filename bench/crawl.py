@@ -117,8 +117,11 @@ def bare_scrapy(url: str) -> None:
 
 # --------------------------------------------------------------------------- runs
 
-def run_child(args: list[str], env: dict | None = None) -> tuple[float, int, str, str, int]:
-    """(wall seconds, peak RSS in KB of that process alone, stdout, stderr, exit code)."""
+def run_child(args: list[str], env: dict | None = None) -> tuple[float, int, str, str, int, float, str]:
+    """(wall seconds, peak RSS in KB of that process alone, stdout, stderr, exit code, its CPU
+    seconds, the load average at start and end). On a shared machine the wall times of two runs
+    see different loads; the CPU each process used is the load-independent figure beside them."""
+    load = f"load {os.getloadavg()[0]:.1f}"
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
         proc = subprocess.Popen(args, stdout=out, stderr=err, env=env)
@@ -127,7 +130,9 @@ def run_child(args: list[str], env: dict | None = None) -> tuple[float, int, str
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return wall, usage.ru_maxrss, out.read().decode(errors="replace"), err.read().decode(errors="replace"), proc.returncode
+        load += f"→{os.getloadavg()[0]:.1f}"
+        return (wall, usage.ru_maxrss, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                proc.returncode, usage.ru_utime + usage.ru_stime, load)
 
 
 def db_size(db: Path) -> int:
@@ -180,14 +185,17 @@ def main() -> None:
                                                              default_delay=args.delay) as server:
         bare = None
         if not args.skip_bare:
-            wall, rss, out, err, rc = run_child([sys.executable, __file__, "--bare-child", f"http://{BARE_HOST}:{server.port}/"])
+            wall, rss, out, err, rc, cpu, load = run_child([sys.executable, __file__, "--bare-child",
+                                                            f"http://{BARE_HOST}:{server.port}/"])
             if rc != 0:
                 sys.exit(f"bare Scrapy failed ({rc}):\n{out}\n{err}")
             pages = json.loads(out.strip().splitlines()[-1])["pages"]
             reqs = sum(1 for h, _m, _p in server.requests if h == BARE_HOST)
             bare = pages / wall
+            bare_cpu = cpu / pages
             lines.append(f"bare Scrapy   : {pages:6d} pages {reqs:6d} requests  {wall:7.1f} s  {pages / wall:6.1f} pages/s "
-                         f"{reqs / wall:6.1f} req/s  peak RSS {rss / 1024:5.0f} MB  max in flight {server.max_in_flight[BARE_HOST]}")
+                         f"{reqs / wall:6.1f} req/s  peak RSS {rss / 1024:5.0f} MB  max in flight {server.max_in_flight[BARE_HOST]}"
+                         f"  CPU {cpu:6.1f} s = {1000 * cpu / pages:4.1f} ms/page  {load}")
             print(lines[-1], flush=True)
         registry = Path(tmp) / "sites.yaml"
         registry.write_text(json.dumps({
@@ -196,7 +204,7 @@ def main() -> None:
                          "concurrency_per_host": PER_HOST},
             "units": [{"name": "基准测试区人民政府", "sites": [{"url": f"http://{HOST}:{server.port}/"}]}]}), encoding="utf-8")
         db = Path(tmp) / "bench.db"
-        walls, sizes, rates = [], [], []
+        walls, sizes, rates, cpus = [], [], [], []
         for n, label in enumerate(("govcheck scan ", "re-scan       ")):
             before = len(server.requests)
             server.max_in_flight.clear()
@@ -204,7 +212,7 @@ def main() -> None:
             prof = Path(tmp) / f"scan{n}.prof"
             if args.profile:
                 cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), *cmd[1:]]
-            wall, rss, out, err, rc = run_child(cmd, env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"))
+            wall, rss, out, err, rc, cpu, load = run_child(cmd, env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"))
             if rc != 0:
                 sys.exit(f"scan failed ({rc}):\n{out}\n{err}")
             con = sqlite3.connect(db)
@@ -215,10 +223,11 @@ def main() -> None:
             reqs = len(server.requests) - before
             walls.append(wall)
             rates.append(pages / wall)
+            cpus.append(cpu / pages)
             sizes.append(db_size(db))
             lines.append(f"{label}: {pages:6d} pages {reqs:6d} requests  {wall:7.1f} s  {pages / wall:6.1f} pages/s "
                          f"{reqs / wall:6.1f} req/s  peak RSS {rss / 1024:5.0f} MB  max in flight {server.max_in_flight[HOST]}"
-                         f"  db {sizes[-1] / 2**20:6.1f} MB")
+                         f"  db {sizes[-1] / 2**20:6.1f} MB  CPU {cpu:6.1f} s = {1000 * cpu / pages:4.1f} ms/page  {load}")
             print(lines[-1], flush=True)
             print(f"    crawl {stats.get('crawl_seconds')} s, analysis {stats.get('analysis_seconds')} s, "
                   f"{stats.get('findings')} findings, targets {stats.get('targets', '?')}, "
@@ -231,6 +240,7 @@ def main() -> None:
         print(line)
     if bare and rates:
         print(f"first scan / bare Scrapy pages/s: {rates[0] / bare:.2f}×  (target ≥ 0.80)")
+        print(f"bare Scrapy / first scan CPU per page: {bare_cpu / cpus[0]:.2f}×  (the same ratio free of the machine's load)")
     if len(walls) == 2:
         print(f"re-scan speed-up (first wall / re-scan wall): {walls[0] / walls[1]:.2f}×  (target ≥ 3)")
         print(f"db growth by the unchanged re-scan: {(sizes[1] - sizes[0]) / 2**20:.1f} MB = "

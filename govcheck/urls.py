@@ -180,6 +180,7 @@ def host_of(url: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=4096)   # asked of every link of every page (same site? registered?)
 def netloc_of(url: str) -> str:
     """host[:port] — what identifies a site (loopback demo sites differ only by host)."""
     try:
