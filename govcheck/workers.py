@@ -27,6 +27,8 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
+from redis import RedisError
+
 from crawler.items import SitePlan
 from crawler.redis_queue import (
     LeasedPriorityQueue,
@@ -38,6 +40,7 @@ from crawler.redis_queue import (
     settings_for,
 )
 from crawler.shared_state import SharedScanState
+from govcheck import clock
 
 log = logging.getLogger("govcheck.workers")
 
@@ -110,15 +113,32 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
         with interruptible("the workers' crawl"):
             wait_for_crawl(client, keys, procs)
         client.set(keys.state, "crawled")
-    except BaseException:
-        client.set(keys.state, "stopped")
-        client.srem(active_scans_key(prefix), scan_id)
+        # Every worker wrote its share of each site's outcome; whether a site's crawl was
+        # cut by a budget is the scan's (a worker elsewhere may not have flushed it yet).
+        partial = shared.partial()
+        for plan in plans:
+            store.site_state(plan.site_id, status="partial" if plan.site_id in partial else "complete",
+                             partial=partial.get(plan.site_id), finished_at=clock.now())
+        store.flush()
+    except BaseException as exc:
+        if _alive(client):
+            client.set(keys.state, "stopped")
+            client.srem(active_scans_key(prefix), scan_id)
         stop_workers(procs, grace=0)
+        if isinstance(exc, RedisError):
+            raise WorkersFailed(f"Redis failed during the crawl ({type(exc).__name__}: {exc}); scan again") from None
         raise
     client.srem(active_scans_key(prefix), scan_id)
     stop_workers(procs)
     client.delete(*keys.all())
     return accounts_spider
+
+
+def _alive(client) -> bool:
+    try:
+        return bool(client.ping())
+    except RedisError:
+        return False
 
 
 def seed(client, keys, spider) -> int:
@@ -244,7 +264,7 @@ def worker_loop(db_url: str | None, redis_url: str, poll: float = 2.0, once: boo
                 keys = scan_keys(scan_id, prefix)
                 if stopping or client.get(keys.state) != b"crawling" or scan_pending(client, keys) == 0:
                     continue
-                log.info("joining scan %s", scan_id)
+                print(f"govcheck worker: joining scan {scan_id}", file=sys.stderr, flush=True)
                 child[:] = [spawn_worker(db_url, redis_url, scan_id, prefix)]
                 child[0].wait()
             if once:

@@ -110,6 +110,16 @@ def comparable(findings):
     return sorted(({k: f[k] for k in COMPARED} for f in findings), key=lambda f: (f["check"], f["target"], f["url"]))
 
 
+def outcome_statuses(db: str) -> list[str]:
+    from sqlalchemy import select
+
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.schema import SiteOutcomeRow
+
+    with session_factory(open_db(db))() as session:
+        return list(session.scalars(select(SiteOutcomeRow.status)))
+
+
 def reset(server):
     server.requests.clear()
     server.max_in_flight.clear()
@@ -137,6 +147,22 @@ def test_one_and_two_workers_find_what_the_single_process_finds(tmp_path, serve,
         # across workers, nothing left out.
         assert Counter(server.requests) == requests_single, f"{workers} workers"
         assert max(server.max_in_flight.values()) <= LIMIT, dict(server.max_in_flight)
+        assert outcome_statuses(db) == ["complete"]
+    # One local worker and one `govcheck worker` (as on another machine) that joins the scan.
+    reset(server)
+    db = databases()
+    remote = run("worker", "--db", db, "--redis", REDIS, prefix=prefix)
+    try:
+        assert "waiting for scans" in remote.stderr.readline()
+        finish(run("scan", str(reg), "--db", db, "--redis", REDIS, "--workers", "1", prefix=prefix))
+        assert "joining scan 1" in remote.stderr.readline()
+        assert remote.poll() is None   # it waits for the next scan
+    finally:
+        remote.send_signal(signal.SIGTERM)
+        remote.communicate(timeout=60)
+    assert remote.returncode == 0
+    assert comparable(findings_jsonl(db)) == expected
+    assert Counter(server.requests) == requests_single
     client = redis.Redis.from_url(REDIS)
     assert not [k for k in client.scan_iter(f"{prefix}:scan:*")]   # the scan's keys are gone once it is done
 

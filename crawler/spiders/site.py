@@ -513,6 +513,11 @@ class SiteSpider(scrapy.Spider):
             return
         finished = self._finished(site_id)
         status = ("partial" if site_id in self.partial else "complete") if finished else "crawling"
+        if self.shared is not None or self.probes_only:
+            # A worker of a shared scan (or its coordinator's probes) sees only its share of a
+            # site: the status is left as it is (None changes nothing) and the coordinator
+            # sets it once the whole crawl is complete (govcheck.workers).
+            status, finished = None, False
         self.store.site_state(site_id, status=status, homepage_error=self.homepage_error.get(site_id),
                               homepage_not_judged=self.homepage_not_judged.get(site_id),
                               partial=self.partial.get(site_id), finished_at=clock.now() if finished else None)
