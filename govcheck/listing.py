@@ -140,6 +140,22 @@ def _heading_year(row, cache: dict) -> int | None:
     return None
 
 
+def _edge_date(a) -> dt.date | None:
+    """A date printed as its own element at the start or end of the link
+    (<a><span>2017-10-15</span>标题</a>, as 国家旅游局's TRS lists do). It is the row's printed
+    date and beats the date in the URL, which is the day the article was created (t20171013).
+    A date inside the title's wording (关于<b>2024年5月1日</b>起施行…) sits between other pieces
+    and is not taken."""
+    pieces = [t.strip() for t in a.itertext() if t.strip()]
+    if len(pieces) < 2:
+        return None
+    for piece in (pieces[0], pieces[-1]):
+        m = FULL_DATE.fullmatch(piece.strip("[]()【】（）"))
+        if m:
+            return make_date(*m.groups())
+    return None
+
+
 def _row_date(row, a, as_of: dt.date | None, url: str, cache: dict | None = None) -> tuple[dt.date | None, str | None]:
     # The row's text without the title: a date inside a title ("2024年5月1日起施行") is not
     # the item's date.
@@ -151,6 +167,9 @@ def _row_date(row, a, as_of: dt.date | None, url: str, cache: dict | None = None
         found = make_date(*m.groups())
         if found and (as_of is None or found <= as_of):
             return found, "row"
+    found = _edge_date(a)
+    if found and (as_of is None or found <= as_of):
+        return found, "row"
     found = split_date(pieces)
     if found and (as_of is None or found <= as_of):
         return found, "row"

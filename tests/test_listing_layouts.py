@@ -174,3 +174,20 @@ def test_card_rows_nested_deep_below_their_li_keep_their_dates():
                    f'<div class="r">{y}-{m:02d}-{d:02d}</div></li>' for i, (y, m, d) in enumerate(ROWS))
     page = ParsedPage("http://www.ds.gov.cn/tzgg/", html("通知公告", f'<ul class="list">{rows}</ul>'))
     assert [i.date for i in main_list(page, AS_OF)] == [dt.date(*r) for r in ROWS]
+
+
+# 国家旅游局's TRS columns print the date inside the link, before the title:
+# <li><a href="./201710/t20171013_842368.shtml"><span>2017-10-15</span>标题</a></li>. The URL holds
+# the day the article was created, two days before the printed publication date.
+def test_a_date_printed_inside_the_link_beats_the_url_date():
+    rows = "".join(f'<li><a href="./2017{m:02d}/t2017{m:02d}{d - 2:02d}_{i}.shtml"><span>2017-{m:02d}-{d:02d}</span>第{i}号通知</a></li>'
+                   for i, (m, d) in enumerate(((10, 14), (10, 15), (9, 27))))
+    page = ParsedPage("http://www.ds.gov.cn/zdgz/sctg/", html("市场推广", f'<div class="list"><ul>{rows}</ul></div>'))
+    items = main_list(page, AS_OF)
+    assert [i.date for i in items] == [dt.date(2017, 10, 14), dt.date(2017, 10, 15), dt.date(2017, 9, 27)]
+    assert newest_item(items).date == dt.date(2017, 10, 15) and {i.date_source for i in items} == {"row"}
+    # the date in the title's wording is no row date: the URL's date stands
+    worded = "".join(f'<li><a href="./201710/t201710{d:02d}_{i}.shtml">关于<b>2017年11月1日</b>起施行第{i}号令</a></li>'
+                     for i, d in enumerate((13, 12)))
+    page = ParsedPage("http://www.ds.gov.cn/zdgz/sctg/", html("市场推广", f'<div class="list"><ul>{worded}</ul></div>'))
+    assert [(i.date, i.date_source) for i in main_list(page, AS_OF)] == [(dt.date(2017, 10, 13), "url"), (dt.date(2017, 10, 12), "url")]
