@@ -10,10 +10,12 @@ MIRROR=${MIRROR:-/work/.mirror}
 PAGES=${PAGES:-$HERE/pages}
 mkdir -p "$PAGES"
 python3 - "$HERE/SOURCES.csv" "$MIRROR" "$PAGES" <<'PY'
-import csv, subprocess, sys
+import csv, os, subprocess, sys
 sources, mirror, pages = sys.argv[1:]
 for row in csv.DictReader(open(sources, encoding="utf-8")):
     git_dir = f"{mirror}/{row['repo'].replace('/', '+')}/repo"
+    if os.path.isdir(f"{git_dir}/.git"):   # some snapshots arrive as a work tree, not bare
+        git_dir = f"{git_dir}/.git"
     # The blob id, not COMMIT:PATH: the same bytes, and immune to paths with spaces or renames.
     data = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "blob", row["blob"]],
                           capture_output=True, check=False)
