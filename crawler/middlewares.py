@@ -136,6 +136,15 @@ class ConditionalGetMiddleware:
 
     def process_request(self, request):
         prev = request.meta.get("previous")  # govcheck.store.queries.PreviousPage
+        if (prev and request.method == "GET" and prev.facts_hold and prev.scan_id is not None
+                and prev.scan_id == self.crawler.settings.getint("GOVCHECK_SCAN_ID")):
+            # A resumed scan (or a re-queued request) for a page this scan stored already: the
+            # stored version is the answer — the spider follows its stored links, nothing is sent.
+            request.meta["stored"] = True
+            if prev.final_url and prev.final_url != request.url:
+                request.meta["redirect_urls"] = [request.url]
+            return HtmlResponse(url=prev.final_url or request.url, status=200, body=b"", request=request,
+                                headers={b"Content-Type": b"text/html"}, flags=["stored"])
         if prev and request.method == "GET":
             if prev.etag:
                 request.headers.setdefault(b"If-None-Match", prev.etag)

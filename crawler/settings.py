@@ -86,6 +86,7 @@ GOVCHECK_RETRY_AFTER_MAX = 60.0
 GOVCHECK_BACKOFF_BASE = 0.5
 GOVCHECK_CHECK_BYTES = 256 * 1024   # enough of a checked target to see a soft-404 page
 GOVCHECK_BATCH_SIZE = 500
+GOVCHECK_FLUSH_SECONDS = 5.0   # crawl data written at least this often (a killed scan resumes from it)
 GOVCHECK_SITE_TIME_BUDGET = 3600.0
 GOVCHECK_MAX_LINKS_PER_PAGE = 1000
 GOVCHECK_MAX_LINKS_PER_SITE = 300_000

@@ -102,9 +102,12 @@ def scan_errors():
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="crawl with N local worker processes sharing the scan through --redis "
                    "(`govcheck worker` on other machines joins in)")
+@click.option("--resume", "resume", type=int, default=None, metavar="SCAN_ID",
+              help="continue an interrupted scan: finished sites and stored pages are not fetched again")
 def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ...], max_pages: int | None,
-         redis_url: str | None, crawl_only: bool, workers: int | None) -> None:
+         redis_url: str | None, crawl_only: bool, workers: int | None, resume: int | None) -> None:
     """Scan the sites of a registry (sites.yaml / .csv / .xlsx)."""
+    from govcheck.scan import ResumeRefused
     from govcheck.summary import scan_and_summarise
 
     if workers and not redis_url:
@@ -113,19 +116,27 @@ def scan(sites: str, db_url: str | None, as_of: str | None, units: tuple[str, ..
         _check_redis(redis_url)
     registry = _load(sites, units)
     explicit = _as_of(as_of)
-    if explicit is None:
+    if resume is not None:
+        _require_existing_db(db_url)
+        if explicit is not None:
+            raise BadInput(f"--resume {resume} keeps the scan's own as-of day; leave out --as-of")
+    elif explicit is None:
         _refuse_going_back(registry, db_url)
-    if crawl_only:
-        from govcheck.scan import run_scan
+    try:
+        if crawl_only:
+            from govcheck.scan import run_scan
 
+            with scan_errors():
+                scan_id = run_scan(registry, db_url, explicit, max_pages, progress=True, redis_url=redis_url,
+                                   analyse=False, workers=workers or 0, resume=resume)
+            out_console().print(f"巡检批次 {scan_id} crawled; run `govcheck analyse --scan {scan_id}` to check it",
+                                highlight=False)
+            return
         with scan_errors():
-            scan_id = run_scan(registry, db_url, explicit, max_pages, progress=True, redis_url=redis_url, analyse=False,
-                               workers=workers or 0)
-        out_console().print(f"巡检批次 {scan_id} crawled; run `govcheck analyse --scan {scan_id}` to check it", highlight=False)
-        return
-    with scan_errors():
-        scan_and_summarise(registry, db_url, explicit, max_pages, out_console(), redis_url=redis_url,
-                           workers=workers or 0)
+            scan_and_summarise(registry, db_url, explicit, max_pages, out_console(), redis_url=redis_url,
+                               workers=workers or 0, resume=resume)
+    except ResumeRefused as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _check_redis(url: str) -> None:

@@ -28,6 +28,7 @@ from govcheck.analysis import (
     analyse_site,
     load_results,
 )
+from govcheck.attachments import READABLE
 from govcheck.findings import Finding
 from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, merge_findings
@@ -36,8 +37,17 @@ from govcheck.screenshots import ShotOutcome, take_screenshots
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.lock import scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
-from govcheck.store.schema import CrawlEventRow, ScanRow, SiteOutcomeRow
+from govcheck.store.schema import (
+    AttachmentRow,
+    CrawlEventRow,
+    FeedFetchRow,
+    ProbeRow,
+    ScanRow,
+    SiteOutcomeRow,
+    TargetRow,
+)
 from govcheck.store.writer import ScanStore
+from govcheck.urls import extension_of
 from govcheck.wordlists import load_matcher, matcher_digest, registry_terms
 
 log = logging.getLogger("govcheck.scan")
@@ -49,6 +59,11 @@ class ScanInterrupted(RuntimeError):
 
 class AnalyseRefused(ValueError):
     """`govcheck analyse` on a scan it must not analyse (unknown, crawl incomplete, superseded)."""
+
+
+class ResumeRefused(ValueError):
+    """`govcheck scan --resume ID` on a scan it must not continue (unknown, done, superseded,
+    other units)."""
 
 
 # Seconds Scrapy gets to close its spiders after SIGTERM/SIGINT before the reactor is
@@ -178,11 +193,12 @@ def _seen_at(as_of: dt.date, started: dt.datetime) -> dt.datetime:
 
 def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | None = None,
              max_pages: int | None = None, progress: bool = False, redis_url: str | None = None,
-             analyse: bool = True, workers: int = 0) -> ScanOutcome | int:
+             analyse: bool = True, workers: int = 0, resume: int | None = None) -> ScanOutcome | int:
     """Crawl and analyse (ScanOutcome); with analyse=False only crawl, and return the scan id.
     `redis_url`: share the per-host limit with every crawl using that Redis (crawler/host_slots.py);
     with `workers` > 0 too, the crawl is done by that many worker processes (and any
-    `govcheck worker` on that Redis) over a queue shared through it (govcheck/workers.py)."""
+    `govcheck worker` on that Redis) over a queue shared through it (govcheck/workers.py).
+    `resume`: continue that interrupted scan (`_resume`) instead of starting a new one."""
     if workers and not redis_url:
         raise ValueError("workers need a Redis to share the scan's queue (--redis URL)")
     cfg = registry.settings
@@ -197,35 +213,118 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     engine = open_db(db_url)
     with scan_lock(engine):
         return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress, redis_url, analyse,
-                                workers)
+                                workers, resume)
+
+
+@dataclass
+class _Begun:
+    scan_id: int
+    as_of: dt.date
+    site_ids: dict[str, int]
+    account_ids: dict[tuple[str, str], int]
+    plans: list[SitePlan]
+    account_plans: list[AccountPlan]
+    checked: set[str] = field(default_factory=set)   # targets the scan holds a result for already
+    crawled: bool = False                            # the crawl was complete: only the analysis is left
+
+
+def _site_plan(session, site, site_id: int, cfg, wordlists: str, as_of: dt.date, probes: int) -> SitePlan:
+    return SitePlan(site_id=site_id, url=site.url, allow_domains=site.allow_domains,
+                    seeds=tuple(c.url for c in site.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
+                    previous=previous_pages(session, site_id, wordlists, as_of), probes=probes,
+                    probe_interval=cfg.probe_interval, probe_day=as_of)
+
+
+def _begin(session, registry: Registry, cfg, as_of: dt.date, wordlists: str, started: dt.datetime) -> _Begun:
+    account_ids: dict[tuple[str, str], int] = {}
+    site_ids = sync_registry(session, registry, account_ids)
+    scan = ScanRow(started_at=started, as_of=as_of, status="running", registry_path=registry.path,
+                   units=[u.name for u in registry.units])
+    session.add(scan)
+    session.flush()
+    plans = [_site_plan(session, s, site_ids[s.url], cfg, wordlists, as_of, cfg.probes) for s in registry.sites]
+    account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
+    create_outcomes(session, scan.id, [p.site_id for p in plans], started)
+    return _Begun(scan.id, as_of, site_ids, account_ids, plans, account_plans)
+
+
+def _resume(session, registry: Registry, cfg, scan_id: int, wordlists: str, now: dt.datetime) -> _Begun:
+    """An interrupted scan goes on where it stopped: sites whose crawl is finished (outcome
+    complete or partial) are left as they are; the others are crawled again, but every page
+    the scan stored already is answered from the store (its stored links followed, nothing
+    fetched: `PreviousPage.scan_id`), targets it holds a result for are not checked again, and
+    only the homepage probes still missing are made. The scan keeps its as-of day and start."""
+    scan = session.get(ScanRow, scan_id)
+    where = session.bind.url.render_as_string(hide_password=True)
+    if scan is None:
+        raise ResumeRefused(f"--resume {scan_id}: no such scan in {where}")
+    if scan.status == "done":
+        raise ResumeRefused(f"--resume {scan_id}: the scan is complete already (nothing to resume)")
+    later = session.scalar(select(ScanRow.id).where(ScanRow.status == "done", ScanRow.id > scan_id).limit(1))
+    if later is not None:
+        raise ResumeRefused(f"--resume {scan_id}: scan {later} has completed since; finishing the older scan "
+                            "would judge the past as new")
+    units = sorted(u.name for u in registry.units)
+    if sorted(scan.units or []) != units:
+        raise ResumeRefused(f"--resume {scan_id}: the scan covered units {', '.join(scan.units or [])}, "
+                            f"{registry.path} gives {', '.join(units)}; resume with the same registry and --unit")
+    account_ids: dict[tuple[str, str], int] = {}
+    site_ids = sync_registry(session, registry, account_ids)
+    crawled = scan.status == "crawled"
+    scan.status, scan.finished_at = "running", None
+    scan.stats = {k: v for k, v in (scan.stats or {}).items() if k not in ("failed_reason", "events")}
+    if crawled:
+        return _Begun(scan_id, scan.as_of, site_ids, account_ids, [], [], crawled=True)
+    finished = set(session.scalars(select(SiteOutcomeRow.site_id).where(
+        SiteOutcomeRow.scan_id == scan_id, SiteOutcomeRow.status.in_(("complete", "partial")))))
+    again = [s for s in registry.sites if site_ids[s.url] not in finished]
+    # Outcomes of the sites crawled again start over (the counters keep adding up).
+    session.execute(update(SiteOutcomeRow).where(SiteOutcomeRow.scan_id == scan_id,
+                                                 SiteOutcomeRow.site_id.in_([site_ids[s.url] for s in again]))
+                    .values(status="crawling", homepage_error=None, homepage_not_judged=None, partial=None,
+                            finished_at=None))
+    create_outcomes(session, scan_id, [site_ids[s.url] for s in again], now)
+    probed = dict(session.execute(select(ProbeRow.site_id, func.count()).where(ProbeRow.scan_id == scan_id)
+                                  .group_by(ProbeRow.site_id)).all())
+    plans = [_site_plan(session, s, site_ids[s.url], cfg, wordlists, scan.as_of,
+                        max(0, cfg.probes - probed.get(site_ids[s.url], 0))) for s in again]
+    fetched = set(session.scalars(select(FeedFetchRow.account_id).where(FeedFetchRow.scan_id == scan_id)))
+    account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts
+                     if account_ids[(a.unit, a.name)] not in fetched]
+    read = set(session.scalars(select(AttachmentRow.url).where(AttachmentRow.scan_id == scan_id)))
+    # A readable attachment is checked, then read: one whose reading was cut off is checked again.
+    checked = {url for url in session.scalars(select(TargetRow.url).where(TargetRow.scan_id == scan_id))
+               if extension_of(url) not in READABLE or url in read}
+    log.info("resuming scan %s: %d of %d sites to crawl, %d targets already checked", scan_id, len(plans),
+             len(registry.sites), len(checked))
+    return _Begun(scan_id, scan.as_of, site_ids, account_ids, plans, account_plans, checked)
 
 
 def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton, wordlists: str,
                      progress: bool, redis_url: str | None = None, analyse: bool = True,
-                     workers: int = 0) -> ScanOutcome | int:
+                     workers: int = 0, resume: int | None = None) -> ScanOutcome | int:
     sessions = session_factory(engine)
     started = clock.now()
     with sessions.begin() as session:
-        stale = mark_stale_scans(session, started)
+        stale = [i for i in mark_stale_scans(session, started) if i != resume]
         if stale:
             log.warning("scans %s were left running by a process that died: marked failed", stale)
-        account_ids: dict[tuple[str, str], int] = {}
-        site_ids = sync_registry(session, registry, account_ids)
-        scan = ScanRow(started_at=started, as_of=as_of, status="running", registry_path=registry.path,
-                       units=[u.name for u in registry.units])
-        session.add(scan)
-        session.flush()
-        scan_id = scan.id
-        plans = [SitePlan(site_id=site_ids[s.url], url=s.url, allow_domains=s.allow_domains,
-                          seeds=tuple(c.url for c in s.columns), max_pages=cfg.max_pages, max_depth=cfg.max_depth,
-                          previous=previous_pages(session, site_ids[s.url], wordlists, as_of), probes=cfg.probes,
-                          probe_interval=cfg.probe_interval, probe_day=as_of)
-                 for s in registry.sites]
-        account_plans = [AccountPlan(account_ids[(a.unit, a.name)], a.name, a.feed) for a in registry.accounts]
-        create_outcomes(session, scan_id, [p.site_id for p in plans], started)
-    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
+        if resume is None:
+            begun = _begin(session, registry, cfg, as_of, wordlists, started)
+        else:
+            begun = _resume(session, registry, cfg, resume, wordlists, started)
+    scan_id, as_of, site_ids, account_ids = begun.scan_id, begun.as_of, begun.site_ids, begun.account_ids
+    plans, account_plans = begun.plans, begun.account_plans
+    store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE,
+                      flush_seconds=crawl_settings.GOVCHECK_FLUSH_SECONDS)
     events: list[dict] = []
     try:
+        if begun.crawled:
+            with _interruptible("analysis"):
+                if not analyse:
+                    return scan_id
+                done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
+            return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
         spider = accounts_spider = None
         settings = crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id, resolve=registry.resolve,
                                            progress=progress, redis_url=redis_url)
@@ -235,11 +334,11 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
             accounts_spider = crawl_with_workers(
                 registry, scan_id, plans, account_plans, settings, store, cfg.check_external, redis_url, workers,
                 engine.url.render_as_string(hide_password=False), automaton, wordlists, as_of, cfg.recheck_hours,
-                run_crawl=run_crawl, interruptible=_interruptible)
+                run_crawl=run_crawl, interruptible=_interruptible, checked=begun.checked)
         elif plans or account_plans:
             spider, accounts_spider = run_crawl(
                 plans, account_plans, settings, store, cfg.check_external, automaton=automaton, wordlists=wordlists,
-                as_of=as_of, recheck_hours=cfg.recheck_hours)
+                as_of=as_of, recheck_hours=cfg.recheck_hours, checked=begun.checked)
         with _interruptible("analysis"):
             store.flush()
             with sessions.begin() as session:

@@ -14,7 +14,7 @@ from govcheck.findings import GRAVE, SEVERITY_ORDER, SEVERITY_ZH
 
 
 def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | None, console: Console,
-                       redis_url: str | None = None, workers: int = 0):
+                       redis_url: str | None = None, workers: int = 0, resume: int | None = None):
     """Run a scan and print its one-screen summary; (outcome, finding records)."""
     from govcheck.export import scan_findings
     from govcheck.scan import run_scan
@@ -22,7 +22,7 @@ def scan_and_summarise(registry, db_url: str | None, as_of, max_pages: int | Non
     from govcheck.store.queries import resolve_scan
 
     outcome = run_scan(registry, db_url, as_of=as_of, max_pages=max_pages, progress=True,   # a bar on a terminal, plain lines elsewhere
-                       redis_url=redis_url, workers=workers)
+                       redis_url=redis_url, workers=workers, resume=resume)
     with session_factory(open_db(db_url))() as session:
         records = scan_findings(session, resolve_scan(session, outcome.scan_id))
     print_summary(console, records, outcome)

@@ -79,7 +79,7 @@ class ScanSpec:
 
 def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_plans, settings: dict, store,
                        check_external: bool, redis_url: str, workers: int, db_url: str, automaton, wordlists: str,
-                       as_of, recheck_hours: float, *, run_crawl, interruptible):
+                       as_of, recheck_hours: float, *, run_crawl, interruptible, checked=()):
     """Crawl scan `scan_id` with `workers` local worker processes (and any `govcheck worker`
     joining); returns the coordinator's account spider (the crawl's outcomes are the rows
     every process's spider wrote: govcheck.scan.CrawlOutcome.load).
@@ -91,6 +91,9 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
     keys = scan_keys(scan_id, prefix)
     client.delete(*keys.all())   # a scan id reused by another database sharing this Redis
     shared = SharedScanState(client, keys)
+    checked = list(checked)
+    for i in range(0, len(checked), 1000):   # a resumed scan: the targets it holds a result for
+        client.sadd(keys.checked, *checked[i:i + 1000])
     worker_plans = [replace(p, probes=0) for p in plans]
     spec = ScanSpec(scan_id, registry, worker_plans, settings, check_external, wordlists, as_of, recheck_hours,
                     LEASE_SECONDS)

@@ -120,7 +120,7 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, automaton=None,
                  wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0,
-                 shared=None, probes_only: bool = False, **kwargs):
+                 shared=None, probes_only: bool = False, checked: set[str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.shared = shared
         # The coordinator of a shared scan runs the probes (timed, once per scan) and only them.
@@ -139,7 +139,8 @@ class SiteSpider(scrapy.Spider):
         self.netlocs = {p.site_id: {netloc_of(p.url)} for p in plans}
         self.crawled: set[tuple[int, str]] = set()   # (site, url) scheduled as a page
         self.pages_scheduled: dict[int, int] = dict.fromkeys(self.plans, 0)
-        self.checked: set[str] = set()               # targets scheduled anywhere in the scan
+        # Targets scheduled anywhere in the scan (a resumed scan starts with those it holds).
+        self.checked: set[str] = set(checked or ())
         self.includes: set[tuple[int, str]] = set()  # (site, url) footer includes fetched
         self.outstanding: dict[int, int] = dict.fromkeys(self.plans, 0)
         self.sites_done: set[int] = set()
@@ -484,6 +485,13 @@ class SiteSpider(scrapy.Spider):
         meta["started"] = time.monotonic()
         return request
 
+    def _stopping(self) -> bool:
+        crawler = getattr(self, "crawler", None)
+        if crawler is None:
+            return False
+        slot = getattr(crawler.engine, "_slot", None)   # Scrapy's engine: closing once the spider is being closed
+        return not crawler.crawling or (slot is not None and slot.closing is not None)
+
     def _done(self, site_id: int) -> None:
         self.outstanding[site_id] -= 1
         if self.outstanding[site_id] <= 0:
@@ -562,7 +570,7 @@ class SiteSpider(scrapy.Spider):
         prev = response.meta.get("previous")
         if prev is None or not prev.facts_hold or response.status != 200:
             return False
-        if response.meta.get("not_modified"):
+        if response.meta.get("not_modified") or response.meta.get("stored"):
             return True
         return hashlib.sha256(response.body).hexdigest() == prev.content_hash
 
@@ -572,13 +580,15 @@ class SiteSpider(scrapy.Spider):
         plan = self.plans[meta["site_id"]]
         depth = meta["depth"]
         carried = self._unchanged(response)
+        stored = bool(meta.get("stored"))   # stored by this scan already (resumed): counted then
         if carried:
             parsed, snippet = None, None
             self.store.carry_target(meta["redirect_urls"][0] if meta.get("redirect_urls") else response.url)
         else:
             parsed, encoding, snippet = self._parse_body(response)
             yield self._target_item(response, parsed, snippet)
-        self._count(plan.site_id, "targets")
+        if not stored:
+            self._count(plan.site_id, "targets")
         if depth == 0 and meta.get("role") == "page":
             why = not_judged(response.status, parsed.title if parsed else None, snippet)
             if why:
@@ -604,11 +614,13 @@ class SiteSpider(scrapy.Spider):
             self._done(plan.site_id)
             return
         self.crawled.add((plan.site_id, response.url))
-        self._count(plan.site_id, "pages")
+        if not stored:
+            self._count(plan.site_id, "pages")
         if carried:
             prev = meta["previous"]
-            self._count(plan.site_id, "pages_carried")
-            yield CarriedPageItem(prev.page_id, depth, bool(meta.get("not_modified")), clock.now())
+            if not stored:
+                self._count(plan.site_id, "pages_carried")
+                yield CarriedPageItem(prev.page_id, depth, bool(meta.get("not_modified")), clock.now())
             links = [LinkRef(url, tag, text or "", hidden, bool(pagination), invalid)
                      for url, tag, text, hidden, pagination, invalid in self.store.page_links(prev.page_id)]
             facts = self.store.page_facts(prev.page_id) or {}
@@ -715,6 +727,11 @@ class SiteSpider(scrapy.Spider):
         if failure.check(SiteBudgetExceeded):
             # Dropped unfetched (budget, reach): no verdict on the target.
             self._count(plan.site_id, "budget_cut")
+            self._done(plan.site_id)
+            return
+        if self._stopping():
+            # Cancelled by the crawl's own stop (a signal, Redis lost): no verdict either — a
+            # resumed scan must ask again, not find a "broken link" stored.
             self._done(plan.site_id)
             return
         kind = failure_kind(failure.value)

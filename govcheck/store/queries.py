@@ -76,6 +76,8 @@ class PreviousPage:
     last_modified: str | None
     content_hash: str
     facts_hold: bool    # its stored page-local results still hold (govcheck.pagefacts)
+    scan_id: int | None = None      # the newest scan that saw the version
+    final_url: str | None = None    # where the request ended (after redirects)
 
 
 def previous_pages(session: Session, site_id: int, wordlists: str = "", as_of: dt.date | None = None
@@ -83,10 +85,11 @@ def previous_pages(session: Session, site_id: int, wordlists: str = "", as_of: d
     """url → the newest stored version of each page of the site (conditional GET, carry-over)."""
     newest = select(func.max(PageRow.id)).where(PageRow.site_id == site_id).group_by(PageRow.url)
     rows = session.execute(select(PageRow.id, PageRow.url, PageRow.final_url, PageRow.etag, PageRow.last_modified,
-                                  PageRow.content_hash, PageRow.facts)
+                                  PageRow.content_hash, PageRow.facts, PageRow.scan_id)
                            .where(PageRow.id.in_(newest), PageRow.status == 200).execution_options(yield_per=1000))
-    return {url: PreviousPage(pid, e, lm, h, as_of is not None and facts_hold(facts, wordlists, as_of, final_url))
-            for pid, url, final_url, e, lm, h, facts in rows}
+    return {url: PreviousPage(pid, e, lm, h, as_of is not None and facts_hold(facts, wordlists, as_of, final_url),
+                              scan_id, final_url)
+            for pid, url, final_url, e, lm, h, facts, scan_id in rows}
 
 
 def screenshots_of(session: Session, finding_ids: list[int], scan_id: int | None = None) -> dict[int, ScreenshotRow]:

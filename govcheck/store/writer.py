@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -88,10 +89,15 @@ class ScanStore:
     (or carried over) has its `scan_id` moved on to this scan, in place.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], scan_id: int | None, batch_size: int = 500):
+    def __init__(self, sessions: sessionmaker[Session], scan_id: int | None, batch_size: int = 500,
+                 flush_seconds: float = 0.0):
         self.sessions = sessions
         self.scan_id = scan_id
         self.batch_size = batch_size
+        # A small site's crawl never fills a batch: written at least this often, so a process
+        # killed mid-crawl loses seconds of work, not all of it (what `--resume` starts from).
+        self.flush_seconds = flush_seconds
+        self._last_flush = time.monotonic()
         self._probes: list[dict] = []
         self._attachments: list[dict] = []
         self.flushed_probes: list[dict] = []
@@ -118,6 +124,7 @@ class ScanStore:
         """The site's outcome as the crawl knows it now (OUTCOME_STATE fields); written with
         the next flush, so a `complete` is stored together with the site's last pages."""
         self._outcomes.setdefault(site_id, {}).update(state)
+        self._maybe_flush()
 
     def count(self, site_id: int | None, counter: str, n: int = 1) -> None:
         if site_id is None:
@@ -196,10 +203,11 @@ class ScanStore:
         # Attachments weigh more: their bodies are held until the flush.
         pending = (len(self._pages) + len(self._targets) + len(self._carried_pages) + len(self._carried_targets)
                    + 20 * len(self._attachments))
-        if pending >= self.batch_size:
+        if pending >= self.batch_size or (self.flush_seconds and time.monotonic() - self._last_flush > self.flush_seconds):
             self.flush()
 
     def flush(self) -> None:
+        self._last_flush = time.monotonic()
         if not (self._pages or self._targets or self._probes or self._attachments or self._fetches
                 or self._carried_pages or self._carried_targets or self._carried_attachments
                 or self._outcomes or self._counters or self._events):
