@@ -228,7 +228,8 @@ def crawl_one_scan(db_url: str | None, redis_url: str, scan_id: int) -> str:
     registry = spec.registry
     automaton = load_matcher(registry.wordlists, registry_terms(u.name for u in registry.units))
     engine = open_db(db_url)
-    store = ScanStore(session_factory(engine), scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE)
+    store = ScanStore(session_factory(engine), scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE,
+                      flush_seconds=crawl_settings.GOVCHECK_FLUSH_SECONDS)
     settings = dict(spec.settings, **settings_for(scan_id, redis_url, prefix, spec.lease_seconds),
                     GOVCHECK_DB_URL=str(engine.url), GOVCHECK_PROGRESS=False, LOG_INSTALL_ROOT_HANDLER=False)
     # Scrapy's own SIGTERM handling: the engine closes (the scheduler gives this worker's
