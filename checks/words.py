@@ -622,11 +622,18 @@ NAME_TAILS = ("同志", "先生", "女士", "医院", "公司", "集团", "中�
               "联行", "事务所")
 
 
+# A registered company name ends in one of these, often ten or more characters after its own
+# name (广东丸美生物技术股份有限公司 on a real page: 丸美 is no slip of 完美).
+COMPANY_TAILS = ("有限公司", "有限责任公司", "股份公司", "集团公司")
+COMPANY_REACH = 14
+
+
 def _proper_name(text: str, q: int) -> bool:
-    """The suspect is followed, in the same run of Chinese characters, by 同志 or 医院 etc."""
-    tail = text[q + 1:q + 7]
+    """The suspect is followed, in the same run of Chinese characters, by 同志 or 医院 etc., or
+    within COMPANY_REACH characters by the legal form of a company (有限公司)."""
+    tail = text[q + 1:q + 1 + COMPANY_REACH]
     run = next((i for i, c in enumerate(tail) if not "\u4e00" <= c <= "\u9fff"), len(tail))
-    return any(t in tail[:run] for t in NAME_TAILS)
+    return any(t in tail[:min(run, 6)] for t in NAME_TAILS) or any(t in tail[:run] for t in COMPANY_TAILS)
 
 
 def _foreign_name(text: str, lo: int, hi: int) -> bool:
