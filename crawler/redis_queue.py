@@ -78,11 +78,11 @@ class ScanKeys:
 
     @property
     def pages(self) -> str:
-        return self._k("pages")          # set: "site\turl" scheduled as a page
+        return self._k("pages")          # hash: "site\turl" scheduled as a page → claim owner
 
     @property
     def checked(self) -> str:
-        return self._k("checked")        # set: targets scheduled anywhere in the scan
+        return self._k("checked")        # hash: target scheduled anywhere in the scan → owner
 
     @property
     def budgets(self) -> str:

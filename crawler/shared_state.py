@@ -15,25 +15,50 @@ from __future__ import annotations
 
 from crawler.redis_queue import KEY_TTL_SECONDS, ScanKeys
 
-# KEYS: pages, budgets, checked. ARGV: member, budget field, max pages, url.
-# 1 claimed, 0 already scheduled, -1 the site's page budget is used up.
+# A claim remembers its owner: the fingerprint of the request whose callback made it. A
+# worker killed between claiming a page and queueing its request would otherwise lose the
+# page for good — its response is crawled again (the lease ended), but the claim says
+# "already scheduled". The same owner claiming again gets it again (the dupefilter drops the
+# request if it did reach the queue); budgets are counted once.
+
+# KEYS: pages, budgets, checked (hashes member → owner). ARGV: member, budget field, max
+# pages, url, owner. 1 claimed, 0 already scheduled, -1 the site's page budget is used up.
 _CLAIM_PAGE = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  if cur == ARGV[5] and ARGV[5] ~= '' then return 1 end
+  return 0
+end
 if tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') >= tonumber(ARGV[3]) then return -1 end
-redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('HSETNX', KEYS[3], ARGV[4], ARGV[5])
 return 1
 """
 
-# KEYS: checked, budgets. ARGV: url, budget field, cap (0: none).
+# KEYS: checked, budgets. ARGV: url, budget field, cap (0: none), owner.
 # 1 claimed, 0 already checked, -1 the site's link budget is used up.
 _CLAIM_CHECK = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  if cur == ARGV[4] and ARGV[4] ~= '' then return 1 end
+  return 0
+end
 local cap = tonumber(ARGV[3])
 if cap > 0 and tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') >= cap then return -1 end
-redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+return 1
+"""
+
+# KEYS: a claims hash. ARGV: member, owner. 1 when the member is new or already the owner's.
+_CLAIM = """
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  if cur == ARGV[2] and ARGV[2] ~= '' then return 1 end
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
@@ -60,6 +85,7 @@ class SharedScanState:
         self.keys = keys
         self._claim_page = client.register_script(_CLAIM_PAGE)
         self._claim_check = client.register_script(_CLAIM_CHECK)
+        self._claim = client.register_script(_CLAIM)
         self._started = client.register_script(_STARTED)
 
     @classmethod
@@ -79,25 +105,23 @@ class SharedScanState:
 
     # ------------------------------------------------------------------ frontier decisions
 
-    def claim_page(self, site_id: int, url: str, max_pages: int) -> int:
+    def claim_page(self, site_id: int, url: str, max_pages: int, owner: str = "") -> int:
         k = self.keys
         return int(self._claim_page(keys=[k.pages, k.budgets, k.checked],
-                                    args=[_member(site_id, url), f"pages:{site_id}", max_pages, url]))
+                                    args=[_member(site_id, url), f"pages:{site_id}", max_pages, url, owner]))
 
-    def page_seen(self, site_id: int, url: str) -> bool:
-        """Mark `url` crawled as a page of the site (a redirect's target); True if it was already."""
-        return self.redis.sadd(self.keys.pages, _member(site_id, url)) == 0
+    def page_seen(self, site_id: int, url: str, owner: str = "") -> bool:
+        """Mark `url` crawled as a page of the site (a redirect's target); True if another
+        request had it already."""
+        return self._claim(keys=[self.keys.pages], args=[_member(site_id, url), owner]) == 0
 
-    def claim_check(self, site_id: int, url: str, cap: int) -> int:
+    def claim_check(self, site_id: int, url: str, cap: int, owner: str = "") -> int:
         k = self.keys
-        return int(self._claim_check(keys=[k.checked, k.budgets], args=[url, f"links:{site_id}", cap or 0]))
+        return int(self._claim_check(keys=[k.checked, k.budgets], args=[url, f"links:{site_id}", cap or 0, owner]))
 
-    def mark_checked(self, url: str) -> bool:
+    def mark_checked(self, url: str, owner: str = "") -> bool:
         """True when `url` is new to the scan (an invalid link, recorded without a request)."""
-        return self.redis.sadd(self.keys.checked, url) == 1
-
-    def is_checked(self, url: str) -> bool:
-        return bool(self.redis.sismember(self.keys.checked, url))
+        return self._claim(keys=[self.keys.checked], args=[url, owner]) == 1
 
     def end_budget(self, site_id: int, reason: str) -> tuple[bool, str]:
         """(whether this call ended it, the reason the scan keeps for the site)."""

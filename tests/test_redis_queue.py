@@ -217,3 +217,23 @@ def test_connect_names_a_bad_or_unreachable_url():
         connect("http://127.0.0.1:6379")
     with pytest.raises(ValueError, match="cannot be reached"):
         connect("redis://127.0.0.1:1/0")
+
+
+def test_a_claim_is_its_owners_again_and_nobody_elses(server, prefix):
+    from crawler.shared_state import SharedScanState
+
+    state = SharedScanState(server, scan_keys(3, prefix))
+    assert state.claim_page(1, "http://a/x", 2, owner="parent-1") == 1
+    # The parent's response is crawled again after its worker died: the claim is still its own,
+    # and the site's page budget is not counted twice.
+    assert state.claim_page(1, "http://a/x", 2, owner="parent-1") == 1
+    assert state.claim_page(1, "http://a/x", 2, owner="parent-2") == 0
+    assert state.claim_page(1, "http://a/y", 2, owner="parent-2") == 1
+    assert state.claim_page(1, "http://a/z", 2, owner="parent-2") == -1   # budget of 2 pages
+    assert state.claim_check(1, "http://a/x", 0, owner="parent-3") == 0    # a page is checked
+    assert state.claim_check(1, "http://b/", 1, owner="p") == 1
+    assert state.claim_check(1, "http://b/", 1, owner="p") == 1
+    assert state.claim_check(1, "http://c/", 1, owner="p") == -1           # link budget of 1
+    assert state.mark_checked("bad:url", owner="q") and state.mark_checked("bad:url", owner="q")
+    assert not state.mark_checked("bad:url", owner="r")
+    assert not state.mark_checked("http://b/", owner="")   # no owner: never a re-claim

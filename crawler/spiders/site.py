@@ -27,6 +27,7 @@ from crawler.items import (
     SitePlan,
     TargetItem,
 )
+from crawler.redis_queue import fingerprint
 from govcheck import clock
 from govcheck.attachments import READABLE
 from govcheck.listing import discover_columns
@@ -67,7 +68,22 @@ def isolated(callback):
         request = arg.request if hasattr(arg, "request") else None
         meta = request.meta if request is not None else {}
         try:
-            yield from callback(self, arg) or ()
+            if self.shared is None:
+                yield from callback(self, arg) or ()
+            else:
+                # Claims in Redis made while this callback runs belong to its request (a re-run
+                # after a worker died claims them again): the owner is set for each step.
+                owner = fingerprint(self.shared.keys.scan_id, request) if request is not None else ""
+                steps = iter(callback(self, arg) or ())
+                while True:
+                    self.claim_owner = owner
+                    try:
+                        out = next(steps)
+                    except StopIteration:
+                        break
+                    finally:
+                        self.claim_owner = ""
+                    yield out
             if self.frontier is not None:
                 # Everything this response produced is handed on (requests queued, items
                 # with the store): its entry is acked once the store commits. Errbacks come
@@ -117,6 +133,7 @@ class SiteSpider(scrapy.Spider):
     # in a single process, which keeps everything in memory.
     frontier = None
     shared = None
+    claim_owner = ""   # fingerprint of the request whose callback is running (shared scans)
 
     def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, automaton=None,
                  wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0,
@@ -303,7 +320,9 @@ class SiteSpider(scrapy.Spider):
         for plan in self.plans.values():
             self.site_started.setdefault(plan.site_id, time.monotonic())
             for i, url in enumerate((plan.url, *plan.seeds)):
+                self.claim_owner = "seed"
                 req = self._page_request(plan, url, depth=0 if i == 0 else 1)
+                self.claim_owner = ""
                 if req is not None:
                     yield req
 
@@ -320,7 +339,7 @@ class SiteSpider(scrapy.Spider):
             return None
         if self.shared is not None:
             # The page and the site's page budget are the scan's: one worker schedules it.
-            claimed = self.shared.claim_page(plan.site_id, url, plan.max_pages)
+            claimed = self.shared.claim_page(plan.site_id, url, plan.max_pages, self.claim_owner)
             if claimed <= 0:
                 if claimed == 0:
                     self.crawled.add(key)
@@ -347,7 +366,7 @@ class SiteSpider(scrapy.Spider):
                 return None
             cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_SITE")
             if self.shared is not None:
-                claimed = self.shared.claim_check(plan.site_id, url, cap)
+                claimed = self.shared.claim_check(plan.site_id, url, cap, self.claim_owner)
                 if claimed == 0:
                     self.checked.add(url)
                     return None
@@ -388,7 +407,7 @@ class SiteSpider(scrapy.Spider):
             recent = self.store.recent_results(unseen, self.recheck_since) if unseen else {}
         for link in links:
             if link.invalid:
-                if link.url not in self.checked and (self.shared is None or self.shared.mark_checked(link.url)):
+                if link.url not in self.checked and (self.shared is None or self.shared.mark_checked(link.url, self.claim_owner)):
                     self.checked.add(link.url)
                     self._count(plan.site_id, "targets")
                     yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
@@ -481,7 +500,13 @@ class SiteSpider(scrapy.Spider):
         meta = request.meta
         if meta.get("role") == "deferred":
             plan = self.plans.get(meta.get("site_id"))
-            return self._check_request(plan, request.url, meta.get("tag", "a")) if plan is not None else None
+            if plan is None:
+                return None
+            self.claim_owner = fingerprint(self.shared.keys.scan_id, request)
+            try:
+                return self._check_request(plan, request.url, meta.get("tag", "a"))
+            finally:
+                self.claim_owner = ""
         meta["started"] = time.monotonic()
         return request
 
@@ -605,7 +630,7 @@ class SiteSpider(scrapy.Spider):
         if self.shared is None:
             redirected_to_crawled = meta.get("redirect_urls") and (plan.site_id, response.url) in self.crawled
         else:
-            redirected_to_crawled = meta.get("redirect_urls") and self.shared.page_seen(plan.site_id, response.url)
+            redirected_to_crawled = meta.get("redirect_urls") and self.shared.page_seen(plan.site_id, response.url, self.claim_owner)
             if not self._in_site(plan, response.url):
                 # Another worker may have seen the homepage move there.
                 self.netlocs[plan.site_id] |= self.shared.by_site(self.shared.keys.netlocs).get(plan.site_id, set())
