@@ -626,14 +626,20 @@ NAME_TAILS = ("同志", "先生", "女士", "医院", "公司", "集团", "中�
 # name (广东丸美生物技术股份有限公司 on a real page: 丸美 is no slip of 完美).
 COMPANY_TAILS = ("有限公司", "有限责任公司", "股份公司", "集团公司")
 COMPANY_REACH = 14
+# A road is named by the one-character abbreviations of the places it joins (昌铜高速 = 南昌–铜鼓,
+# 京港澳高速): a suspect one or two characters before 高速 is such an abbreviation (经昌铜高速 on a
+# real page is no slip of 经常). Right before 高速 it may still be a slip (加块高速公路建设).
+ROAD_TAILS = ("高速", "高铁", "铁路", "公路", "城际", "快速路")
 
 
 def _proper_name(text: str, q: int) -> bool:
     """The suspect is followed, in the same run of Chinese characters, by 同志 or 医院 etc., or
-    within COMPANY_REACH characters by the legal form of a company (有限公司)."""
+    within COMPANY_REACH characters by the legal form of a company (有限公司), or it opens the
+    abbreviation of a road's name (昌铜高速)."""
     tail = text[q + 1:q + 1 + COMPANY_REACH]
     run = next((i for i, c in enumerate(tail) if not "\u4e00" <= c <= "\u9fff"), len(tail))
-    return any(t in tail[:min(run, 6)] for t in NAME_TAILS) or any(t in tail[:run] for t in COMPANY_TAILS)
+    return (any(t in tail[:min(run, 6)] for t in NAME_TAILS) or any(t in tail[:run] for t in COMPANY_TAILS)
+            or any(tail[k:run].startswith(ROAD_TAILS) for k in (1, 2)))
 
 
 def _foreign_name(text: str, lo: int, hi: int) -> bool:
