@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 from crawler.items import (
     AttachmentItem,
@@ -21,12 +21,12 @@ class StoragePipeline:
     def process_item(self, item, spider=None):
         store = self.spider.store
         if isinstance(item, PageItem):
-            row = {f.name: getattr(item, f.name) for f in fields(item)}   # links stay LinkRefs
+            row = dict(vars(item))   # links stay LinkRefs
             store.add_page(row.pop("site_id"), row.pop("url"), row.pop("body"), **row)
         elif isinstance(item, CarriedPageItem):
             store.carry_page(item.page_id, item.depth, item.fetched_at, item.not_modified)
         elif isinstance(item, TargetItem):
-            store.add_target(**asdict(item))
+            store.add_target(**vars(item))   # asdict deep-copies field by field: 1.5 % of a first scan
         elif isinstance(item, AttachmentItem):
             store.add_attachment(item.site_id, item.url, item.body, item.content_type)
         elif isinstance(item, FeedItem):
