@@ -176,6 +176,10 @@ def wait_for_crawl(client, keys, procs: list[subprocess.Popen]) -> None:
     while True:
         left = scan_pending(client, keys)
         if left == 0:
+            if client.get(keys.state) != b"crawling":
+                # Nothing pending because the scan's keys are gone: Redis was restarted (it
+                # keeps nothing on disk) or flushed. The crawl is not complete.
+                raise WorkersFailed("the scan's queue is gone from Redis (restarted or flushed?); scan again")
             return
         if procs and all(p.poll() is not None for p in procs):
             codes = [p.returncode for p in procs]

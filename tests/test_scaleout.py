@@ -230,3 +230,66 @@ def test_a_worker_waiting_for_scans_exits_cleanly_on_sigterm(tmp_path, prefix):
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_server(port: int) -> subprocess.Popen:
+    """A Redis of this test's own (the shared one must not be restarted), keeping nothing on disk."""
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("redis-server did not start")
+
+
+def test_redis_restarted_mid_scan_fails_the_scan_and_a_rerun_works(tmp_path, serve, prefix, databases):
+    from sqlalchemy import func, select
+
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.schema import PageRow, ScanRow
+
+    if not subprocess.run(["which", "redis-server"], capture_output=True).stdout:
+        pytest.skip("no redis-server binary")
+    server = serve({HOST: {}}, default_delay=0.15)
+    server.hosts[HOST] = site(server.port, articles=40)
+    reg = registry(tmp_path, server.port)
+    db = databases()
+    port = free_port()
+    own = redis_server(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        coordinator = run("scan", str(reg), "--db", db, "--redis", url, "--workers", "2", prefix=prefix)
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 12 and time.monotonic() < deadline and coordinator.poll() is None:
+            time.sleep(0.05)
+        assert coordinator.poll() is None
+        own.kill()
+        own.wait()
+        own = redis_server(port)   # back at once, empty
+        out, err = coordinator.communicate(timeout=120)
+        assert coordinator.returncode == 1, f"{out}\n{err}"
+        assert "scan interrupted" in err and "Redis" in err
+        with session_factory(open_db(db))() as session:
+            scan = session.get(ScanRow, 1)
+            assert scan.status == "failed"
+            kept = session.scalar(select(func.count()).select_from(PageRow).where(PageRow.scan_id == 1))
+        assert kept > 0   # what the workers stored before the restart is kept
+        # Scanned again on the restarted Redis: complete, with its findings.
+        finish(run("scan", str(reg), "--db", db, "--redis", url, "--workers", "2", prefix=prefix))
+        checks = {f["check"] for f in findings_jsonl(db)}
+        assert {"link_broken", "word_serious", "privacy_leak"} <= checks
+    finally:
+        own.kill()
+        own.wait()
