@@ -90,7 +90,9 @@ def registry(tmp_path, port):
     return write_registry(tmp_path / "sites.yaml", [{"name": "扩展测试区人民政府", "sites": [
         {"url": f"http://{HOST}:{port}/", "site_code": "1599000003"}]}],
         resolve={HOST: "127.0.0.1", "www.tour-portal.com": "127.0.0.1", "www.casino-x.com": "127.0.0.1"},
-        settings={"concurrency_per_host": LIMIT, "probes": 2}, as_of=AS_OF)
+        # A timeout long enough that a loaded machine never retries a slow answer: the requests
+        # at the server are compared one for one with the single process's.
+        settings={"concurrency_per_host": LIMIT, "probes": 2, "timeout": 15}, as_of=AS_OF)
 
 
 def run(*args, prefix: str, lease: float = 30.0, **env) -> subprocess.Popen:
