@@ -175,11 +175,11 @@ def wait_for_crawl(client, keys, procs: list[subprocess.Popen]) -> None:
     with work left fails the scan."""
     while True:
         left = scan_pending(client, keys)
+        if client.get(keys.state) != b"crawling":
+            # The scan's keys are gone: Redis was restarted (it keeps nothing on disk) or
+            # flushed. Whatever is pending now, the crawl cannot be complete.
+            raise WorkersFailed("the scan's queue is gone from Redis (restarted or flushed?); scan again")
         if left == 0:
-            if client.get(keys.state) != b"crawling":
-                # Nothing pending because the scan's keys are gone: Redis was restarted (it
-                # keeps nothing on disk) or flushed. The crawl is not complete.
-                raise WorkersFailed("the scan's queue is gone from Redis (restarted or flushed?); scan again")
             return
         if procs and all(p.poll() is not None for p in procs):
             codes = [p.returncode for p in procs]
