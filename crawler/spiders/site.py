@@ -292,7 +292,7 @@ class SiteSpider(scrapy.Spider):
             self._sync_shared()
         if reason == "finished":
             for site_id in self.plans:   # written by the scan's last flush, after the pipeline's
-                self._report(site_id)
+                self._report(site_id, final=True)
 
     def _item_error(self, item, response, spider, failure):
         self.event(getattr(item, "site_id", None), "store_error", f"{type(item).__name__}: {failure.getErrorMessage()}"[:500])
@@ -540,11 +540,13 @@ class SiteSpider(scrapy.Spider):
         return (self.outstanding[site_id] <= 0 and self.site_probes[site_id] <= 0
                 and not any(plan.site_id == site_id for plan, _tag in self.deferred.values()))
 
-    def _report(self, site_id: int) -> None:
-        """The site's outcome row as this process knows it (written with the next flush)."""
+    def _report(self, site_id: int, final: bool = False) -> None:
+        """The site's outcome row as this process knows it (written with the next flush).
+        While the crawl is being stopped, requests dropped unanswered empty the site's count
+        too: that is not a finished site (only the close of a crawl that finished is)."""
         if self.store is None or site_id not in self.plans:
             return
-        finished = self._finished(site_id)
+        finished = self._finished(site_id) and (final or not self._stopping())
         status = ("partial" if site_id in self.partial else "complete") if finished else "crawling"
         if self.shared is not None or self.probes_only:
             # A worker of a shared scan (or its coordinator's probes) sees only its share of a
