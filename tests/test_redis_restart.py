@@ -72,7 +72,7 @@ def slow_site(n: int = 50) -> dict[str, Route]:
     routes = {"/": Route(body=html("慢站", "".join(f'<a href="/a{i}.html">文章{i}</a>' for i in range(n))
                                     + '<a href="/gone.html">失效</a>'))}
     routes.update({f"/a{i}.html": Route(body=html(f"文章{i}", f"<p>正文{i}</p>" + ("<p>南朝鲜</p>" if i == n - 2 else "")),
-                                        delay=0.1) for i in range(n)})
+                                        delay=0.3) for i in range(n)})
     return routes
 
 
