@@ -119,6 +119,12 @@ class SharedScanState:
         k = self.keys
         return int(self._claim_check(keys=[k.checked, k.budgets], args=[url, f"links:{site_id}", cap or 0, owner]))
 
+    def seed_checked(self, urls) -> None:
+        """A resumed scan: targets it holds a result for count as checked (no owner claims them again)."""
+        urls = list(urls)
+        for i in range(0, len(urls), 1000):
+            self.redis.hset(self.keys.checked, mapping=dict.fromkeys(urls[i:i + 1000], "stored"))
+
     def mark_checked(self, url: str, owner: str = "") -> bool:
         """True when `url` is new to the scan (an invalid link, recorded without a request)."""
         return self._claim(keys=[self.keys.checked], args=[url, owner]) == 1

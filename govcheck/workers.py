@@ -94,9 +94,7 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
     keys = scan_keys(scan_id, prefix)
     client.delete(*keys.all())   # a scan id reused by another database sharing this Redis
     shared = SharedScanState(client, keys)
-    checked = list(checked)
-    for i in range(0, len(checked), 1000):   # a resumed scan: the targets it holds a result for
-        client.sadd(keys.checked, *checked[i:i + 1000])
+    shared.seed_checked(checked)   # a resumed scan: the targets it holds a result for
     worker_plans = [replace(p, probes=0) for p in plans]
     spec = ScanSpec(scan_id, registry, worker_plans, settings, check_external, wordlists, as_of, recheck_hours,
                     LEASE_SECONDS, automaton)
