@@ -84,10 +84,11 @@ def isolated(callback):
                     finally:
                         self.claim_owner = ""
                     yield out
-            if self.frontier is not None:
+            if self.frontier is not None and not meta.get("unanswered"):
                 # Everything this response produced is handed on (requests queued, items
                 # with the store): its entry is acked once the store commits. Errbacks come
-                # here too (their outputs bypass the spider middlewares in Scrapy 2.19).
+                # here too (their outputs bypass the spider middlewares in Scrapy 2.19). A
+                # request the stop cancelled stays leased: the close gives it back.
                 self.frontier.done(request)
         except Exception as exc:  # noqa: BLE001 — the point is to contain any failure
             site_id = meta.get("site_id")
@@ -758,7 +759,8 @@ class SiteSpider(scrapy.Spider):
             return
         if self._stopping():
             # Cancelled by the crawl's own stop (a signal, Redis lost): no verdict either — a
-            # resumed scan must ask again, not find a "broken link" stored.
+            # resumed scan (or another worker) must ask again, not find a "broken link" stored.
+            meta["unanswered"] = True
             self._done(plan.site_id)
             return
         kind = failure_kind(failure.value)
