@@ -46,6 +46,21 @@ def serve():
 PG = os.environ.get("GOVCHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+REDIS = os.environ.get("GOVCHECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def prefix():
+    """A Redis key prefix of this test's own (other runs may share the local Redis), its keys removed afterwards."""
+    import redis
+
+    p = f"govcheck-test-{uuid.uuid4().hex[:10]}"
+    yield p
+    client = redis.Redis.from_url(REDIS)
+    for key in client.scan_iter(f"{p}:*"):
+        client.delete(key)
+
+
 @pytest.fixture
 def pg_url():
     """A URL on the local PostgreSQL inside a schema of this test's own (dropped afterwards):

@@ -7,28 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from conftest import Route, html
+from conftest import REDIS, Route, html
 
 redis = pytest.importorskip("redis")
 
 from crawler.host_slots import HostSlots  # noqa: E402
 
-REDIS = os.environ.get("GOVCHECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 CRAWL = Path(__file__).resolve().parent / "hostslots_crawl.py"
-
-
-@pytest.fixture
-def prefix():
-    """A key prefix of this test's own (other engineers' runs share the Redis), removed afterwards."""
-    p = f"govcheck-test-{uuid.uuid4().hex[:10]}"
-    yield p
-    client = redis.Redis.from_url(REDIS)
-    for key in client.scan_iter(f"{p}:*"):
-        client.delete(key)
 
 
 def worker(urls, resolve, limit, redis_url=None, prefix="govcheck", **extra) -> subprocess.Popen:

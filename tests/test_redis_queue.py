@@ -1,11 +1,10 @@
 """The leased Redis frontier of a scan (crawler/redis_queue.py), against the local Redis: each
 test has a key prefix of its own, removed afterwards (other engineers' runs share the Redis)."""
 
-import os
 import time
-import uuid
 
 import pytest
+from conftest import REDIS
 
 redis = pytest.importorskip("redis")
 
@@ -23,8 +22,6 @@ from crawler.redis_queue import (  # noqa: E402
     settings_for,
 )
 
-REDIS = os.environ.get("GOVCHECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
 
 class Spider(scrapy.Spider):
     name = "t"
@@ -34,15 +31,6 @@ class Spider(scrapy.Spider):
 
     def on_error(self, failure):
         pass
-
-
-@pytest.fixture
-def prefix():
-    p = f"govcheck-test-{uuid.uuid4().hex[:10]}"
-    yield p
-    client = redis.Redis.from_url(REDIS)
-    for key in client.scan_iter(f"{p}:*"):
-        client.delete(key)
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ import uuid
 from collections import Counter
 
 import pytest
-from conftest import PG, Route, findings_jsonl, html, write_registry
+from conftest import PG, REDIS, Route, findings_jsonl, html, write_registry
 
 redis = pytest.importorskip("redis")
 
-REDIS = os.environ.get("GOVCHECK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 HOST = "www.scale.gov.cn"
 AS_OF = "2024-04-19"
 LIMIT = 2
@@ -53,15 +52,6 @@ def site(port: int, articles: int = 24) -> dict[str, Route]:
         if i != 7:
             routes[f"/img/{i}.jpg"] = Route(body=b"\xff\xd8", content_type="image/jpeg")
     return routes
-
-
-@pytest.fixture
-def prefix():
-    p = f"govcheck-test-{uuid.uuid4().hex[:10]}"
-    yield p
-    client = redis.Redis.from_url(REDIS)
-    for key in client.scan_iter(f"{p}:*"):
-        client.delete(key)
 
 
 @pytest.fixture
