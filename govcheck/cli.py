@@ -506,7 +506,7 @@ def db_upgrade(db_url: str | None) -> None:
 @click.option("--keep-scans", type=click.IntRange(min=1), required=True, metavar="N",
               help="keep the crawl data of the newest N completed scans")
 def db_prune(db_url: str | None, keep_scans: int) -> None:
-    """Remove crawl data (pages, links, target results, snapshots) only older scans used.
+    """Remove crawl data (pages, links, target results, crawl outcomes, snapshots) only older scans used.
     Findings, their history, reviews and the snapshots they show are always kept."""
     from govcheck.store.engine import missing_sqlite_file, open_db
     from govcheck.store.prune import prune
@@ -523,7 +523,8 @@ def db_prune(db_url: str | None, keep_scans: int) -> None:
         return
     out_console().print(f"kept scans from #{result.cutoff} on; removed {result.pages} page versions, {result.links} links, "
                         f"{result.targets} target results, {result.attachments} attachments, "
-                        f"{result.feed_fetches} feed fetches, {result.snapshots} snapshots", highlight=False)
+                        f"{result.feed_fetches} feed fetches, {result.site_outcomes} site outcomes, "
+                        f"{result.crawl_events} crawl events, {result.snapshots} snapshots", highlight=False)
 
 
 @main.command()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from govcheck.pagefacts import facts_hold
 from govcheck.store.engine import open_db, session_factory
-from govcheck.store.schema import FindingRow, LinkRow, PageRow, SnapshotRow, TargetRow
+from govcheck.store.schema import CrawlEventRow, FindingRow, LinkRow, PageRow, SiteOutcomeRow, SnapshotRow, TargetRow
 
 HOST = "www.inc.gov.cn"
 AS_OF = "2024-04-19"
@@ -121,13 +121,17 @@ def test_prune_keeps_what_findings_refer_to(tmp_path, serve):
     scan1 = findings_jsonl(db, scan="1")
     server.hosts[HOST]["/tzgg/a2.html"] = Route(body=html("联系方式公示", "<p>联系人：张三。</p>"))
     scan(reg, db)
-    with session_factory(open_db(str(db)))() as s:
+    with session_factory(open_db(str(db))).begin() as s:
         old_version = s.scalar(select(func.count()).select_from(PageRow).where(PageRow.scan_id == 1))
         assert old_version == 1          # a2's first version, seen by scan 1 only
+        s.add_all(CrawlEventRow(scan_id=n, site="x", kind="budget", message="m") for n in (1, 2))
     out = govcheck("db", "prune", "--db", str(db), "--keep-scans", "1").stdout
-    assert "removed 1 page versions" in out
+    assert "removed 1 page versions" in out and "1 site outcomes, 1 crawl events" in out
     with session_factory(open_db(str(db)))() as s:
         assert s.scalar(select(func.count()).select_from(PageRow).where(PageRow.scan_id == 1)) == 0
+        # The crawl outcomes go with their scan's crawl data; the kept scan's stay.
+        assert sorted(s.scalars(select(SiteOutcomeRow.scan_id))) == [2]
+        assert sorted(s.scalars(select(CrawlEventRow.scan_id))) == [2]
         hashes = {h for h in s.scalars(select(FindingRow.snapshot_hash)) if h}
         assert hashes and all(s.get(SnapshotRow, h) is not None for h in hashes)
     assert findings_jsonl(db, scan="1") == scan1   # the old scan's findings read as before

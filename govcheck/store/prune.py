@@ -1,7 +1,9 @@
 """`govcheck db prune --keep-scans N`: drop crawl data only old scans used.
 
 Crawl data (page versions and their links, target results, downloaded attachments, feed
-fetches) last seen by a scan older than the newest N completed scans goes; then every
+fetches) last seen by a scan older than the newest N completed scans goes, and so do the crawl
+outcomes of those scans (site_outcomes, crawl_events: read only to analyse or resume a scan,
+which neither does once a later scan is complete); then every
 snapshot nothing references any more. Scan rows, findings, sightings, fixes, finding
 versions, reviews and screenshots — what `findings --scan`, `report --scan`, the review trail
 and the console read — are never removed, nor any snapshot a finding, one of its versions or a
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from govcheck.store.schema import (
     AttachmentRow,
+    CrawlEventRow,
     FeedFetchRow,
     FindingRow,
     FindingVersionRow,
@@ -24,6 +27,7 @@ from govcheck.store.schema import (
     PageRow,
     ScanRow,
     ScreenshotRow,
+    SiteOutcomeRow,
     SnapshotRow,
     TargetRow,
 )
@@ -37,6 +41,8 @@ class PruneResult:
     targets: int = 0
     attachments: int = 0
     feed_fetches: int = 0
+    site_outcomes: int = 0
+    crawl_events: int = 0
     snapshots: int = 0
 
 
@@ -54,6 +60,8 @@ def prune(engine: Engine, keep_scans: int) -> PruneResult:
         result.targets = conn.execute(delete(TargetRow).where(TargetRow.scan_id < cutoff)).rowcount
         result.attachments = conn.execute(delete(AttachmentRow).where(AttachmentRow.scan_id < cutoff)).rowcount
         result.feed_fetches = conn.execute(delete(FeedFetchRow).where(FeedFetchRow.scan_id < cutoff)).rowcount
+        result.site_outcomes = conn.execute(delete(SiteOutcomeRow).where(SiteOutcomeRow.scan_id < cutoff)).rowcount
+        result.crawl_events = conn.execute(delete(CrawlEventRow).where(CrawlEventRow.scan_id < cutoff)).rowcount
         used = union(select(PageRow.content_hash), select(AttachmentRow.content_hash),
                      select(FeedFetchRow.content_hash).where(FeedFetchRow.content_hash.is_not(None)),
                      select(FindingRow.snapshot_hash).where(FindingRow.snapshot_hash.is_not(None)),
