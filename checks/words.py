@@ -342,10 +342,15 @@ def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
             if c[7] == SOUND:
                 # Term guard, sound side: spelt like the term, written differently in one
                 # character (two in long terms): a homophone slip — 国务园办公厅, 人命政府,
-                # 监督馆里委员会. What is a word itself is left alone.
+                # 监督馆里委员会. What is a word itself, or another guarded term spelt alike
+                # (陕西省 beside 山西省, 检察委员会 beside 监察委员会), is left alone.
                 term = c[2]
+                if term == written:
+                    allowed.append((start, end))   # a guarded term as written: no variant inside it (森林防灭火)
+                    continue
                 differ = sum(x != y for x, y in zip(written, term))
-                if 0 < differ <= (2 if len(term) >= 6 else 1) and not _is_word(written):
+                if (0 < differ <= (2 if len(term) >= 6 else 1) and fixed_tail(term, written) and not _is_word(written)
+                        and not any(o[7] == SOUND and o[2] == written for o in candidates)):
                     found.append((start, end, (written,) + c[1:7] + ("term",) + c[8:]))
             elif written == c[0]:
                 if c[1] == ALLOW:
@@ -360,7 +365,7 @@ def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
             continue
         if _inside(allowed, start, end):
             continue
-        if method == "term" and looks_like_name(text, start, end, surnames, after=False):
+        if method == "term" and (looks_like_name(text, start, end, surnames, after=False) or _bound_out(text, start, end)):
             continue
         if not fits_segmentation(text, start, end, hit_prior(word, correction, method != "list" or category == "typo", method == "term")):
             continue
@@ -374,8 +379,29 @@ def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
     return [h for i, h in enumerate(hits) if not (i and (hits[i - 1].start, hits[i - 1].end) == (h.start, h.end))]
 
 
+def _bound_out(text: str, start: int, end: int) -> bool:
+    """A three-character variant whose first or last character makes a word with its neighbour
+    outside (慈城古县城 is no slip of 城固县, 河长职责 none of 河长制): with two characters of its own
+    left, the straddle test cannot tell the term from the words around it."""
+    if end - start != 3:
+        return False
+    return (start > 0 and _is_word(text[start - 1:start + 1])) or (end < len(text) and _is_word(text[end - 1:end + 1]))
+
+
 def _is_word(text: str) -> bool:
     return bool(tokenizer().FREQ.get(text))
+
+
+# The last character of an organ's or a place's name is its kind (…部, …局, …委, …省, …市, …县),
+# and the kind's homophones are the commonest characters of prose: after a stem that is a word
+# itself, 生态环境不存在危险 is no 生态环境部, 岳阳是沿江开放城市 no 岳阳市. The term guard leaves
+# such a kind as written (纳林陶亥真 is still a slip of 纳林陶亥镇: its stem is no word).
+TAIL_KINDS = frozenset("省市县区旗盟州乡镇村部委局厅署院会处室所站队团")
+
+
+def fixed_tail(term: str, written: str) -> bool:
+    """Whether a variant keeps the term's last character where that character names its kind."""
+    return term[-1] not in TAIL_KINDS or written[-1] == term[-1] or (len(term) > 4 and not _is_word(term[:-1]))
 
 
 # --- context detector ---------------------------------------------------------------------

@@ -35,13 +35,14 @@ from checks.words import (
     WordEntry,
     WordMatcher,
     build_automaton,
+    fixed_tail,
     tokenizer,
 )
 
 BUNDLED = Path(__file__).resolve().parents[1] / "wordlists"
 TERMS = BUNDLED / "terms"
 MODEL = BUNDLED / "model"
-ENGINE_VERSION = "4"   # 4: automaton payloads carry events_before
+ENGINE_VERSION = "5"   # 4: automaton payloads carry events_before; 5: place forms as allow phrases
 OPTIONS = ("allow", "before", "after", "events_before")
 MIN_TERM = 3           # two-character terms have too many real homophones to guard
 IDIOM_MIN_FREQ = 100   # 成语 of jieba's dictionary (tag i) common enough to be guarded
@@ -199,7 +200,7 @@ def term_variants(term: str, table, is_word, kinds=(0, 1, 2)) -> set[str]:
     out = set()
     for i, ch in enumerate(term):
         groups = table.get(ch)
-        if not groups:
+        if not groups or (i == len(term) - 1 and not fixed_tail(term, term[:-1] + "\0")):
             continue
         for kind in kinds:
             for alt in groups[kind]:
@@ -209,20 +210,59 @@ def term_variants(term: str, table, is_word, kinds=(0, 1, 2)) -> set[str]:
     return out
 
 
+# A place's name without its kind (宜州市 → 宜州, 天祝藏族自治县 → 天祝), and the kinds it may carry.
+PLACE_TAIL = re.compile(r"(?:特别行政区|自治区|自治州|自治县|自治旗|地区|林区|[省市县区旗盟])$")
+# the 55 minority nationalities (cpca 0.5.5 resources/56_nations.csv), as autonomous units name them
+NATIONS = ("蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 拉祜 水 东乡 纳西 景颇 柯尔克孜 "
+           "土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 "
+           "独龙 鄂伦春 赫哲 门巴 珞巴 基诺 高山").split()
+ETHNIC_TAIL = re.compile("(?:" + "|".join(sorted(NATIONS, key=len, reverse=True)) + ")族?(?:(?:" +
+                         "|".join(sorted(NATIONS, key=len, reverse=True)) + ")族?)*$")
+PLACE_KINDS = ("省", "市", "县", "区", "旗", "盟", "州", "乡", "镇")
+
+
+def place_stem(name: str) -> str | None:
+    m = PLACE_TAIL.search(name)
+    if not m:
+        return None
+    stem = name[:m.start()]
+    bare = ETHNIC_TAIL.sub("", stem)
+    if len(bare) >= 2:
+        stem = bare
+    return stem if len(stem) >= 2 else None
+
+
+def place_forms(terms) -> dict[str, set[str]]:
+    """Every known place stem with every kind, by sound key: a list of divisions is years old
+    the day it ships (宜州市 has been 宜州区 since 2016) and pages shorten autonomous counties
+    (天祝县), so a stem under another kind is a place, not a slip of a term spelt like it
+    (伊州区)."""
+    sounds = sound_table()
+    out: dict[str, set[str]] = {}
+    for stem in {s for t in terms for s in [place_stem(t)] if s}:
+        for kind in PLACE_KINDS:
+            out.setdefault((stem + kind).translate(sounds), set()).add(stem + kind)
+    return out
+
+
 def term_entries(terms: list[tuple[str, str]], extra_terms=()) -> list[WordEntry]:
     """The term guard in the automaton: each term spelt in sound classes (one key catches every
     same- and near-pinyin variant in the sound pass, see checks.words.find_hits) and its
-    similar-shape variants spelt out (few: shape groups are small)."""
+    similar-shape variants spelt out (few: shape groups are small). Place names spelt like a
+    term are its allow phrases (place_forms)."""
     table = confusion()
     sounds = sound_table()
     freq = tokenizer().FREQ
     lexicon = {t for t, _ in terms} | set(extra_terms)
+    places = place_forms(lexicon)
+    lexicon |= {f for forms in places.values() for f in forms}
     is_word = lambda v: v in lexicon or bool(freq.get(v))
     entries = []
     for term, category in list(terms) + [(t, "typo") for t in extra_terms] + [(i, "typo") for i in idioms()]:
         if len(term) < MIN_TERM:
             continue
-        entries.append(WordEntry(term.translate(sounds), category, term, (), term, method=SOUND))
+        key = term.translate(sounds)
+        entries.append(WordEntry(key, category, term, tuple(sorted(places.get(key, set()) - {term})), term, method=SOUND))
         for v in sorted(term_variants(term, table, is_word, kinds=(2,))):
             entries.append(WordEntry(v, category, term, (), term, method="term"))
     return entries
