@@ -67,6 +67,7 @@ class FeedItem:
     error: str | None
     body: bytes | None
     feed: object | None   # govcheck.feeds.Feed when it parsed
+    not_judged: str | None = None   # our reader failed on it: why (no verdict either way)
 
 
 @dataclass

@@ -30,7 +30,7 @@ class StoragePipeline:
         elif isinstance(item, AttachmentItem):
             store.add_attachment(item.site_id, item.url, item.body, item.content_type)
         elif isinstance(item, FeedItem):
-            store.add_feed(item.account_id, item.status, item.error, item.body, item.feed)
+            store.add_feed(item.account_id, item.status, item.error, item.body, item.feed, item.not_judged)
         elif isinstance(item, ProbeItem):
             store.add_probe(**asdict(item))
         return item

@@ -325,24 +325,23 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
                     return scan_id
                 done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
             return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
-        spider = accounts_spider = None
         settings = crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id, resolve=registry.resolve,
                                            progress=progress, redis_url=redis_url)
         if workers and plans:
             from govcheck.workers import crawl_with_workers
 
-            accounts_spider = crawl_with_workers(
+            crawl_with_workers(
                 registry, scan_id, plans, account_plans, settings, store, cfg.check_external, redis_url, workers,
                 engine.url.render_as_string(hide_password=False), automaton, wordlists, as_of, cfg.recheck_hours,
                 run_crawl=run_crawl, interruptible=_interruptible, checked=begun.checked)
         elif plans or account_plans:
-            spider, accounts_spider = run_crawl(
+            run_crawl(
                 plans, account_plans, settings, store, cfg.check_external, automaton=automaton, wordlists=wordlists,
                 as_of=as_of, recheck_hours=cfg.recheck_hours, checked=begun.checked)
         with _interruptible("analysis"):
             store.flush()
             with sessions.begin() as session:
-                crawl = CrawlOutcome.load(session, scan_id, accounts_spider)
+                crawl = CrawlOutcome.load(session, scan_id)
                 events = crawl.events
                 _record_crawl(session, session.get(ScanRow, scan_id), crawl, started)
             if not analyse:
@@ -511,9 +510,9 @@ class CrawlOutcome:
                    ids(data.get("accounts_not_judged")), list(data.get("events") or []), int(data.get("event_count") or 0))
 
     @classmethod
-    def load(cls, session, scan_id: int, accounts_spider=None) -> CrawlOutcome:
-        """The sites' outcomes as the spiders stored them (`site_outcomes`, `crawl_events`) —
-        whichever processes crawled them; the account spider runs beside the scan."""
+    def load(cls, session, scan_id: int) -> CrawlOutcome:
+        """The crawl's outcomes as the spiders stored them (`site_outcomes`, `crawl_events`,
+        `feed_fetches.not_judged`) — whichever processes or machines crawled them."""
         out = cls()
         for row in session.scalars(select(SiteOutcomeRow).where(SiteOutcomeRow.scan_id == scan_id)):
             if row.homepage_error:
@@ -526,10 +525,9 @@ class CrawlOutcome:
         kept = session.scalars(select(CrawlEventRow).where(CrawlEventRow.scan_id == scan_id)
                                .order_by(CrawlEventRow.id).limit(MAX_EVENTS))
         out.events = [{"site": e.site, "kind": e.kind, "message": e.message, "at": e.at} for e in kept]
-        if accounts_spider is not None:
-            out.accounts_not_judged = accounts_spider.not_judged
-            out.events += accounts_spider.events
-            out.event_count += len(accounts_spider.events)
+        out.accounts_not_judged = dict(session.execute(
+            select(FeedFetchRow.account_id, FeedFetchRow.not_judged)
+            .where(FeedFetchRow.scan_id == scan_id, FeedFetchRow.not_judged.is_not(None))).all())
         out.event_count = max(out.event_count, len(out.events))
         return out
 

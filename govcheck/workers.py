@@ -84,8 +84,8 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
                        check_external: bool, redis_url: str, workers: int, db_url: str, automaton, wordlists: str,
                        as_of, recheck_hours: float, *, run_crawl, interruptible, checked=()):
     """Crawl scan `scan_id` with `workers` local worker processes (and any `govcheck worker`
-    joining); returns the coordinator's account spider (the crawl's outcomes are the rows
-    every process's spider wrote: govcheck.scan.CrawlOutcome.load).
+    joining); the crawl's outcomes are the rows every process's spider wrote
+    (govcheck.scan.CrawlOutcome.load).
     `run_crawl` and `interruptible` are govcheck.scan's (which calls this: no import back)."""
     from crawler.spiders.site import SiteSpider
 
@@ -105,13 +105,12 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
     shared.expire()
     client.sadd(active_scans_key(prefix), scan_id)
     procs: list[subprocess.Popen] = []
-    accounts_spider = None
     try:
         procs = [spawn_worker(db_url, redis_url, scan_id, prefix) for _ in range(workers)]
         if any(p.probes for p in plans) or account_plans:
             # The timed homepage probes (once per scan) and the feeds run here, with the
             # per-host limit shared with the workers.
-            _probes, accounts_spider = run_crawl(
+            run_crawl(
                 plans if any(p.probes for p in plans) else [], account_plans, settings, store, check_external,
                 automaton=automaton, wordlists=wordlists, as_of=as_of, recheck_hours=recheck_hours, probes_only=True)
         with interruptible("the workers' crawl"):
@@ -135,7 +134,6 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
     client.srem(active_scans_key(prefix), scan_id)
     stop_workers(procs)
     client.delete(*keys.all())
-    return accounts_spider
 
 
 def _alive(client) -> bool:

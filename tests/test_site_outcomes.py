@@ -88,3 +88,49 @@ def test_interrupted_crawl_marks_unfinished_sites_failed(tmp_path, serve):
     assert got[f"http://{OK}:{server.port}/"].status == "complete"
     slow_row = got[f"http://{CUT}:{server.port}/"]
     assert slow_row.status == "failed" and slow_row.finished_at is not None
+
+
+READER_BUG = """import runpy, sys
+import crawler.spiders.accounts as accounts
+real = accounts.parse_feed
+def parse_feed(body, content_type):
+    # A bug of our own feed reader, on this one feed (no real feed is known to trigger one).
+    if b"READER-BUG" in body:
+        raise RuntimeError("reader bug")
+    return real(body, content_type)
+accounts.parse_feed = parse_feed
+sys.argv = ["govcheck", *sys.argv[1:]]
+runpy.run_module("govcheck", run_name="__main__")
+"""
+
+
+def test_a_feed_our_reader_fails_on_is_a_stored_outcome_any_analysis_reports(tmp_path, serve):
+    from govcheck.store.schema import FeedFetchRow
+
+    rss = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{t}</title><item><title>动态</title>'
+           '<guid>p1</guid><pubDate>Thu, 18 Apr 2024 09:00:00 +0800</pubDate></item></channel></rss>')
+    feeds = {"/ok.xml": Route(body=rss.format(t="正常发布"), content_type="application/rss+xml"),
+             "/bug.xml": Route(body=rss.format(t="READER-BUG"), content_type="application/rss+xml")}
+    server = serve({"rsshub.example": feeds})
+    base = f"http://rsshub.example:{server.port}"
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "新媒体单位", "accounts": [
+        {"platform": "wechat", "name": "正常发布", "feed": f"{base}/ok.xml"},
+        {"platform": "weibo", "name": "读不了发布", "feed": f"{base}/bug.xml"}]}],
+        resolve={"rsshub.example": "127.0.0.1"}, as_of="2024-04-19")
+    db = tmp_path / "g.db"
+    wrapper = tmp_path / "reader_bug.py"
+    wrapper.write_text(READER_BUG, encoding="utf-8")
+    # The crawl in one process (the reader failing there), the analysis in another that never
+    # saw the spider: what it reports comes from the database alone.
+    subprocess.run([sys.executable, str(wrapper), "scan", str(registry), "--db", str(db), "--crawl-only"], check=True,
+                   capture_output=True, env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"), timeout=240)
+    with session_factory(open_db(str(db)))() as s:
+        fetches = {f.account_id: f for f in s.scalars(select(FeedFetchRow))}
+        assert sorted((f.not_judged or "") for f in fetches.values()) == ["", "RuntimeError: reader bug"]
+        events = [(e.kind, e.site) for e in s.scalars(select(CrawlEventRow))]
+        assert events == [("feed_reader_error", f"{base}/bug.xml")]
+    out = govcheck("analyse", "--scan", "1", "--db", str(db)).stdout
+    assert "读不了发布" in out and "未判定" in out
+    records = findings_jsonl(db)
+    # No verdict on the account whose feed was not read; the other one is judged as usual.
+    assert not [r for r in records if r["target"] == "读不了发布"]

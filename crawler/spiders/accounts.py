@@ -1,8 +1,9 @@
 """The account spider: fetches each registered new-media account's feed once per scan.
 
 Retries, timeouts, politeness and the resolve: map are the same downloader machinery the
-site spider uses; a feed that fails or does not parse becomes an error record, and the
-other accounts go on.
+site spider uses; a feed that fails or does not parse becomes an error record, one our own
+reader fails on a `not_judged` record (stored like any fetch, so whichever machine analyses
+the scan reports it), and the other accounts go on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import scrapy
 
 from crawler.items import AccountPlan, FeedItem
 from crawler.spiders.site import ALL_ERRORS, failure_kind
+from govcheck import clock
 from govcheck.feeds import FeedError, parse_feed
 
 log = logging.getLogger("govcheck.crawl")
@@ -25,9 +27,6 @@ class AccountSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.plans = plans
         self.store = store
-        # Accounts whose feed our own reader failed on: not judged (no verdict from a crash).
-        self.not_judged: dict[int, str] = {}
-        self.events: list[dict] = []
 
     async def start(self):
         for plan in self.plans:
@@ -47,8 +46,11 @@ class AccountSpider(scrapy.Spider):
             return
         except Exception as exc:  # noqa: BLE001 — per-account isolation
             log.warning("account %s: feed reader failed on %s: %r", account_id, response.url, exc)
-            self.not_judged[account_id] = f"{type(exc).__name__}: {exc}"[:300]
-            self.events.append({"site": response.url, "kind": "feed_reader_error", "message": self.not_judged[account_id]})
+            why = f"{type(exc).__name__}: {exc}"[:300]
+            if self.store is not None:
+                self.store.add_event(None, {"site": response.url, "kind": "feed_reader_error", "message": why,
+                                            "at": clock.now().isoformat(sep=" ", timespec="seconds")})
+            yield FeedItem(account_id, response.status, None, response.body, None, not_judged=why)
             return
         yield FeedItem(account_id, response.status, None, response.body, feed)
 

@@ -106,6 +106,10 @@ class ScanRow(Base):
     registry_path: Mapped[str | None] = mapped_column(String(1000))
     units: Mapped[list] = mapped_column(default=list)  # unit names this scan covered
     stats: Mapped[dict] = mapped_column(default=dict)
+    # While `running`: renewed by the process that runs the scan (govcheck.heartbeat); one that
+    # has not been renewed for a while means that process is gone (SIGKILL, power loss).
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    coordinator: Mapped[str | None] = mapped_column(String(200))   # host and pid of that process
 
 
 class SiteOutcomeRow(Base):
@@ -255,6 +259,8 @@ class FeedFetchRow(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     format: Mapped[str | None] = mapped_column(String(10))
     warning: Mapped[str | None] = mapped_column(String(500))
+    # Our reader failed on the feed: no verdict either way (the account is not judged).
+    not_judged: Mapped[str | None] = mapped_column(String(300))
     post_keys: Mapped[list] = mapped_column(default=list)   # the posts the feed carried this time
     content_hash: Mapped[str | None] = mapped_column(ForeignKey("snapshots.content_hash"))
     fetched_at: Mapped[dt.datetime] = mapped_column(Timestamp)

@@ -181,7 +181,8 @@ class ScanStore:
                                       content_hash=content_hash, size=len(body)))
         self._maybe_flush()
 
-    def add_feed(self, account_id: int, status: int | None, error: str | None, body: bytes | None, feed=None) -> None:
+    def add_feed(self, account_id: int, status: int | None, error: str | None, body: bytes | None, feed=None,
+                 not_judged: str | None = None) -> None:
         content_hash = None
         if body:
             content_hash, data = compress(body)
@@ -189,6 +190,7 @@ class ScanStore:
         posts = feed.posts if feed is not None else []
         self._fetches.append(dict(scan_id=self.scan_id, account_id=account_id, status=status, error=error,
                                   format=feed.format if feed else None, warning=feed.notes if feed else None,
+                                  not_judged=not_judged,
                                   post_keys=[p.key for p in posts], content_hash=content_hash, fetched_at=clock.now()))
         self._posts.extend(dict(account_id=account_id, key=p.key, link=p.link, title=p.title, published=p.published,
                                 text=p.text, first_scan_id=self.scan_id) for p in posts)
