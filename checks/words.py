@@ -211,14 +211,48 @@ def tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+# log(frequency) - log(total) of the dictionary words best_logp has met, for the tokenizer it
+# was computed with: jieba's calc takes a logarithm per edge of the DAG, each time.
+_word_logps: tuple[jieba.Tokenizer | None, dict[str, float]] = (None, {})
+
+
 def best_logp(text: str) -> float:
-    """Log-probability of the best segmentation (jieba's DAG and word frequencies, no HMM)."""
+    """Log-probability of the best segmentation (jieba's DAG and word frequencies, no HMM).
+
+    The same sums in the same order as jieba's get_DAG and calc (so the very same float), in
+    one loop without the DAG dict, the route tuples and the logarithms: the context detector
+    calls this for every candidate."""
     if not text:
         return 0.0
+    global _word_logps
     tok = tokenizer()
-    route: dict = {}
-    tok.calc(text, tok.get_DAG(text), route)
-    return route[0][0]
+    if _word_logps[0] is not tok:
+        _word_logps = (tok, {})
+    logps = _word_logps[1]
+    freq = tok.FREQ
+    logtotal = math.log(tok.total)
+    unknown = math.log(1) - logtotal
+    n = len(text)
+    route = [0.0] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        best = None
+        i = k
+        frag = text[k]
+        while i < n:
+            f = freq.get(frag)
+            if f is None:
+                break
+            if f:
+                lp = logps.get(frag)
+                if lp is None:
+                    lp = logps[frag] = math.log(f) - logtotal
+                v = lp + route[i + 1]
+                if best is None or v > best:
+                    best = v
+            i += 1
+            frag = text[k:i + 1]
+        route[k] = unknown + route[k + 1] if best is None else best
+    return route[0]
 
 
 def word_logp(word: str) -> float:
@@ -461,6 +495,31 @@ class ContextModel:
         self.alt_kind = np.array([k for _, k in flat], np.int64)
         self.place_end = np.zeros(SHIFT, bool)
         self.place_end[[ord(c) - BASE for c in "省市县区州盟旗镇乡"]] = True
+        self.in_word_set = PairSet(self.in_word)
+        self.words2_set = PairSet(self.words2)
+
+
+class PairSet:
+    """A set of character pairs as a bitmap over the characters that occur in it (some 6,000:
+    a 5 MB bitmap): the membership of every pair of a text, or of every substitute at every
+    suspect, is a few gathers, where np.searchsorted over 150,000 sorted keys was a third of
+    the context detector's time."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        a, b = keys // SHIFT, keys % SHIFT
+        chars = np.union1d(a, b)
+        # id 0 (no character of the set) owns row and column 0, which hold no pair
+        self.dense = np.zeros(SHIFT, np.int64)
+        self.dense[chars] = np.arange(1, len(chars) + 1)
+        self.width = len(chars) + 1
+        k = self.dense[a] * self.width + self.dense[b]
+        self.bits = np.zeros(self.width * self.width // 8 + 1, np.uint8)
+        np.add.at(self.bits, k >> 3, (1 << (k & 7)).astype(np.uint8))   # keys are unique: add is or
+
+    def contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each (a[i], b[i]) is in the set (character ids)."""
+        k = self.dense[a] * self.width + self.dense[b]
+        return (self.bits[k >> 3] >> (k & 7).astype(np.uint8)) & 1 == 1
 
 
 def _key(a: str, b: str) -> int:
@@ -479,10 +538,16 @@ def _lookup(keys: np.ndarray, table: np.ndarray, counts: np.ndarray) -> np.ndarr
 
 def _tri_logp(model: ContextModel, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """log P(c | a, b) elementwise (interpolated trigram; id 0 = edge of a Chinese run)."""
+    return _tri_logp_of(model, b, c, _lookup(b * SHIFT + c, model.bi_keys, model.bi_counts),
+                        _lookup(a * SHIFT + b, model.bi_keys, model.bi_counts),
+                        _lookup((a * SHIFT + b) * SHIFT + c, model.tri_keys, model.tri_counts))
+
+
+def _tri_logp_of(model: ContextModel, b: np.ndarray, c: np.ndarray, bc: np.ndarray, ctx: np.ndarray,
+                 tri: np.ndarray) -> np.ndarray:
+    """_tri_logp from the counts of (b, c), (a, b) and (a, b, c), already looked up."""
     l1, l2, l3 = LAMBDAS
-    p = l1 * (model.uni[c] + 0.5) / model.total + l2 * _lookup(b * SHIFT + c, model.bi_keys, model.bi_counts) / np.maximum(model.uni[b], 1)
-    ctx = _lookup(a * SHIFT + b, model.bi_keys, model.bi_counts)
-    tri = _lookup((a * SHIFT + b) * SHIFT + c, model.tri_keys, model.tri_counts)
+    p = l1 * (model.uni[c] + 0.5) / model.total + l2 * bc / np.maximum(model.uni[b], 1)
     return np.log(p + l3 * np.where(ctx > 0, tri / np.maximum(ctx, 1), 0))
 
 
@@ -500,7 +565,7 @@ def suspects(model: ContextModel, text: str) -> np.ndarray:
     if len(x) < 2:
         return np.zeros(0, np.int64)
     han = x > 0
-    pair = _member(x[:-1] * SHIFT + x[1:], model.in_word) & han[:-1] & han[1:]
+    pair = model.in_word_set.contains(x[:-1], x[1:]) & han[:-1] & han[1:]
     left_known = np.concatenate(([False], pair))
     right_known = np.concatenate((pair, [False]))
     c = np.concatenate(([0], np.cumsum(han)))
@@ -524,8 +589,8 @@ def candidates(model: ContextModel, text: str):
     offs = np.arange(len(pos)) - np.repeat(np.cumsum(n) - n, n) + np.repeat(model.alt_start[x[p]], n)
     alt, kind = model.alt_ids[offs], model.alt_kind[offs]
     left, right = x[pos - 1], x[pos + 1]
-    fix_left = (left > 0) & _member(left * SHIFT + alt, model.words2)
-    fix_right = (right > 0) & _member(alt * SHIFT + right, model.words2)
+    fix_left = (left > 0) & model.words2_set.contains(left, alt)
+    fix_right = (right > 0) & model.words2_set.contains(alt, right)
     # After a place name (鄂尔多斯市扬尘) a new word starts: 市 does not pair with what follows.
     ok = (fix_left & ~model.place_end[left]) | fix_right
     pos, alt, kind = pos[ok], alt[ok], kind[ok]
@@ -534,11 +599,23 @@ def candidates(model: ContextModel, text: str):
     a2, a1, b1, b2 = x[pos - 2], x[pos - 1], x[pos + 1], x[pos + 2]
     # the written character's side once per position (a position has dozens of substitutes)
     at, which = np.unique(pos, return_inverse=True)
-    o = x[at]
-    written = (_tri_logp(model, x[at - 2], x[at - 1], o) + _tri_logp(model, x[at - 1], o, x[at + 1])
-               + _tri_logp(model, o, x[at + 1], x[at + 2]))
-    gain = (_tri_logp(model, a2, a1, alt) + _tri_logp(model, a1, alt, b1) + _tri_logp(model, alt, b1, b2)
-            - written[which])
+    o, w2, w1, v1, v2 = x[at], x[at - 2], x[at - 1], x[at + 1], x[at + 2]
+    # The three trigrams over a character share their pairs: each pair and triple is looked up
+    # once, in one search per table.
+    n, m = len(at), len(pos)
+    bi = _lookup(np.concatenate((w2 * SHIFT + w1, w1 * SHIFT + o, o * SHIFT + v1, v1 * SHIFT + v2,
+                                 a1 * SHIFT + alt, alt * SHIFT + b1)), model.bi_keys, model.bi_counts)
+    c_w2w1, c_w1o, c_ov1, c_v1v2 = bi[:n], bi[n:2 * n], bi[2 * n:3 * n], bi[3 * n:4 * n]
+    c_a1alt, c_altb1 = bi[4 * n:4 * n + m], bi[4 * n + m:]
+    tri = _lookup(np.concatenate(((w2 * SHIFT + w1) * SHIFT + o, (w1 * SHIFT + o) * SHIFT + v1, (o * SHIFT + v1) * SHIFT + v2,
+                                  (a2 * SHIFT + a1) * SHIFT + alt, (a1 * SHIFT + alt) * SHIFT + b1,
+                                  (alt * SHIFT + b1) * SHIFT + b2)), model.tri_keys, model.tri_counts)
+    written = (_tri_logp_of(model, w1, o, c_w1o, c_w2w1, tri[:n]) + _tri_logp_of(model, o, v1, c_ov1, c_w1o, tri[n:2 * n])
+               + _tri_logp_of(model, v1, v2, c_v1v2, c_ov1, tri[2 * n:3 * n]))
+    t = 3 * n
+    gain = (_tri_logp_of(model, a1, alt, c_a1alt, c_w2w1[which], tri[t:t + m])
+            + _tri_logp_of(model, alt, b1, c_altb1, c_a1alt, tri[t + m:t + 2 * m])
+            + _tri_logp_of(model, b1, b2, c_v1v2[which], c_altb1, tri[t + 2 * m:]) - written[which])
     keep = gain >= MIN_CHAR_GAIN
     return pos[keep] - 2, alt[keep], kind[keep], gain[keep]
 

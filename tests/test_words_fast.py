@@ -1,0 +1,152 @@
+"""The word check's fast paths give what their plain forms give: jieba's own DAG and calc for
+best_logp, sorted keys and np.searchsorted for pair membership, one look-up per trigram term
+for the character-model gain. Each plain form is written out here, and the findings of the
+whole check on real pages (../shared/realpages, tests/realpages/pages when restored) and on
+planted slips are compared with the check run through the plain forms."""
+
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED
+
+import checks.words as W
+from govcheck.page import ParsedPage, decode_html
+from govcheck.wordlists import load_matcher
+
+MATCHER = load_matcher()
+MODEL = MATCHER.context
+PAGES = [p for folder in (SHARED / "realpages" / "pages", Path(__file__).parent / "realpages" / "pages")
+         if folder.is_dir() for p in sorted(folder.glob("*.htm*"))]
+
+
+def page_texts() -> list[str]:
+    return [ParsedPage("http://x.gov.cn/", decode_html(p.read_bytes(), None)[0]).visible_text for p in PAGES]
+
+
+TEXTS = page_texts()
+
+
+def planted(n: int, seed: int = 33) -> list[str]:
+    """Sentences of the pages with one character replaced by a confusable one (what the
+    context detector is for: many candidates, and hits)."""
+    rng = random.Random(seed)
+    sentences = [x for t in TEXTS for x in re.split(r"[。！？\n]", t) if len(re.findall(r"[\u4e00-\u9fff]", x)) >= 12]
+    out = []
+    while sentences and len(out) < n:
+        x = rng.choice(sentences)
+        spots = [i for i, ch in enumerate(x) if any(MODEL.confusion.get(ch, ("", "", ""))[:3])]
+        if spots:
+            i = rng.choice(spots)
+            kind = rng.choice([k for k in range(3) if MODEL.confusion[x[i]][k]])
+            out.append(x[:i] + rng.choice(MODEL.confusion[x[i]][kind]) + x[i + 1:])
+    return out
+
+
+def plain_best_logp(text: str) -> float:
+    if not text:
+        return 0.0
+    tok = W.tokenizer()
+    route: dict = {}
+    tok.calc(text, tok.get_DAG(text), route)
+    return route[0][0]
+
+
+def plain_member(keys: np.ndarray, table: np.ndarray) -> np.ndarray:
+    i = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return table[i] == keys
+
+
+class PlainPairSet:
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+
+    def contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return plain_member(a * W.SHIFT + b, self.keys)
+
+
+def plain_candidates(model, text):
+    """checks.words.candidates as first written: every trigram term with its own look-ups."""
+    q = W.suspects(model, text)
+    x = np.concatenate(([0, 0], W._ids(text), [0, 0]))
+    if not len(q):
+        return q, q, q, np.zeros(0)
+    p = q + 2
+    n = model.alt_start[x[p] + 1] - model.alt_start[x[p]]
+    pos = np.repeat(p, n)
+    offs = np.arange(len(pos)) - np.repeat(np.cumsum(n) - n, n) + np.repeat(model.alt_start[x[p]], n)
+    alt, kind = model.alt_ids[offs], model.alt_kind[offs]
+    left, right = x[pos - 1], x[pos + 1]
+    fix_left = (left > 0) & plain_member(left * W.SHIFT + alt, model.words2)
+    fix_right = (right > 0) & plain_member(alt * W.SHIFT + right, model.words2)
+    ok = (fix_left & ~model.place_end[left]) | fix_right
+    pos, alt, kind = pos[ok], alt[ok], kind[ok]
+    if not len(pos):
+        return pos, alt, kind, np.zeros(0)
+    a2, a1, b1, b2 = x[pos - 2], x[pos - 1], x[pos + 1], x[pos + 2]
+    at, which = np.unique(pos, return_inverse=True)
+    o = x[at]
+    written = (W._tri_logp(model, x[at - 2], x[at - 1], o) + W._tri_logp(model, x[at - 1], o, x[at + 1])
+               + W._tri_logp(model, o, x[at + 1], x[at + 2]))
+    gain = (W._tri_logp(model, a2, a1, alt) + W._tri_logp(model, a1, alt, b1) + W._tri_logp(model, alt, b1, b2)
+            - written[which])
+    keep = gain >= W.MIN_CHAR_GAIN
+    return pos[keep] - 2, alt[keep], kind[keep], gain[keep]
+
+
+@pytest.fixture
+def plain(monkeypatch):
+    """The word check through the plain forms."""
+    monkeypatch.setattr(W, "best_logp", plain_best_logp)
+    monkeypatch.setattr(W, "candidates", plain_candidates)
+    monkeypatch.setattr(MODEL, "in_word_set", PlainPairSet(MODEL.in_word))
+    monkeypatch.setattr(MODEL, "words2_set", PlainPairSet(MODEL.words2))
+
+
+def findings(texts):
+    return [[(f.check, f.subject, f.evidence, sorted(f.detail.items()), f.severity)
+             for f in W.check_words("http://x.gov.cn/", t, MATCHER)] for t in texts]
+
+
+def features(texts):
+    return [W.candidate_features(MODEL, t) for t in texts]
+
+
+def test_best_logp_is_jiebas_to_the_last_bit():
+    rng = random.Random(5)
+    text = "".join(TEXTS) or "国务院办公厅关于进一步优化营商环境更好服务市场主体的实施意见"
+    samples = ["", "的", "国务园办公厅", "abc中文12", "　\n"]
+    for _ in range(3000):
+        i = rng.randrange(max(1, len(text) - 16))
+        s = text[i:i + rng.randint(1, 14)]
+        if s and rng.random() < 0.5:
+            j = rng.randrange(len(s))
+            s = s[:j] + rng.choice("园命民按装即定部暑的了") + s[j + 1:]
+        samples.append(s)
+    assert [W.best_logp(s) for s in samples] == [plain_best_logp(s) for s in samples]
+
+
+def test_pair_sets_are_the_sorted_keys():
+    rng = np.random.default_rng(7)
+    for keys in (MODEL.in_word, MODEL.words2):
+        a = np.concatenate((keys // W.SHIFT, rng.integers(0, 20993, 50_000), [0, 0, 20992]))
+        b = np.concatenate((keys % W.SHIFT, rng.integers(0, 20993, 50_000), [0, 20992, 0]))
+        got = W.PairSet(keys).contains(a, b)
+        assert got[:len(keys)].all()
+        assert (got == plain_member(a * W.SHIFT + b, keys)).all()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    texts = TEXTS + planted(400)
+    fast = (findings(texts), features(texts))
+    assert sum(map(len, fast[0])) > 50 and sum(map(len, fast[1])) > 200, "the sample must exercise the detector"
+    return texts, fast
+
+
+def test_findings_and_features_as_through_the_plain_forms(sample, plain):
+    texts, (fast_findings, fast_features) = sample
+    assert features(texts) == fast_features
+    assert findings(texts) == fast_findings
