@@ -430,12 +430,12 @@ def _is_word(text: str) -> bool:
 # and the kind's homophones are the commonest characters of prose: after a stem that is a word
 # itself, 生态环境不存在危险 is no 生态环境部, 岳阳是沿江开放城市 no 岳阳市. The term guard leaves
 # such a kind as written (纳林陶亥真 is still a slip of 纳林陶亥镇: its stem is no word).
-TAIL_KINDS = frozenset("省市县区旗盟州乡镇村部委局厅署院会处室所站队团")
+TAIL_KINDS = frozenset("省市县区旗盟州乡镇村部委局厅署会处室所站队团")
 
 
 def fixed_tail(term: str, written: str) -> bool:
     """Whether a variant keeps the term's last character where that character names its kind."""
-    return term[-1] not in TAIL_KINDS or written[-1] == term[-1] or (len(term) > 4 and not _is_word(term[:-1]))
+    return term[-1] not in TAIL_KINDS or written[-1] == term[-1] or (len(term) >= 4 and not _is_word(term[:-1]))
 
 
 # --- context detector ---------------------------------------------------------------------
