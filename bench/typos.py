@@ -22,7 +22,7 @@
   official prose, beside SIGHAN's learner essays.
 - Government domain (bench/govtext.py): slips planted in listed official terms, in names jieba
   tags as organisations/places, and anywhere in official sentences of the seed notices and of
-  thirteen regulations (bench/data/official) — not the real pages, which stay the clean-text
+  regulation paragraphs no model saw (bench/data/official) — not the real pages, which stay the clean-text
   measure; recall and precision per method (list, term, context), false hits per 100,000
   characters of that clean official text and of the real pages per method.
 - Where SIGHAN's wrong characters are lost: the stage of the context detector (confusion sets,
