@@ -128,6 +128,25 @@ def test_best_logp_is_jiebas_to_the_last_bit():
     assert [W.best_logp(s) for s in samples] == [plain_best_logp(s) for s in samples]
 
 
+def test_spelling_is_str_translate():
+    rng = random.Random(3)
+    chars = list(MATCHER.sounds) + [ord(c) for c in "abc \n，。《》"] + [0x20000, 0xD800, 0x10FFFF]
+    for _ in range(200):
+        text = "".join(chr(rng.choice(chars)) for _ in range(rng.randint(0, 60)))
+        assert MATCHER.spell(text) == text.translate(MATCHER.sounds)
+    assert MATCHER.spell("".join(TEXTS)) == "".join(TEXTS).translate(MATCHER.sounds)
+
+
+def test_cover_is_any_span_around():
+    rng = random.Random(4)
+    for _ in range(300):
+        spans = [(a, a + rng.randint(1, 8)) for a in (rng.randrange(40) for _ in range(rng.randint(0, 12)))]
+        cover = W._Cover(spans)
+        for start in range(42):
+            for end in range(start + 1, start + 9):
+                assert cover.covers(start, end) == any(a <= start and end <= b for a, b in spans)
+
+
 def test_pair_sets_are_the_sorted_keys():
     rng = np.random.default_rng(7)
     for keys in (MODEL.in_word, MODEL.words2):
