@@ -199,6 +199,43 @@ def analyse(db_url: str | None, scan_id: int, sites: str | None) -> None:
     print_summary(out_console(), records, outcome)
 
 
+@main.command("scans")
+@_db_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="the newest N scans")
+def scans_list(db_url: str | None, limit: int) -> None:
+    """List scans, newest first, tab-separated: id, started, as-of, status, units. A scan left
+    `running` by a process that died (its heartbeat stopped) shows as interrupted, with the
+    command that resumes it."""
+    from sqlalchemy import select
+
+    from govcheck.heartbeat import coordinator_alive, describe, wall_now
+    from govcheck.store.engine import open_db, session_factory
+    from govcheck.store.lock import scan_lock_held
+    from govcheck.store.schema import ScanRow
+
+    _require_existing_db(db_url)
+    try:
+        engine = open_db(db_url, create=False)
+    except StorageError as exc:
+        raise BadInput(str(exc)) from None
+    held = scan_lock_held(engine)
+    with session_factory(engine)() as session:
+        rows = list(session.scalars(select(ScanRow).order_by(ScanRow.id.desc()).limit(limit)))
+    now = wall_now()
+    done_after = None   # the newest completed scan: nothing older may be resumed
+    for row in rows:
+        status = describe(row, now, held)
+        why = (row.stats or {}).get("failed_reason") if row.status == "failed" else None
+        status += f" ({why})" if why else ""
+        if row.status in ("running", "failed") and not coordinator_alive(row, now, held) and done_after is None:
+            status += f" — resume: govcheck scan {row.registry_path or 'SITES'} --resume {row.id}"
+        elif row.status == "crawled":
+            status += f" — analyse: govcheck analyse --scan {row.id}"
+        if row.status == "done" and done_after is None:
+            done_after = row.id
+        click.echo(f"{row.id}\t{row.started_at:%Y-%m-%d %H:%M:%S}\t{row.as_of}\t{status}\t{'、'.join(row.units or [])}")
+
+
 def _refuse_going_back(registry, db_url: str | None) -> None:
     """A scan dated (by the registry's as_of:, or today) before the last completed scan of one
     of its units would judge the past as if it were new and re-open what was fixed since: only an

@@ -30,12 +30,13 @@ from govcheck.analysis import (
 )
 from govcheck.attachments import READABLE
 from govcheck.findings import Finding
+from govcheck.heartbeat import Heartbeat, beat, describe, wall_now, who
 from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, merge_findings
 from govcheck.registry import Registry, load_registry
 from govcheck.screenshots import ShotOutcome, take_screenshots
 from govcheck.store.engine import open_db, session_factory
-from govcheck.store.lock import scan_lock
+from govcheck.store.lock import ScanLocked, scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
 from govcheck.store.schema import (
     AttachmentRow,
@@ -211,9 +212,30 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     automaton = load_matcher(registry.wordlists, terms)
     wordlists = matcher_digest(registry.wordlists, terms)
     engine = open_db(db_url)
-    with scan_lock(engine):
+    try:
+        lock = scan_lock(engine)
+        lock.__enter__()
+    except ScanLocked as exc:
+        raise ScanLocked(_held_by(engine, str(exc), resume)) from None
+    try:
         return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress, redis_url, analyse,
                                 workers, resume)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _held_by(engine, message: str, resume: int | None) -> str:
+    """The scan lock is taken: say by which scan and process, from the running scans' heartbeats."""
+    with session_factory(engine)() as session:
+        running = list(session.scalars(select(ScanRow).where(ScanRow.status == "running").order_by(ScanRow.id)))
+    now = wall_now()
+    for scan in running:
+        if scan.id == resume:
+            return (f"--resume {resume}: scan {resume} is still {describe(scan, now, lock_held=True)}; "
+                    "wait for it to end, or stop that process first")
+    if running:
+        return f"{message} (scan {running[-1].id}: {describe(running[-1], now, lock_held=True)})"
+    return message
 
 
 @dataclass
@@ -239,7 +261,7 @@ def _begin(session, registry: Registry, cfg, as_of: dt.date, wordlists: str, sta
     account_ids: dict[tuple[str, str], int] = {}
     site_ids = sync_registry(session, registry, account_ids)
     scan = ScanRow(started_at=started, as_of=as_of, status="running", registry_path=registry.path,
-                   units=[u.name for u in registry.units])
+                   units=[u.name for u in registry.units], heartbeat_at=wall_now(), coordinator=who())
     session.add(scan)
     session.flush()
     plans = [_site_plan(session, s, site_ids[s.url], cfg, wordlists, as_of, cfg.probes) for s in registry.sites]
@@ -272,6 +294,8 @@ def _resume(session, registry: Registry, cfg, scan_id: int, wordlists: str, now:
     site_ids = sync_registry(session, registry, account_ids)
     crawled = scan.status == "crawled"
     scan.status, scan.finished_at = "running", None
+    session.flush()
+    beat(session, scan_id)
     scan.stats = {k: v for k, v in (scan.stats or {}).items() if k not in ("failed_reason", "events")}
     if crawled:
         return _Begun(scan_id, scan.as_of, site_ids, account_ids, [], [], crawled=True)
@@ -318,43 +342,45 @@ def _run_locked_scan(registry: Registry, engine, cfg, as_of: dt.date, automaton,
     store = ScanStore(sessions, scan_id, batch_size=crawl_settings.GOVCHECK_BATCH_SIZE,
                       flush_seconds=crawl_settings.GOVCHECK_FLUSH_SECONDS)
     events: list[dict] = []
-    try:
-        if begun.crawled:
+    # Renewed until the scan ends here, however it ends: a stale one means this process died.
+    with Heartbeat(engine, scan_id):
+        try:
+            if begun.crawled:
+                with _interruptible("analysis"):
+                    if not analyse:
+                        return scan_id
+                    done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
+                return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
+            settings = crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id, resolve=registry.resolve,
+                                               progress=progress, redis_url=redis_url)
+            if workers and plans:
+                from govcheck.workers import crawl_with_workers
+
+                crawl_with_workers(
+                    registry, scan_id, plans, account_plans, settings, store, cfg.check_external, redis_url, workers,
+                    engine.url.render_as_string(hide_password=False), automaton, wordlists, as_of, cfg.recheck_hours,
+                    run_crawl=run_crawl, interruptible=_interruptible, checked=begun.checked)
+            elif plans or account_plans:
+                run_crawl(
+                    plans, account_plans, settings, store, cfg.check_external, automaton=automaton, wordlists=wordlists,
+                    as_of=as_of, recheck_hours=cfg.recheck_hours, checked=begun.checked)
             with _interruptible("analysis"):
+                store.flush()
+                with sessions.begin() as session:
+                    crawl = CrawlOutcome.load(session, scan_id)
+                    events = crawl.events
+                    _record_crawl(session, session.get(ScanRow, scan_id), crawl, started)
                 if not analyse:
                     return scan_id
                 done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
-            return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
-        settings = crawl_settings.for_scan(cfg, db_url=str(engine.url), scan_id=scan_id, resolve=registry.resolve,
-                                           progress=progress, redis_url=redis_url)
-        if workers and plans:
-            from govcheck.workers import crawl_with_workers
-
-            crawl_with_workers(
-                registry, scan_id, plans, account_plans, settings, store, cfg.check_external, redis_url, workers,
-                engine.url.render_as_string(hide_password=False), automaton, wordlists, as_of, cfg.recheck_hours,
-                run_crawl=run_crawl, interruptible=_interruptible, checked=begun.checked)
-        elif plans or account_plans:
-            run_crawl(
-                plans, account_plans, settings, store, cfg.check_external, automaton=automaton, wordlists=wordlists,
-                as_of=as_of, recheck_hours=cfg.recheck_hours, checked=begun.checked)
-        with _interruptible("analysis"):
-            store.flush()
-            with sessions.begin() as session:
-                crawl = CrawlOutcome.load(session, scan_id)
-                events = crawl.events
-                _record_crawl(session, session.get(ScanRow, scan_id), crawl, started)
-            if not analyse:
-                return scan_id
-            done = _analyse_crawled(sessions, registry, site_ids, account_ids, scan_id, automaton, wordlists)
-    except BaseException as exc:
-        try:
-            store.flush()   # what was crawled before the stop is kept (a resume starts from it)
-        except Exception:  # noqa: BLE001 — the database itself may be what failed
-            log.exception("scan %s: crawl data not written", scan_id)
-        _mark_failed(sessions, scan_id, exc, events)
-        raise
-    return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
+        except BaseException as exc:
+            try:
+                store.flush()   # what was crawled before the stop is kept (a resume starts from it)
+            except Exception:  # noqa: BLE001 — the database itself may be what failed
+                log.exception("scan %s: crawl data not written", scan_id)
+            _mark_failed(sessions, scan_id, exc, events)
+            raise
+        return _outcome(sessions, registry, cfg, site_ids, scan_id, done, started)
 
 
 MAX_EVENTS = 500   # kept in the scan row; the count says how many there were

@@ -62,6 +62,22 @@ def scan_lock(engine: Engine):
     yield
 
 
+def scan_lock_held(engine: Engine) -> bool | None:
+    """Whether some process holds the scan lock of a SQLite file now (None: this database
+    cannot tell without taking it — PostgreSQL is asked through the scans' heartbeats)."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or not os.path.exists(f"{path}.scan-lock"):
+        return None if engine.dialect.name != "sqlite" else False
+    fd = os.open(f"{path}.scan-lock", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)   # closing the descriptor drops the shared lock we took
+    return False
+
+
 def _pg_key(name: str) -> str:
     # Per database and schema, like the scan lock: parallel test schemas never collide.
     return f"hashtext('govcheck-{name}:' || current_database() || '.' || current_schema())"

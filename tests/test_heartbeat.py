@@ -1,0 +1,75 @@
+"""A scan whose coordinator was killed (SIGKILL) is not `running` forever: its heartbeat stops,
+`govcheck scans` shows it interrupted with the command that resumes it, and that resume works;
+while the coordinator is alive, a second one cannot resume its scan. Real PostgreSQL and Redis."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REDIS, Route, govcheck, html, write_registry
+
+pytest.importorskip("redis")
+
+HOST = "www.beat.gov.cn"
+
+
+def slow_site(n: int = 40) -> dict[str, Route]:
+    routes = {"/": Route(body=html("心跳测试区", "".join(f'<a href="/a{i}.html">第{i}篇</a>' for i in range(n))
+                                   + '<a href="/gone.html">坏链</a>'))}
+    routes.update({f"/a{i}.html": Route(body=html(f"第{i}篇", "<p>正文</p>"), delay=0.2) for i in range(n)})
+    return routes
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def scans(db: str) -> list[list[str]]:
+    return [line.split("\t") for line in govcheck("scans", "--db", db).stdout.splitlines()]
+
+
+def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_path, serve, pg_url, prefix,
+                                                                           monkeypatch):
+    # Every process here (the listing's too: it judges staleness by the same setting) beats fast.
+    monkeypatch.setenv("GOVCHECK_HEARTBEAT_SECONDS", "0.5")
+    server = serve({HOST: slow_site()})
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "心跳单位", "sites": [
+        {"url": f"http://{HOST}:{server.port}/"}]}], resolve={HOST: "127.0.0.1"},
+        settings={"concurrency_per_host": 1, "probes": 0}, as_of="2024-04-19")
+    env = dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", GOVCHECK_REDIS_PREFIX=prefix)
+    govcheck("db", "upgrade", "--db", pg_url)
+    coordinator = subprocess.Popen([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url,
+                                    "--redis", REDIS, "--workers", "1"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 6 and time.monotonic() < deadline and coordinator.poll() is None:
+            time.sleep(0.05)
+        assert coordinator.poll() is None and len(server.requests) >= 6
+        time.sleep(1.6)   # beats well past the stale limit: the live coordinator renews them
+        [row] = scans(pg_url)
+        assert row[0] == "1" and row[3].startswith("running (") and f"pid {coordinator.pid}" in row[3]
+        second = govcheck("scan", str(registry), "--db", pg_url, "--resume", "1", check=False)
+        assert second.returncode == 2 and "still running" in second.stderr and f"pid {coordinator.pid}" in second.stderr
+        # The coordinator's machine is gone: it and its worker, at once.
+        workers = children(coordinator.pid)
+        coordinator.kill()
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        coordinator.communicate(timeout=30)
+    finally:
+        if coordinator.poll() is None:
+            coordinator.kill()
+            coordinator.communicate()
+    time.sleep(1.6)   # three missed beats
+    [row] = scans(pg_url)
+    assert row[3].startswith("interrupted (") and f"--resume 1" in row[3], row
+    out = subprocess.run([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url, "--redis", REDIS,
+                          "--workers", "1", "--resume", "1"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    [row] = scans(pg_url)
+    assert row[3] == "done"
