@@ -16,10 +16,10 @@ pytest.importorskip("redis")
 HOST = "www.beat.gov.cn"
 
 
-def slow_site(n: int = 40) -> dict[str, Route]:
+def slow_site(n: int = 60) -> dict[str, Route]:
     routes = {"/": Route(body=html("心跳测试区", "".join(f'<a href="/a{i}.html">第{i}篇</a>' for i in range(n))
                                    + '<a href="/gone.html">坏链</a>'))}
-    routes.update({f"/a{i}.html": Route(body=html(f"第{i}篇", "<p>正文</p>"), delay=0.2) for i in range(n)})
+    routes.update({f"/a{i}.html": Route(body=html(f"第{i}篇", "<p>正文</p>"), delay=0.3) for i in range(n)})
     return routes
 
 
