@@ -32,7 +32,7 @@ STALE_AFTER = dt.timedelta(seconds=3 * HEARTBEAT_SECONDS)
 
 def wall_now() -> dt.datetime:
     # Real time, whatever the scan's as-of day: liveness is compared across machines (NTP).
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def who() -> str:

@@ -67,7 +67,7 @@ def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_p
             coordinator.communicate()
     time.sleep(1.6)   # three missed beats
     [row] = scans(pg_url)
-    assert row[3].startswith("interrupted (") and f"--resume 1" in row[3], row
+    assert row[3].startswith("interrupted (") and "--resume 1" in row[3], row
     out = subprocess.run([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url, "--redis", REDIS,
                           "--workers", "1", "--resume", "1"], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
