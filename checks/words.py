@@ -508,14 +508,26 @@ class ContextModel:
     bias: float = 0.0
     threshold: float = math.inf            # no scorer fitted: no context hit
     total: float = 0.0
-    # the confusion sets as flat arrays (character id → alt ids and kinds, CSR), for the vectorised pass
-    alt_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    alt_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    alt_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    place_end: np.ndarray = field(default_factory=lambda: np.zeros(SHIFT, bool))
+    # The confusion sets as flat arrays (character id → alt ids and kinds, CSR) for the vectorised
+    # pass, and the pair sets as bitmaps. None: derived here (in_word and words2 widened by
+    # MODERN_WORDS first); govcheck.wordlists caches what was derived and passes it back in.
+    alt_start: np.ndarray | None = None
+    alt_ids: np.ndarray | None = None
+    alt_kind: np.ndarray | None = None
+    place_end: np.ndarray | None = None
+    in_word_set: PairSet | None = field(default=None, repr=False)
+    words2_set: PairSet | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.total = float(self.uni.sum())
+        if self.alt_start is None:
+            self._derive()
+        if self.in_word_set is None:
+            self.in_word_set = PairSet(self.in_word)
+        if self.words2_set is None:
+            self.words2_set = PairSet(self.words2)
+
+    def _derive(self) -> None:
         modern = [_key(w[i], w[i + 1]) for w in MODERN_WORDS for i in range(len(w) - 1)]
         self.in_word = np.union1d(self.in_word, np.array(modern, np.int64))
         self.words2 = np.union1d(self.words2, np.array([_key(*w) for w in MODERN_WORDS if len(w) == 2], np.int64))
@@ -533,6 +545,14 @@ class ContextModel:
         self.alt_kind = np.array([k for _, k in flat], np.int64)
         self.place_end = np.zeros(SHIFT, bool)
         self.place_end[[ord(c) - BASE for c in "省市县区州盟旗镇乡"]] = True
+
+    def __getstate__(self) -> dict:
+        # the bitmaps (10 MB) are rebuilt from in_word and words2 on the other side in
+        # milliseconds: a scan spec handed to workers need not carry them
+        return {k: v for k, v in self.__dict__.items() if k not in ("in_word_set", "words2_set")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
         self.in_word_set = PairSet(self.in_word)
         self.words2_set = PairSet(self.words2)
 
@@ -553,6 +573,13 @@ class PairSet:
         k = self.dense[a] * self.width + self.dense[b]
         self.bits = np.zeros(self.width * self.width // 8 + 1, np.uint8)
         np.add.at(self.bits, k >> 3, (1 << (k & 7)).astype(np.uint8))   # keys are unique: add is or
+
+    @classmethod
+    def of(cls, dense: np.ndarray, bits: np.ndarray) -> PairSet:
+        """The set as `dense` and `bits` of another one (a cached copy)."""
+        out = cls.__new__(cls)
+        out.dense, out.bits, out.width = dense, bits, int(dense.max()) + 1
+        return out
 
     def contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each (a[i], b[i]) is in the set (character ids)."""

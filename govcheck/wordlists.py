@@ -18,6 +18,7 @@ import math
 import os
 import pickle
 import re
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from checks.words import (
     SHIFT,
     SOUND,
     ContextModel,
+    PairSet,
     WordEntry,
     WordMatcher,
     build_automaton,
@@ -348,11 +350,76 @@ IN_WORD_FREQ = 1         # dictionary words this frequent (and at most IN_WORD_L
 IN_WORD_LEN = 2
 
 
+CONTEXT_ENGINE = "1"
+# What the cache of a context model holds: the model's arrays, what ContextModel derives from
+# the confusion sets, the pair sets' bitmaps, and the surnames (a one-character array).
+CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "in_word", "words2", "alt_start", "alt_ids",
+                  "alt_kind", "place_end", "in_word_dense", "in_word_bits", "words2_dense", "words2_bits", "surnames")
+
+
 @lru_cache(maxsize=2)
 def context_model(scorer: bool = True) -> ContextModel:
     """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py),
     the pair tables it takes from jieba's dictionary, and (with `scorer`) the weights that
-    wordlists/tools/fit_context.py fitted — without them the model reports nothing."""
+    wordlists/tools/fit_context.py fitted — without them the model reports nothing.
+
+    Everything but the scorer comes memory-mapped from the cache directory, where the first
+    load puts it (deriving the pair tables from jieba's dictionary takes a second or two, and
+    needs jieba's dictionary loaded), keyed by the files and the code it is derived from."""
+    fitted = json.loads((MODEL / "context.json").read_text(encoding="utf-8")) if scorer else {
+        "features": list(FEATURES), "weights": [0.0] * len(FEATURES), "bias": 0.0, "threshold": math.inf}
+    if tuple(fitted["features"]) != FEATURES:
+        raise WordlistError(f"{MODEL / 'context.json'}: features {fitted['features']} are not {list(FEATURES)}; "
+                            "re-run wordlists/tools/fit_context.py")
+    a = context_arrays()
+    return ContextModel(uni=a["uni"], bi_keys=a["bi_keys"], bi_counts=a["bi_counts"], tri_keys=a["tri_keys"],
+                        tri_counts=a["tri_counts"], in_word=a["in_word"], words2=a["words2"], confusion=confusion(),
+                        surnames=frozenset(a["surnames"].tolist()), weights=np.array(fitted["weights"], float),
+                        bias=float(fitted["bias"]), threshold=float(fitted["threshold"]), alt_start=a["alt_start"],
+                        alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"],
+                        in_word_set=PairSet.of(a["in_word_dense"], a["in_word_bits"]),
+                        words2_set=PairSet.of(a["words2_dense"], a["words2_bits"]))
+
+
+def context_digest() -> str:
+    """What the cached context arrays are derived from: the model's files but the scorer, jieba's
+    dictionary, and the code that derives them."""
+    import jieba
+
+    import checks.words
+
+    digest = hashlib.sha256(CONTEXT_ENGINE.encode())
+    for path in [p for p in sorted(MODEL.glob("*")) if p.name != "context.json"] + [
+            Path(jieba.__file__).parent / "dict.txt", Path(checks.words.__file__), Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def context_arrays() -> dict[str, np.ndarray]:
+    """The arrays of CONTEXT_ARRAYS, memory-mapped from the cache (built and cached on a miss;
+    a read-only cache directory just builds them each time)."""
+    folder = cache_dir() / f"context-{context_digest()}"
+    if folder.is_dir():
+        try:
+            return {k: np.load(folder / f"{k}.npy", mmap_mode="r") for k in CONTEXT_ARRAYS}
+        except (OSError, ValueError):   # a torn or foreign cache: build it again
+            shutil.rmtree(folder, ignore_errors=True)
+    arrays = build_context_arrays()
+    tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for k, v in arrays.items():
+            np.save(tmp / f"{k}.npy", v)
+        tmp.rename(folder)
+    except OSError:
+        pass   # read-only, or another process cached it first: use what was built here
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return arrays
+
+
+def build_context_arrays() -> dict[str, np.ndarray]:
+    """The arrays of CONTEXT_ARRAYS from wordlists/model/ and jieba's dictionary."""
     with np.load(MODEL / "charlm.npz") as z:
         arrays = {k: z[k] for k in z.files if k != "seen"}
     # A surname is a character the tagged corpus has as a one-character name often, and often
@@ -365,11 +432,6 @@ def context_model(scorer: bool = True) -> ContextModel:
                 if int(n) >= SURNAME_COUNT and int(n) >= SURNAME_SHARE * arrays["uni"][ord(s) - BASE]:
                     surnames.add(s)
     freq = tokenizer().FREQ
-    fitted = json.loads((MODEL / "context.json").read_text(encoding="utf-8")) if scorer else {
-        "features": list(FEATURES), "weights": [0.0] * len(FEATURES), "bias": 0.0, "threshold": math.inf}
-    if tuple(fitted["features"]) != FEATURES:
-        raise WordlistError(f"{MODEL / 'context.json'}: features {fitted['features']} are not {list(FEATURES)}; "
-                            "re-run wordlists/tools/fit_context.py")
     in_word, words2 = set(), set()
     for w, n in freq.items():
         if n >= IN_WORD_FREQ and 2 <= len(w) <= IN_WORD_LEN and all("\u4e00" <= c <= "\u9fff" for c in w):
@@ -380,9 +442,13 @@ def context_model(scorer: bool = True) -> ContextModel:
     with (MODEL / "names.txt").open(encoding="utf-8") as f:
         for name in (line.strip() for line in f if not line.startswith("#")):
             in_word.update((ord(name[i]) - BASE) * SHIFT + ord(name[i + 1]) - BASE for i in range(len(name) - 1))
-    return ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
-                        tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
-                        in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
-                        confusion=confusion(), surnames=frozenset(surnames),
-                        weights=np.array(fitted["weights"], float), bias=float(fitted["bias"]),
-                        threshold=float(fitted["threshold"]))
+    model = ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
+                         tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
+                         in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
+                         confusion=confusion(), surnames=frozenset(surnames))
+    out = {k: getattr(model, k) for k in CONTEXT_ARRAYS if hasattr(model, k) and k != "surnames"}
+    for name in ("in_word", "words2"):
+        pairs = getattr(model, f"{name}_set")
+        out[f"{name}_dense"], out[f"{name}_bits"] = pairs.dense, pairs.bits
+    out["surnames"] = np.array(sorted(surnames), dtype="<U1")
+    return out

@@ -169,3 +169,38 @@ def test_findings_and_features_as_through_the_plain_forms(sample, plain):
     texts, (fast_findings, fast_features) = sample
     assert features(texts) == fast_features
     assert findings(texts) == fast_findings
+
+
+def test_context_model_from_the_cache_is_the_built_one(tmp_path, monkeypatch):
+    """The first load builds the model's derived arrays and caches them; the next loads map
+    them from the cache (no jieba needed, milliseconds) — the same arrays, the same findings;
+    a torn cache is built again; a pickled model (a scan spec for workers) leaves the bitmaps
+    out and rebuilds them."""
+    import pickle
+
+    import govcheck.wordlists as L
+
+    monkeypatch.setenv("GOVCHECK_CACHE_DIR", str(tmp_path))
+    built = L.context_arrays()
+    (folder,) = tmp_path.glob("context-*")
+    cached = L.context_arrays()
+    assert isinstance(cached["tri_keys"], np.memmap) and not isinstance(built["tri_keys"], np.memmap)
+    for k in L.CONTEXT_ARRAYS:
+        assert np.array_equal(cached[k], built[k]), k
+    (folder / "words2_bits.npy").write_bytes(b"torn")
+    again = L.context_arrays()
+    assert np.array_equal(again["words2_bits"], built["words2_bits"])
+    assert np.array_equal(np.load(folder / "words2_bits.npy"), built["words2_bits"])
+
+    L.context_model.cache_clear()
+    try:
+        matcher = W.WordMatcher(MATCHER.automaton, MATCHER.sounds, L.context_model())
+        assert isinstance(matcher.context.bi_keys, np.memmap)
+        texts = TEXTS[:5] + planted(60)
+        got = [W.check_words("http://x.gov.cn/", t, matcher) for t in texts]
+        assert got == [W.check_words("http://x.gov.cn/", t, MATCHER) for t in texts]
+        assert "in_word_set" not in matcher.context.__getstate__()
+        blob = pickle.dumps(matcher)
+        assert [W.check_words("http://x.gov.cn/", t, pickle.loads(blob)) for t in texts] == got
+    finally:
+        L.context_model.cache_clear()
