@@ -11,6 +11,11 @@ slots in Redis:
 - a "next allowed" time per host: a Retry-After seen by one worker holds every worker off
   that host until then.
 
+The scan's queue (crawler/redis_queue.py) takes a slot in the same Lua step as it pops a
+request, choosing a host that has one free; the request carries it (meta[TOKEN]) and this
+middleware adopts it. A request that comes some other way (a probe, an engine.crawl) waits for
+a slot here.
+
 Times are Redis's own clock (TIME), so machines with drifting clocks agree.
 
 Enabled only when GOVCHECK_REDIS_URL is set; a single process keeps Scrapy's own limit.
@@ -32,6 +37,20 @@ from scrapy.utils.httpobj import urlparse_cached
 from crawler.middlewares import retry_after_seconds
 
 TOKEN = "govcheck_host_slot"   # request.meta: (host, token) while the request holds a slot
+
+MIDDLEWARE = "crawler.host_slots.SharedHostLimitMiddleware"
+
+
+def slots_key_prefix(prefix: str) -> tuple[str, str]:
+    """Key prefixes (+ host) of the slot leases and of the next-allowed time: the scan's queue
+    (crawler.redis_queue) takes a slot in its pop with the same keys."""
+    return f"{prefix}:host-slots:", f"{prefix}:host-next:"
+
+
+def shared_limit_enabled(settings) -> bool:
+    """Whether a crawl with these settings runs SharedHostLimitMiddleware."""
+    return bool(settings.get("GOVCHECK_REDIS_URL")) and \
+        settings.getwithbase("DOWNLOADER_MIDDLEWARES").get(MIDDLEWARE) is not None
 
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -90,10 +109,10 @@ class HostSlots:
         return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), prefix, lease_seconds)
 
     def _leases(self, host: str) -> str:
-        return f"{self.prefix}:host-slots:{host}"
+        return slots_key_prefix(self.prefix)[0] + host
 
     def _next(self, host: str) -> str:
-        return f"{self.prefix}:host-next:{host}"
+        return slots_key_prefix(self.prefix)[1] + host
 
     def try_acquire(self, host: str, limit: int, token: str) -> tuple[bool, float | None]:
         """(True, None) when `token` now holds a slot; else (False, seconds the host is held
@@ -206,6 +225,14 @@ class SharedHostLimitMiddleware:
         except RedisError:
             pass   # the lease ends by itself
 
+    def adopt(self, host: str, token: str) -> None:
+        """A slot taken for a request elsewhere (the scan queue's pop): renewed and given back here."""
+        self.held[host].add(token)
+
+    def release(self, request) -> None:
+        """Give back the slot `request` holds (a popped request that will not be sent)."""
+        self._release(request)
+
     def _release(self, request) -> None:
         held = request.meta.pop(TOKEN, None)
         if held is not None:
@@ -221,7 +248,11 @@ class SharedHostLimitMiddleware:
         from twisted.internet.task import deferLater
 
         host = (urlparse_cached(request).hostname or "").lower().rstrip(".")
-        if not host or TOKEN in request.meta:
+        if not host:
+            return None
+        if TOKEN in request.meta:
+            # Taken by the scan queue's pop together with the request.
+            self.adopt(*request.meta[TOKEN])
             return None
         token = uuid.uuid4().hex
         while True:

@@ -5,8 +5,14 @@ to survive a worker killed with SIGKILL: its PriorityQueue pops a request and fo
 the requests that worker had in flight are lost and the scan would complete without them.
 Here a pop is a lease:
 
-- `LeasedPriorityQueue.pop` moves the request (one Lua script) from the queue into the scan's
-  "processing" sorted set, scored by when its lease ends on Redis's clock (TIME: machines with
+- The queue is split per host (a sorted set each, and an index of the hosts with work), so
+  `LeasedPriorityQueue.pop` can choose the host as Scrapy's DownloaderAwarePriorityQueue does
+  in one process: the best-priority host whose shared slots (crawler/host_slots.py) are not
+  all taken, and it takes that slot in the same step. A popped request goes straight to the
+  network; a plain priority queue handed a worker many requests of one host, which then
+  waited for that host's slots while holding the worker's CONCURRENT_REQUESTS.
+- The pop moves the request (one Lua script) from the queue into the scan's "processing"
+  sorted set, scored by when its lease ends on Redis's clock (TIME: machines with
   drifting clocks agree). Any worker's pop first puts requests whose lease ended back on the
   queue, so a dead worker's requests are crawled by the others once its leases run out.
 - The worker acks a request once what its callback produced is committed to the database
@@ -29,7 +35,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
+import uuid
 from dataclasses import dataclass
 
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -39,12 +47,14 @@ from scrapy_redis.scheduler import Scheduler
 log = logging.getLogger("govcheck.redis_queue")
 
 LEASE = "govcheck_lease"   # request.meta: the lease token of the queue entry it came from
+SLOT = "govcheck_host_slot"   # request.meta: (host, token) of a shared host slot (crawler.host_slots.TOKEN)
 KEY_TTL_SECONDS = 7 * 24 * 3600   # a scan's keys outlive any crawl; an abandoned one is dropped
 
 
 @dataclass(frozen=True)
 class ScanKeys:
-    """Every Redis key of one scan (a fixed set, so they can all be given an expiry)."""
+    """Every Redis key of one scan: a fixed set, so they can all be given an expiry, plus one
+    queue per host under `host_queue_prefix` (each push renews its expiry; `drop_scan` finds them)."""
 
     prefix: str
     scan_id: int
@@ -54,7 +64,15 @@ class ScanKeys:
 
     @property
     def queue(self) -> str:
-        return self._k("queue")          # zset: encoded request → -priority (scrapy-redis)
+        return self._k("queue")          # zset: host with queued requests → best score of its queue
+
+    @property
+    def host_queue_prefix(self) -> str:
+        return self._k("q:")             # + host: zset encoded request → -priority (scrapy-redis)
+
+    @property
+    def queued(self) -> str:
+        return self._k("queued")         # how many requests the per-host queues hold
 
     @property
     def processing(self) -> str:
@@ -113,7 +131,7 @@ class ScanKeys:
         return self._k("state")          # "crawling" | "stopped: why"
 
     def all(self) -> list[str]:
-        return [self.queue, self.processing, self.inflight, self.deferred, self.seq, self.dupefilter, self.pages,
+        return [self.queue, self.queued, self.processing, self.inflight, self.deferred, self.seq, self.dupefilter, self.pages,
                 self.checked, self.budgets, self.partial, self.netlocs, self.freshness, self.started, self.spec,
                 self.state]
 
@@ -168,40 +186,127 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: queue, processing, inflight. Requeue up to ARGV[1] requests whose lease has ended.
-_REQUEUE = _NOW + """
+# Shared by every script that puts entries on the queue. KEYS[1] the index (host → best score
+# of its queue), KEYS[2] the queued counter; ARGV[1] the per-host queue key prefix, ARGV[2]
+# their expiry (ms): per-host keys are made as hosts appear, so each push renews its key's TTL.
+_PUSH_FN = """
+local function push(host, score, data)
+  local q = ARGV[1] .. host
+  if redis.call('ZADD', q, score, data) == 1 then redis.call('INCR', KEYS[2]) end
+  redis.call('PEXPIRE', q, tonumber(ARGV[2]))
+  local best = redis.call('ZSCORE', KEYS[1], host)
+  if not best or score < tonumber(best) then redis.call('ZADD', KEYS[1], score, host) end
+end
+-- an inflight or deferred value: "score\\nhost\\ndata" / "host\\ndata"
+local function push_value(v, score)
+  local a = string.find(v, '\\n', 1, true)
+  if score == nil then
+    score = tonumber(string.sub(v, 1, a - 1))
+    local b = string.find(v, '\\n', a + 1, true)
+    push(string.sub(v, a + 1, b - 1), score, string.sub(v, b + 1))
+  else
+    push(string.sub(v, 1, a - 1), score, string.sub(v, a + 1))
+  end
+end
+"""
+
+# KEYS: index, queued, processing, inflight. ARGV[3]: how many ended leases to requeue at most.
+_REQUEUE = _NOW + _PUSH_FN + """
 local n = 0
-local ended = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local ended = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 for _, tok in ipairs(ended) do
-  local v = redis.call('HGET', KEYS[3], tok)
+  local v = redis.call('HGET', KEYS[4], tok)
   if v then
-    local sep = string.find(v, '\\n', 1, true)
-    redis.call('ZADD', KEYS[1], tonumber(string.sub(v, 1, sep - 1)), string.sub(v, sep + 1))
-    redis.call('HDEL', KEYS[3], tok)
+    push_value(v)
+    redis.call('HDEL', KEYS[4], tok)
     n = n + 1
   end
-  redis.call('ZREM', KEYS[2], tok)
+  redis.call('ZREM', KEYS[3], tok)
 end
 """
 
-# KEYS: queue, processing, inflight, deferred, seq. ARGV: requeue batch, lease ms.
+# KEYS: index, queued, processing, inflight, deferred, seq. ARGV: qprefix, ttl, requeue batch,
+# lease ms, host limit (0: none), host-slots key prefix, host-next key prefix, slot lease ms,
+# slot token, hosts looked at at most.
+# The host: the best-priority host whose shared slots are not all taken (and not held off by a
+# Retry-After); its slot is taken here, in the same step, so a popped request is sent at once
+# instead of waiting for a slot inside the downloader while it holds a place of
+# CONCURRENT_REQUESTS (head-of-line blocking). A host with no free slot is passed over, as
+# Scrapy's DownloaderAwarePriorityQueue passes over busy downloader slots.
 _POP = _REQUEUE + """
-if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 and redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('ZUNIONSTORE', KEYS[1], 1, KEYS[4])
-  redis.call('DEL', KEYS[4])
+if tonumber(redis.call('GET', KEYS[2]) or '0') <= 0 and redis.call('ZCARD', KEYS[3]) == 0
+   and redis.call('EXISTS', KEYS[5]) == 1 then
+  local d = redis.call('ZRANGE', KEYS[5], 0, -1, 'WITHSCORES')
+  for i = 1, #d, 2 do push_value(d[i], tonumber(d[i + 1])) end
+  redis.call('DEL', KEYS[5])
 end
-local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #item == 0 then return false end
-redis.call('ZREM', KEYS[1], item[1])
-local tok = tostring(redis.call('INCR', KEYS[5]))
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), tok)
-redis.call('HSET', KEYS[3], tok, item[2] .. '\\n' .. item[1])
-return {tok, item[1]}
+local limit = tonumber(ARGV[5])
+local hosts = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[10]) - 1)
+local chosen = nil
+for _, host in ipairs(hosts) do
+  if limit <= 0 or host == '' then chosen = host break end
+  local sk = ARGV[6] .. host
+  redis.call('ZREMRANGEBYSCORE', sk, '-inf', now)
+  if tonumber(redis.call('GET', ARGV[7] .. host) or '0') <= now and redis.call('ZCARD', sk) < limit then
+    redis.call('ZADD', sk, now + tonumber(ARGV[8]), ARGV[9])
+    redis.call('PEXPIRE', sk, 2 * tonumber(ARGV[8]))
+    chosen = host
+    break
+  end
+end
+if chosen == nil then
+  if #hosts > 0 then return {false, false, false, #hosts} end
+  return false
+end
+local q = ARGV[1] .. chosen
+local item = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+if #item == 0 then
+  redis.call('ZREM', KEYS[1], chosen)   -- cannot happen while every change goes through these scripts
+  if limit > 0 and chosen ~= '' then redis.call('ZREM', ARGV[6] .. chosen, ARGV[9]) end
+  return false
+end
+redis.call('ZREM', q, item[1])
+redis.call('DECR', KEYS[2])
+local nxt = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+if #nxt == 0 then redis.call('ZREM', KEYS[1], chosen) else redis.call('ZADD', KEYS[1], nxt[2], chosen) end
+local tok = tostring(redis.call('INCR', KEYS[6]))
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), tok)
+redis.call('HSET', KEYS[4], tok, item[2] .. '\\n' .. chosen .. '\\n' .. item[1])
+local slotted = 0
+if limit > 0 and chosen ~= '' then slotted = 1 end
+return {tok, item[1], chosen, slotted}
 """
 
-# KEYS: queue, processing, inflight, deferred. Requeue ended leases, then count what is left.
+# KEYS: index, queued, dupefilter. ARGV: qprefix, ttl, then (host, score, data, fingerprint)…
+# A fingerprint '' is not filtered (dont_filter). Returns how many were queued: the dupefilter
+# test and the push are one round trip for the scheduler.
+_PUSH = _PUSH_FN + """
+local n = 0
+for i = 3, #ARGV, 4 do
+  if ARGV[i + 3] == '' or redis.call('SADD', KEYS[3], ARGV[i + 3]) == 1 then
+    push(ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2])
+    n = n + 1
+  end
+end
+return n
+"""
+
+# KEYS: index, queued, processing, inflight. ARGV: qprefix, ttl, tokens… Leased entries back on
+# the queue now (a worker's clean stop); returns how many were still held.
+_GIVE_BACK = _PUSH_FN + """
+local n = 0
+for i = 3, #ARGV do
+  local v = redis.call('HGET', KEYS[4], ARGV[i])
+  if v then push_value(v) n = n + 1 end
+  redis.call('HDEL', KEYS[4], ARGV[i])
+  redis.call('ZREM', KEYS[3], ARGV[i])
+end
+return n
+"""
+
+# KEYS: index, queued, processing, inflight, deferred. Requeue ended leases, then count what is left.
 _PENDING = _REQUEUE + """
-return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[4]), n}
+return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[5]), n}
 """
 
 # KEYS: processing. ARGV: lease ms, tokens… Only leases still held are pushed out (XX).
@@ -223,45 +328,117 @@ end
 return held
 """
 
+ACK_BATCH = 500        # finished entries that make the scheduler commit and ack without waiting
+HOSTS_LOOKED_AT = 512   # per pop: far more hosts than a crawl's processes can keep busy at once
+
+
+def host_of(request) -> str:
+    """The host a request's slots are counted on (as crawler.host_slots counts them)."""
+    from scrapy.utils.httpobj import urlparse_cached
+
+    return (urlparse_cached(request).hostname or "").lower().rstrip(".")
+
 
 def scan_pending(client, keys: ScanKeys) -> int:
     """What scan `keys` still has queued, leased or deferred (0: its crawl is complete)."""
-    got = client.register_script(_PENDING)(keys=[keys.queue, keys.processing, keys.inflight, keys.deferred],
-                                           args=[1000])
+    got = client.register_script(_PENDING)(
+        keys=[keys.queue, keys.queued, keys.processing, keys.inflight, keys.deferred],
+        args=[keys.host_queue_prefix, KEY_TTL_SECONDS * 1000, 1000])
     return int(got[0]) + int(got[1]) + int(got[2])
 
 
+def drop_scan(client, keys: ScanKeys) -> None:
+    """Delete every key of the scan, the per-host queues included."""
+    client.delete(*keys.all())
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", keys.host_queue_prefix) + "*"
+    batch = []
+    for key in client.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
+
+
 class LeasedPriorityQueue(PriorityQueue):
-    """scrapy-redis's PriorityQueue whose pop leases the request instead of forgetting it."""
+    """scrapy-redis's PriorityQueue split per host, whose pop leases the request instead of
+    forgetting it (and, with a shared host limit, takes the host's slot for it).
+
+    Layout: a sorted set per host (encoded request → -priority, as scrapy-redis scores), the
+    index `key` (host → the best score of its queue) and a counter of queued entries. Within a
+    host requests come by priority; across hosts, the best-priority host that has a free slot.
+    `host_limit` 0 means no shared limit (the best-priority host is taken, busy or not)."""
 
     def __init__(self, server, spider, key, serializer=None, keys: ScanKeys | None = None,
-                 lease_seconds: float = 30.0):
+                 lease_seconds: float = 30.0, host_limit: int = 0, slot_prefix: str = "govcheck",
+                 slot_lease_seconds: float = 30.0):
         super().__init__(server, spider, key, serializer)
         if keys is None:
             raise ValueError("LeasedPriorityQueue needs the scan's keys (crawler.redis_queue.scan_keys)")
         self.keys = keys
         self.lease_ms = max(1, int(lease_seconds * 1000))
+        self.host_limit = int(host_limit or 0)
+        self.slot_prefix = slot_prefix
+        self.slot_lease_ms = max(1, int(slot_lease_seconds * 1000))
+        self.busy_hosts = 0   # hosts with work the last empty pop passed over (all their slots taken)
         self._pop = server.register_script(_POP)
+        self._push = server.register_script(_PUSH)
+        self._give_back = server.register_script(_GIVE_BACK)
         self._renew = server.register_script(_RENEW)
         self._ack = server.register_script(_ACK)
 
+    def _entry(self, request, fingerprint: str = "") -> list:
+        return [host_of(request), -request.priority, self._encode_request(request), fingerprint]
+
     def push(self, request):
-        super().push(request)
+        self.push_new(request, "")
+
+    def push_new(self, request, fingerprint: str) -> bool:
+        """Queue `request` unless `fingerprint` (not '') is already in the scan's dupefilter;
+        True when queued."""
+        k = self.keys
+        return bool(self._push(keys=[k.queue, k.queued, k.dupefilter],
+                               args=[k.host_queue_prefix, KEY_TTL_SECONDS * 1000, *self._entry(request, fingerprint)]))
 
     def defer(self, request) -> None:
         """Queue `request` for when the scan's crawl is otherwise idle."""
-        self.server.execute_command("ZADD", self.keys.deferred, -request.priority, self._encode_request(request))
+        self.server.execute_command("ZADD", self.keys.deferred, -request.priority,
+                                    host_of(request).encode() + b"\n" + self._encode_request(request))
 
     def pop(self, timeout=0):
-        """The highest-priority request, leased to this worker (meta[LEASE] is its token)."""
+        """The best request of the best-priority host with a free slot, leased to this worker
+        (meta[LEASE] is its token; with a host limit, meta[SLOT] its host slot)."""
+        from crawler.host_slots import slots_key_prefix
+
         k = self.keys
-        got = self._pop(keys=[k.queue, k.processing, k.inflight, k.deferred, k.seq], args=[100, self.lease_ms])
+        slot_token = uuid.uuid4().hex
+        got = self._pop(keys=[k.queue, k.queued, k.processing, k.inflight, k.deferred, k.seq],
+                        args=[k.host_queue_prefix, KEY_TTL_SECONDS * 1000, 100, self.lease_ms, self.host_limit,
+                              *slots_key_prefix(self.slot_prefix), self.slot_lease_ms, slot_token,
+                              HOSTS_LOOKED_AT])
         if not got:
+            self.busy_hosts = 0
             return None
-        token, data = got
+        token, data, host, slotted = got
+        if token is None:
+            self.busy_hosts = int(slotted)
+            return None
+        self.busy_hosts = 0
         request = self._decode_request(data)
         request.meta[LEASE] = token.decode() if isinstance(token, bytes) else str(token)
+        if slotted:
+            request.meta[SLOT] = (host.decode(), slot_token)
         return request
+
+    def give_back(self, tokens) -> int:
+        """Put leased entries back on the queue now (a clean stop of this worker)."""
+        tokens = list(tokens)
+        if not tokens:
+            return 0
+        k = self.keys
+        return int(self._give_back(keys=[k.queue, k.queued, k.processing, k.inflight],
+                                   args=[k.host_queue_prefix, KEY_TTL_SECONDS * 1000, *tokens]))
 
     def pending(self) -> int:
         """Requests of the scan queued, leased or deferred (ended leases are requeued first)."""
@@ -284,8 +461,11 @@ class LeasedPriorityQueue(PriorityQueue):
             return 0
         return int(self._ack(keys=[self.keys.processing, self.keys.inflight], args=tokens))
 
+    def clear(self):
+        drop_scan(self.server, self.keys)
+
     def __len__(self):
-        return int(self.server.zcard(self.key))
+        return int(self.server.get(self.keys.queued) or 0)
 
 
 def fingerprint(scan_id: int, request) -> str:
@@ -340,6 +520,11 @@ class LeasedScheduler(Scheduler):
         self.failed: str | None = None
         self._loop = None
         self._last_renew = 0.0
+        self._last_ack = time.monotonic()
+        self.ack_seconds = 2.0
+        self.host_limit = 0
+        self.slot_lease_seconds = 30.0
+        self._slots_mw = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -352,6 +537,13 @@ class LeasedScheduler(Scheduler):
         instance.keys = scan_keys(scan_id, s.get("GOVCHECK_REDIS_PREFIX", "govcheck"))
         instance.lease_seconds = s.getfloat("GOVCHECK_QUEUE_LEASE_SECONDS", 30.0)
         instance.poll = s.getfloat("GOVCHECK_QUEUE_POLL", 0.2)
+        instance.ack_seconds = s.getfloat("GOVCHECK_QUEUE_ACK_SECONDS", 2.0)
+        from crawler.host_slots import shared_limit_enabled
+
+        if shared_limit_enabled(s):
+            # The pop takes the host slot the downloader middleware would otherwise wait for.
+            instance.host_limit = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+            instance.slot_lease_seconds = s.getfloat("GOVCHECK_HOST_LEASE_SECONDS", 30.0)
         instance.stats = crawler.stats
         instance.crawler = crawler
         return instance
@@ -361,7 +553,8 @@ class LeasedScheduler(Scheduler):
 
         self.spider = spider
         self.queue = LeasedPriorityQueue(self.server, spider, self.keys.queue, self.serializer, keys=self.keys,
-                                         lease_seconds=self.lease_seconds)
+                                         lease_seconds=self.lease_seconds, host_limit=self.host_limit,
+                                         slot_prefix=self.keys.prefix, slot_lease_seconds=self.slot_lease_seconds)
         if not self.df:
             self.df = ScanDupeFilter.from_spider(spider)
         bind = getattr(spider, "bind_frontier", None)
@@ -389,19 +582,7 @@ class LeasedScheduler(Scheduler):
 
     def _give_back(self, tokens: list[str]) -> None:
         """Put leased entries back on the queue now (a clean stop of this worker)."""
-        k = self.keys
-        pipe = self.server.pipeline()
-        for tok in tokens:
-            pipe.hget(k.inflight, tok)
-        values = pipe.execute()
-        pipe = self.server.pipeline()
-        for tok, v in zip(tokens, values):
-            if v is not None:
-                score, _, data = v.partition(b"\n")
-                pipe.execute_command("ZADD", k.queue, float(score), data)
-            pipe.zrem(k.processing, tok)
-            pipe.hdel(k.inflight, tok)
-        pipe.execute()
+        self.queue.give_back(tokens)
         self.held.clear()
 
     # ------------------------------------------------------------------ queue
@@ -418,9 +599,9 @@ class LeasedScheduler(Scheduler):
             if self.stats:
                 self.stats.inc_value("scheduler/enqueued/redis")
             return True
-        if not request.dont_filter and self.df.request_seen(request):
+        fp = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.queue.push_new(request, fp):
             return False
-        self.queue.push(request)
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
@@ -445,19 +626,48 @@ class LeasedScheduler(Scheduler):
                 return None
             token = request.meta[LEASE]
             self.held.add(token)
+            self._adopt_slot(request)
             if self.stats:
                 self.stats.inc_value("scheduler/dequeued/redis")
             admit = getattr(self.spider, "admit", None)
             if admit is None:
                 return request
             # The spider may turn a popped entry into the request to send (a deferred check
-            # that is still wanted) or drop it (None): then its lease is given up at once.
+            # that is still wanted) or drop it (None): then its lease and host slot are given
+            # up at once.
             real = admit(request)
             if real is None:
-                self.done(request)
+                # Nothing of it is stored: no commit to wait for.
+                self._release_slot(request)
+                self.held.discard(token)
+                try:
+                    self.queue.ack([token])
+                except RedisError as exc:
+                    self._redis_failed(exc)
+                    return None
                 continue
             real.meta[LEASE] = token
+            if real is not request and SLOT in request.meta:
+                real.meta[SLOT] = request.meta[SLOT]
             return real
+
+    def _slots(self):
+        """The crawl's SharedHostLimitMiddleware (it renews and gives back the slots pops take)."""
+        if self._slots_mw is None:
+            from crawler.host_slots import SharedHostLimitMiddleware
+
+            engine = self._engine()
+            mws = getattr(getattr(getattr(engine, "downloader", None), "middleware", None), "middlewares", ())
+            self._slots_mw = next((m for m in mws if isinstance(m, SharedHostLimitMiddleware)), False)
+        return self._slots_mw or None
+
+    def _adopt_slot(self, request) -> None:
+        if SLOT in request.meta and (mw := self._slots()) is not None:
+            mw.adopt(*request.meta[SLOT])
+
+    def _release_slot(self, request) -> None:
+        if SLOT in request.meta and (mw := self._slots()) is not None:
+            mw.release(request)
 
     def has_pending_requests(self):
         from redis import RedisError
@@ -482,9 +692,19 @@ class LeasedScheduler(Scheduler):
         if token is not None and token in self.held:
             self.finished.append(token)
 
-    def _commit_and_ack(self) -> None:
+    def _commit_and_ack(self, force: bool = True) -> None:
+        """Commit the store and ack what it holds. Unforced (the tick), only every ack_seconds
+        or once nothing this worker holds is still in flight: a commit is a PostgreSQL
+        transaction over several tables, and one every tick (0.2 s) was a quarter of a busy
+        worker's time. Held entries keep their leases meanwhile (renewed), so a worker killed
+        before its commit only has its last seconds crawled again, as a killed single process."""
         if not self.finished:
             return
+        now = time.monotonic()
+        if not force and now - self._last_ack < self.ack_seconds and len(self.finished) < len(self.held) \
+                and len(self.finished) < ACK_BATCH:
+            return
+        self._last_ack = now
         store = getattr(self.spider, "store", None)
         if store is not None:
             store.flush()
@@ -496,7 +716,7 @@ class LeasedScheduler(Scheduler):
         from redis import RedisError
 
         try:
-            self._commit_and_ack()
+            self._commit_and_ack(force=False)
             now = time.monotonic()
             if self.held and now - self._last_renew >= self.lease_seconds / 3:
                 self._last_renew = now

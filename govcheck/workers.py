@@ -35,6 +35,7 @@ from crawler.redis_queue import (
     ScanDupeFilter,
     active_scans_key,
     connect,
+    drop_scan,
     scan_keys,
     scan_pending,
     settings_for,
@@ -92,7 +93,7 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
     client = connect(redis_url)
     prefix = redis_prefix()
     keys = scan_keys(scan_id, prefix)
-    client.delete(*keys.all())   # a scan id reused by another database sharing this Redis
+    drop_scan(client, keys)   # a scan id reused by another database sharing this Redis
     shared = SharedScanState(client, keys)
     shared.seed_checked(checked)   # a resumed scan: the targets it holds a result for
     worker_plans = [replace(p, probes=0) for p in plans]
@@ -133,7 +134,7 @@ def crawl_with_workers(registry, scan_id: int, plans: list[SitePlan], account_pl
         raise
     client.srem(active_scans_key(prefix), scan_id)
     stop_workers(procs)
-    client.delete(*keys.all())
+    drop_scan(client, keys)
 
 
 def _alive(client) -> bool:

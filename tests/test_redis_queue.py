@@ -13,6 +13,7 @@ from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler.redis_queue import (  # noqa: E402
     LEASE,
+    SLOT,
     LeasedPriorityQueue,
     LeasedScheduler,
     ScanDupeFilter,
@@ -225,3 +226,77 @@ def test_a_claim_is_its_owners_again_and_nobody_elses(server, prefix):
     assert state.mark_checked("bad:url", owner="q") and state.mark_checked("bad:url", owner="q")
     assert not state.mark_checked("bad:url", owner="r")
     assert not state.mark_checked("http://b/", owner="")   # no owner: never a re-claim
+
+
+def on(host, path="/", priority=0):
+    return scrapy.Request(f"http://{host}{path}", priority=priority, meta={"role": "page", "site_id": 1},
+                          callback=Spider.parse, errback=Spider.on_error)
+
+
+def slotted_queue(server, prefix, limit=2, lease=30.0):
+    keys = scan_keys(1, prefix)
+    return LeasedPriorityQueue(server, Spider(), keys.queue, keys=keys, lease_seconds=lease, host_limit=limit,
+                               slot_prefix=prefix)
+
+
+def test_pop_goes_across_hosts_up_to_each_hosts_free_slots(server, prefix):
+    from crawler.host_slots import HostSlots
+
+    q = slotted_queue(server, prefix, limit=2)
+    for i in range(6):
+        q.push(bound(q.spider, on("www.a.gov.cn", f"/a{i}", priority=-i)))
+    for i in range(3):
+        q.push(bound(q.spider, on("www.b.gov.cn", f"/b{i}", priority=-i - 1)))
+    got = [q.pop() for _ in range(4)]
+    # Two of a (its limit), then b — not six of a first, though a's requests rank higher.
+    assert [r.url.split("/")[-1] for r in got] == ["a0", "a1", "b0", "b1"]
+    assert all(r.meta[SLOT][0] == r.url.split("/")[2] for r in got)
+    slots = HostSlots(server, prefix)
+    assert slots.in_flight("www.a.gov.cn") == 2 and slots.in_flight("www.b.gov.cn") == 2
+    assert q.pop() is None and q.busy_hosts == 2 and len(q) == 5
+    # A slot of a comes back (its response came): the next pop is a's best request.
+    slots.release(*got[0].meta[SLOT])
+    assert q.pop().url.endswith("/a2")
+    assert q.pending() == 9
+
+
+def test_a_host_held_off_by_retry_after_is_passed_over(server, prefix):
+    from crawler.host_slots import HostSlots
+
+    q = slotted_queue(server, prefix, limit=4)
+    q.push(bound(q.spider, on("www.a.gov.cn", "/first", priority=5)))
+    q.push(bound(q.spider, on("www.b.gov.cn", "/second")))
+    HostSlots(server, prefix).hold("www.a.gov.cn", 30)
+    assert q.pop().url == "http://www.b.gov.cn/second"
+    assert q.pop() is None and q.busy_hosts == 1
+
+
+def test_without_a_host_limit_pops_are_by_priority_and_an_ended_lease_keeps_its_host(server, prefix):
+    dead, alive = slotted_queue(server, prefix, limit=0, lease=0.3), slotted_queue(server, prefix, limit=0)
+    dead.push(bound(dead.spider, on("www.a.gov.cn", "/low", priority=-1)))
+    dead.push(bound(dead.spider, on("www.b.gov.cn", "/high", priority=3)))
+    taken = dead.pop()
+    assert taken.url.endswith("/high") and SLOT not in taken.meta
+    time.sleep(0.4)
+    # Requeued onto b's own queue, ahead of a's lower-priority request.
+    again = alive.pop()
+    assert again.url == "http://www.b.gov.cn/high" and again.priority == 3
+    assert alive.pop().url.endswith("/low") and alive.pop() is None
+    assert len(alive) == 0 and alive.pending() == 2
+
+
+def test_the_dupefilter_test_and_the_push_are_one_step(server, prefix):
+    q = slotted_queue(server, prefix, limit=0)
+    r = bound(q.spider, on("www.a.gov.cn", "/p"))
+    assert q.push_new(r, "fp1") and not q.push_new(r, "fp1") and len(q) == 1
+    assert q.push_new(bound(q.spider, on("www.a.gov.cn", "/p2")), "") and len(q) == 2
+
+
+def test_drop_scan_removes_the_per_host_queues(server, prefix):
+    from crawler.redis_queue import drop_scan
+
+    q = slotted_queue(server, prefix, limit=0)
+    q.push(bound(q.spider, on("www.a.gov.cn", "/p")))
+    assert list(server.scan_iter(match=f"{prefix}:scan:1:q:*"))
+    drop_scan(server, q.keys)
+    assert not list(server.scan_iter(match=f"{prefix}:scan:1:*"))
