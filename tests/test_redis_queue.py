@@ -300,3 +300,62 @@ def test_drop_scan_removes_the_per_host_queues(server, prefix):
     assert list(server.scan_iter(match=f"{prefix}:scan:1:q:*"))
     drop_scan(server, q.keys)
     assert not list(server.scan_iter(match=f"{prefix}:scan:1:*"))
+
+
+def site_spider(server, prefix, max_pages=3, max_links=0):
+    from crawler.items import SitePlan
+    from crawler.shared_state import SharedScanState
+    from crawler.spiders.site import SiteSpider
+
+    plan = SitePlan(site_id=1, url="http://www.a.gov.cn/", max_pages=max_pages)
+    shared = SharedScanState(server, scan_keys(4, prefix))
+    crawler = get_crawler(SiteSpider, {"GOVCHECK_MAX_LINKS_PER_SITE": max_links})
+    return SiteSpider.from_crawler(crawler, plans=[plan], shared=shared, check_external=True), plan
+
+
+def test_a_pages_links_are_claimed_in_one_call_as_one_by_one_claims_would_decide(server, prefix):
+    from govcheck.page import LinkRef
+
+    links = [LinkRef(f"http://www.a.gov.cn/p{i}.html", "a", "", None) for i in range(4)]
+    links += [LinkRef("http://www.a.gov.cn/p0.html", "a", "", None),      # twice on the page
+              LinkRef("http://www.a.gov.cn/logo.png", "img", "", None),
+              LinkRef("http://www.other.com/", "a", "", None),
+              LinkRef("http://bad host/", "a", "", None, invalid="bad host")]
+    one, plan = site_spider(server, prefix)
+    one.claim_owner = "parent-1"
+    out = list(one._follow_all(plan, links, depth=0))
+    assert one.shared.claim_calls == 1
+    pages = [r.url for r in out if getattr(r, "meta", {}).get("role") == "page"]
+    checks = sorted(r.url for r in out if getattr(r, "meta", {}).get("role") == "check")
+    # A budget of 3 pages: the fourth page link is checked as a target instead.
+    assert pages == [f"http://www.a.gov.cn/p{i}.html" for i in range(3)]
+    assert checks == ["http://www.a.gov.cn/logo.png", "http://www.a.gov.cn/p3.html", "http://www.other.com/"]
+    assert [i.url for i in out if not hasattr(i, "meta")] == ["http://bad host/"]
+    # Another worker's spider, with the same page: everything is claimed already, in one call.
+    two, _ = site_spider(server, prefix)
+    two.claim_owner = "parent-2"
+    assert list(two._follow_all(plan, links, depth=0)) == []
+    assert two.shared.claim_calls == 1
+    # The first parent crawled again (its worker died before it was acked): its claims are its own.
+    three, _ = site_spider(server, prefix)
+    three.claim_owner = "parent-1"
+    again = list(three._follow_all(plan, links, depth=0))
+    assert sorted(r.url for r in again if hasattr(r, "meta")) == sorted(pages + checks)
+    assert int(server.hget(one.shared.keys.budgets, "pages:1")) == 3
+
+
+def test_claims_made_up_front_and_not_used_are_given_back(server, prefix):
+    from govcheck.page import LinkRef
+
+    one, plan = site_spider(server, prefix, max_pages=10, max_links=1)
+    one.end_budget = lambda site_id, reason: one.partial.setdefault(site_id, reason)   # no engine here
+    one.claim_owner = "parent-1"
+    links = [LinkRef("http://www.x.com/a", "a", "", None), LinkRef("http://www.x.com/b", "a", "", None),
+             LinkRef("http://www.a.gov.cn/p.html", "a", "", None)]
+    out = list(one._follow_all(plan, links, depth=0))
+    # The link budget (1) ends at the second target: the site is partial, its page is not
+    # followed after all, and the page claimed up front is given back (budget uncounted).
+    assert [r.url for r in out] == ["http://www.x.com/a"] and 1 in one.partial
+    assert one.shared.claim_calls == 1
+    assert int(server.hget(one.shared.keys.budgets, "pages:1") or 0) == 0
+    assert one.shared.claim_page(1, "http://www.a.gov.cn/p.html", 10, owner="parent-2") == 1

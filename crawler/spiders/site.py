@@ -135,6 +135,7 @@ class SiteSpider(scrapy.Spider):
     frontier = None
     shared = None
     claim_owner = ""   # fingerprint of the request whose callback is running (shared scans)
+    preclaimed = None  # shared scans: {key: (result, entry)} claimed up front for the page being followed
 
     def __init__(self, plans: list[SitePlan], store=None, check_external: bool = True, automaton=None,
                  wordlists: str = "", as_of: dt.date | None = None, recheck_hours: float = 0.0,
@@ -340,7 +341,8 @@ class SiteSpider(scrapy.Spider):
             return None
         if self.shared is not None:
             # The page and the site's page budget are the scan's: one worker schedules it.
-            claimed = self.shared.claim_page(plan.site_id, url, plan.max_pages, self.claim_owner)
+            claimed = self._claimed(("page", plan.site_id, url),
+                                    lambda: self.shared.claim_page(plan.site_id, url, plan.max_pages, self.claim_owner))
             if claimed <= 0:
                 if claimed == 0:
                     self.crawled.add(key)
@@ -367,7 +369,8 @@ class SiteSpider(scrapy.Spider):
                 return None
             cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_SITE")
             if self.shared is not None:
-                claimed = self.shared.claim_check(plan.site_id, url, cap, self.claim_owner)
+                claimed = self._claimed(("check", url),
+                                        lambda: self.shared.claim_check(plan.site_id, url, cap, self.claim_owner))
                 if claimed == 0:
                     self.checked.add(url)
                     return None
@@ -406,9 +409,78 @@ class SiteSpider(scrapy.Spider):
         if recent is None and self.recheck_since is not None and self.store is not None:
             unseen = list(dict.fromkeys(link.url for link in links if not link.invalid and link.url not in self.checked))
             recent = self.store.recent_results(unseen, self.recheck_since) if unseen else {}
+        if self.shared is None:
+            yield from self._follow_links(plan, links, depth, recent)
+            return
+        # Shared: every claim the page's links will make is made up front in one Redis call
+        # (a round trip per link was most of a worker's Redis traffic), and the links are then
+        # followed in one go (no other callback runs in between to change what was foreseen).
+        self.preclaimed = self._preclaim(plan, links, depth)
+        try:
+            out = list(self._follow_links(plan, links, depth, recent))
+        finally:
+            unused, self.preclaimed = self.preclaimed, None
+        # Claimed but not asked for after all (a budget ended part-way): given back.
+        self.shared.unclaim([entry for result, entry in unused.values() if result == 1], self.claim_owner)
+        yield from out
+
+    def _preclaim(self, plan: SitePlan, links, depth: int) -> dict:
+        """The claims _follow_links will make for `links`, as _follow decides them, made in one
+        call: {key: (result, entry)} for _claimed to take from."""
+        from crawler.shared_state import check_claim, mark_claim, page_claim
+
+        cap = self.settings.getint("GOVCHECK_MAX_LINKS_PER_SITE")
+        keys, entries = [], []
+        seen = set()
+
+        def add(key, entry):
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+                entries.append(entry)
+
+        for link in links:
+            url = link.url
+            if link.invalid:
+                if url not in self.checked:
+                    add(("mark", url), mark_claim(url))
+                continue
+            if plan.site_id in self.partial and url not in self.freshness[plan.site_id]:
+                continue
+            in_site = self._in_site(plan, url)
+            paged = False
+            if in_site and link.is_page_link and not is_asset(url) and not is_attachment(url):
+                if (plan.site_id, url) in self.crawled:
+                    continue
+                next_depth = depth if link.pagination else depth + 1
+                if next_depth <= plan.max_depth and self.pages_scheduled[plan.site_id] < plan.max_pages:
+                    if ("page", plan.site_id, url) in seen:
+                        continue
+                    add(("page", plan.site_id, url), page_claim(plan.site_id, url, plan.max_pages))
+                    paged = True
+            if not in_site and not self.check_external:
+                continue
+            if not in_site and link.is_page_link and url not in self.checked and self._registered_host(url):
+                continue   # deferred, not claimed now
+            if url in self.checked or plan.site_id in self.partial or ("check", url) in seen:
+                continue
+            # A page link another request has (or beyond the page budget) is checked instead.
+            add(("check", url), check_claim(plan.site_id, url, cap, unless_claimed=paged))
+        results = self.shared.claim_many(entries, self.claim_owner) if entries else []
+        return {key: (result, entry) for key, result, entry in zip(keys, results, entries) if result != -2}
+
+    def _claimed(self, key, claim_now) -> int:
+        """A claim's result: made up front for the page being followed, else now."""
+        if self.preclaimed is not None and key in self.preclaimed:
+            result, _entry = self.preclaimed.pop(key)
+            return min(result, 1)
+        return claim_now()
+
+    def _follow_links(self, plan: SitePlan, links, depth: int, recent: dict | None):
         for link in links:
             if link.invalid:
-                if link.url not in self.checked and (self.shared is None or self.shared.mark_checked(link.url, self.claim_owner)):
+                if link.url not in self.checked and (self.shared is None or self._claimed(
+                        ("mark", link.url), lambda url=link.url: 1 if self.shared.mark_checked(url, self.claim_owner) else 0) == 1):
                     self.checked.add(link.url)
                     self._count(plan.site_id, "targets")
                     yield TargetItem(url=link.url, method="GET", status=None, error="invalid_url", final_url=None,
