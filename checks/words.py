@@ -420,7 +420,8 @@ def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
                     allowed.append((start, end))   # a guarded term as written: no variant inside it (森林防灭火)
                     continue
                 differ = sum(x != y for x, y in zip(written, term))
-                if (0 < differ <= (2 if len(term) >= 6 else 1) and fixed_tail(term, written) and not _is_word(written)
+                if (0 < differ <= (2 if len(term) >= 6 else 1) and fixed_tail(term, written, text[end:end + 1], c[1] == "serious")
+                        and not _is_word(written)
                         and not any(o[7] == SOUND and o[2] == written for o in candidates)):
                     found.append((start, end, (written,) + c[1:7] + ("term",) + c[8:]))
             elif written == c[0]:
@@ -437,7 +438,8 @@ def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
             continue
         if cover.covers(start, end):
             continue
-        if method == "term" and (looks_like_name(text, start, end, surnames, after=False) or _bound_out(text, start, end)):
+        if method == "term" and (looks_like_name(text, start, end, surnames, after=False) or _bound_out(text, start, end)
+                                 or not fixed_tail(source, word, text[end:end + 1], category == "serious")):
             continue
         if not fits_segmentation(text, start, end, hit_prior(word, correction, method != "list" or category == "typo", method == "term")):
             continue
@@ -471,9 +473,19 @@ def _is_word(text: str) -> bool:
 TAIL_KINDS = frozenset("省市县区旗盟州乡镇村部委局厅署会处室所站队团")
 
 
-def fixed_tail(term: str, written: str) -> bool:
-    """Whether a variant keeps the term's last character where that character names its kind."""
-    return term[-1] not in TAIL_KINDS or written[-1] == term[-1] or (len(term) >= 4 and not _is_word(term[:-1]))
+TAIL_PROSE_FREQ = 10_000   # a character this common on its own (是, 不, 为, 会, 区) reads as prose after a word
+
+
+def fixed_tail(term: str, written: str, after: str = "", organ: bool = False) -> bool:
+    """Whether a variant may stand for the term where it differs in the character naming the
+    term's kind: always after a long stem that is no word; in an organ's name (`organ`) also
+    when the written character is no common character of its own and opens no word with what
+    follows (`after`): 委员灰 is a slip of 委员会, 生态环境不存在 none of 生态环境部. A place's kind
+    stays as written (辽宁沈飞, 新乡贤, 东风渠 are names of their own)."""
+    if term[-1] not in TAIL_KINDS or written[-1] == term[-1] or (len(term) >= 4 and not _is_word(term[:-1])):
+        return True
+    c = written[-1]
+    return organ and tokenizer().FREQ.get(c, 0) < TAIL_PROSE_FREQ and not (after and _is_word(c + after[0]))
 
 
 # --- context detector ---------------------------------------------------------------------

@@ -37,14 +37,13 @@ from checks.words import (
     WordEntry,
     WordMatcher,
     build_automaton,
-    fixed_tail,
     tokenizer,
 )
 
 BUNDLED = Path(__file__).resolve().parents[1] / "wordlists"
 TERMS = BUNDLED / "terms"
 MODEL = BUNDLED / "model"
-ENGINE_VERSION = "6"   # 4: automaton payloads carry events_before; 5: place forms as allow phrases; 6: 成语 of frequency ≥ 20
+ENGINE_VERSION = "7"   # 4: automaton payloads carry events_before; 5: place forms as allow phrases; 6: 成语 of frequency ≥ 20; 7: shape variants of a kind character kept (judged at match time)
 OPTIONS = ("allow", "before", "after", "events_before")
 MIN_TERM = 3           # two-character terms have too many real homophones to guard
 IDIOM_MIN_FREQ = 20    # 成语 of jieba's dictionary (tag i) common enough to be guarded: 2,910 (582 at ≥ 100)
@@ -202,7 +201,7 @@ def term_variants(term: str, table, is_word, kinds=(0, 1, 2)) -> set[str]:
     out = set()
     for i, ch in enumerate(term):
         groups = table.get(ch)
-        if not groups or (i == len(term) - 1 and not fixed_tail(term, term[:-1] + "\0")):
+        if not groups:
             continue
         for kind in kinds:
             for alt in groups[kind]:
