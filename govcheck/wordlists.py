@@ -33,6 +33,7 @@ from checks.words import (
     SHIFT,
     SOUND,
     ContextModel,
+    KeyTable,
     PairSet,
     WordEntry,
     WordMatcher,
@@ -353,7 +354,9 @@ CONTEXT_ENGINE = "1"
 # What the cache of a context model holds: the model's arrays, what ContextModel derives from
 # the confusion sets, the pair sets' bitmaps, and the surnames (a one-character array).
 CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "in_word", "words2", "alt_start", "alt_ids",
-                  "alt_kind", "place_end", "in_word_dense", "in_word_bits", "words2_dense", "words2_bits", "surnames")
+                  "alt_kind", "place_end", "in_word_dense", "in_word_bits", "words2_dense", "words2_bits",
+                  "bi_table_slots", "bi_table_values", "bi_table_bits", "tri_table_slots", "tri_table_values",
+                  "tri_table_bits", "surnames")
 
 
 @lru_cache(maxsize=2)
@@ -377,7 +380,9 @@ def context_model(scorer: bool = True) -> ContextModel:
                         bias=float(fitted["bias"]), threshold=float(fitted["threshold"]), alt_start=a["alt_start"],
                         alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"],
                         in_word_set=PairSet.of(a["in_word_dense"], a["in_word_bits"]),
-                        words2_set=PairSet.of(a["words2_dense"], a["words2_bits"]))
+                        words2_set=PairSet.of(a["words2_dense"], a["words2_bits"]),
+                        bi_table=KeyTable.of(a["bi_table_slots"], a["bi_table_values"], a["bi_table_bits"][0]),
+                        tri_table=KeyTable.of(a["tri_table_slots"], a["tri_table_values"], a["tri_table_bits"][0]))
 
 
 def context_digest() -> str:
@@ -449,5 +454,9 @@ def build_context_arrays() -> dict[str, np.ndarray]:
     for name in ("in_word", "words2"):
         pairs = getattr(model, f"{name}_set")
         out[f"{name}_dense"], out[f"{name}_bits"] = pairs.dense, pairs.bits
+    for name in ("bi", "tri"):
+        table = getattr(model, f"{name}_table")
+        out[f"{name}_table_slots"], out[f"{name}_table_values"] = table.slots, table.values
+        out[f"{name}_table_bits"] = np.array([table.bits])
     out["surnames"] = np.array(sorted(surnames), dtype="<U1")
     return out

@@ -1,6 +1,6 @@
 """The word check's fast paths give what their plain forms give: jieba's own DAG and calc for
-best_logp, sorted keys and np.searchsorted for pair membership, one look-up per trigram term
-for the character-model gain. Each plain form is written out here, and the findings of the
+best_logp, sorted keys and np.searchsorted for pair membership and n-gram counts, one look-up
+per trigram term for the character-model gain. Each plain form is written out here, and the findings of the
 whole check on real pages (../shared/realpages, tests/realpages/pages when restored) and on
 planted slips are compared with the check run through the plain forms."""
 
@@ -67,6 +67,14 @@ class PlainPairSet:
         return plain_member(a * W.SHIFT + b, self.keys)
 
 
+class PlainKeyTable:
+    def __init__(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.keys, self.counts = keys, counts
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        return W._lookup(keys, self.keys, self.counts)
+
+
 def plain_candidates(model, text):
     """checks.words.candidates as first written: every trigram term with its own look-ups."""
     q = W.suspects(model, text)
@@ -103,6 +111,8 @@ def plain(monkeypatch):
     monkeypatch.setattr(W, "candidates", plain_candidates)
     monkeypatch.setattr(MODEL, "in_word_set", PlainPairSet(MODEL.in_word))
     monkeypatch.setattr(MODEL, "words2_set", PlainPairSet(MODEL.words2))
+    monkeypatch.setattr(MODEL, "bi_table", PlainKeyTable(MODEL.bi_keys, MODEL.bi_counts))
+    monkeypatch.setattr(MODEL, "tri_table", PlainKeyTable(MODEL.tri_keys, MODEL.tri_counts))
 
 
 def findings(texts):
@@ -157,6 +167,19 @@ def test_pair_sets_are_the_sorted_keys():
         assert (got == plain_member(a * W.SHIFT + b, keys)).all()
 
 
+def test_key_tables_are_the_sorted_keys():
+    rng = np.random.default_rng(8)
+    for keys, counts in ((MODEL.bi_keys, MODEL.bi_counts), (MODEL.tri_keys, MODEL.tri_counts)):
+        table = W.KeyTable(keys, counts)
+        q = np.concatenate((keys, keys + 1, rng.integers(0, int(keys[-1]) + 2, 50_000), [0]))
+        assert (table.get(q) == W._lookup(q, keys, counts)).all()
+    for n in (0, 1, 3, 1000):   # tiny tables: the probe runs past the last home slot, never out of the table
+        keys = np.unique(rng.integers(0, 2**45, n))
+        table = W.KeyTable(keys, np.arange(1, len(keys) + 1, dtype=np.int32))
+        got = table.get(np.concatenate((keys, rng.integers(0, 2**45, 500))))
+        assert list(got[:len(keys)]) == list(range(1, len(keys) + 1)) and not got[len(keys):].any()
+
+
 @pytest.fixture(scope="module")
 def sample():
     texts = TEXTS + planted(400)
@@ -200,7 +223,7 @@ def test_context_model_from_the_cache_is_the_built_one(tmp_path, monkeypatch):
         got = [W.check_words("http://x.gov.cn/", t, matcher) for t in texts]
         assert got == [W.check_words("http://x.gov.cn/", t, MATCHER) for t in texts]
         assert "in_word_set" not in matcher.context.__getstate__()
-        blob = pickle.dumps(matcher)
-        assert [W.check_words("http://x.gov.cn/", t, pickle.loads(blob)) for t in texts] == got
+        unpickled = pickle.loads(pickle.dumps(matcher))
+        assert [W.check_words("http://x.gov.cn/", t, unpickled) for t in texts] == got
     finally:
         L.context_model.cache_clear()
