@@ -405,7 +405,9 @@ def context_arrays() -> dict[str, np.ndarray]:
     folder = cache_dir() / f"context-{context_digest()}"
     if folder.is_dir():
         try:
-            return {k: np.load(folder / f"{k}.npy", mmap_mode="r") for k in CONTEXT_ARRAYS}
+            # plain ndarrays over the mapped files: indexing an np.memmap goes through its
+            # Python-level __getitem__, ten microseconds a look-up in the detector's hot loops
+            return {k: np.asarray(np.load(folder / f"{k}.npy", mmap_mode="r")) for k in CONTEXT_ARRAYS}
         except (OSError, ValueError):   # a torn or foreign cache: build it again
             shutil.rmtree(folder, ignore_errors=True)
     arrays = build_context_arrays()
