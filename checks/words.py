@@ -515,6 +515,8 @@ class ContextModel:
     bi_counts: np.ndarray
     tri_keys: np.ndarray
     tri_counts: np.ndarray
+    quad_keys: np.ndarray                  # sorted 4-gram keys seen at least twice, and their counts
+    quad_counts: np.ndarray
     in_word: np.ndarray                    # sorted pair keys occurring inside a dictionary word
     words2: np.ndarray                     # sorted pair keys that are two-character dictionary words
     confusion: dict[str, tuple[str, str, str]]
@@ -759,7 +761,7 @@ def candidates(model: ContextModel, text: str):
 
 FEATURES = ("word_gain", "char_gain", "near_pinyin", "similar_shape", "log_new_word_freq", "log_written_char_freq",
             "log_left_written", "log_written_right", "log_left_substitute", "log_substitute_right",
-            "log_written_count", "log_substitute_count", "written_is_surname")
+            "log_written_count", "log_substitute_count", "written_is_surname", "four_gain")
 
 
 def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, list[float]]]:
@@ -780,6 +782,7 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
                    for u, v in ((left_ids, orig_ids), (orig_ids, right_ids), (left_ids, alt), (alt, right_ids))]
     windows: dict[int, tuple[str, int, float]] = {}
     out = []
+    kept: list[int] = []
     for n_cand, (q, a, k, cg) in enumerate(zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist())):
         if q not in windows:
             lo, hi = q, q + 1
@@ -804,7 +807,32 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
         out.append((q, ch, [word_gain, cg, float(k == 1), float(k == 2), math.log1p(new_word), math.log1p(freq.get(text[q], 0)),
                             math.log1p(c_lo), math.log1p(c_or), math.log1p(c_la), math.log1p(c_ar),
                             math.log1p(model.uni[o]), math.log1p(model.uni[a]), float(text[q] in model.surnames)]))
+        kept.append(n_cand)
+    # the 4-gram evidence only for the candidates that got this far (a few of every hundred)
+    if out:
+        for row, g in zip(out, _four_gain(model, x, pos[kept], alt[kept]).tolist()):
+            row[2].append(g)
     return out
+
+
+def _four_gain(model: ContextModel, x: np.ndarray, pos: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """How much more often the training text has the four 4-grams over each candidate's position
+    with the substitute than with the written character (log of the summed counts, each +1):
+    the evidence of a context twice as wide as the trigram gain's."""
+    xp = np.concatenate(([0, 0, 0], x, [0, 0, 0]))
+    p = pos + 3
+    keys = []
+    for s in (-3, -2, -1, 0):
+        k = np.zeros(len(pos), np.int64)
+        for j in range(s, s + 4):
+            k = k * SHIFT + xp[p + j]
+        # the same key with the substitute in place of the written character: its digit is the
+        # (−s)-th of four from the left
+        keys += [k, k + (alt - xp[p]) * SHIFT ** (3 + s)]
+    # all eight 4-grams of every candidate in one search
+    counts = _lookup(np.concatenate(keys), model.quad_keys, model.quad_counts).reshape(8, len(pos))
+    with_written, with_alt = counts[0::2].sum(0), counts[1::2].sum(0)
+    return np.log1p(with_alt) - np.log1p(with_written)
 
 
 def _pair_counts(model: ContextModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:

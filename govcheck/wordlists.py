@@ -353,10 +353,10 @@ IN_WORD_LEN = 2
 CONTEXT_ENGINE = "1"
 # What the cache of a context model holds: the model's arrays, what ContextModel derives from
 # the confusion sets, the pair sets' bitmaps, and the surnames (a one-character array).
-CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "in_word", "words2", "alt_start", "alt_ids",
-                  "alt_kind", "place_end", "in_word_dense", "in_word_bits", "words2_dense", "words2_bits",
-                  "bi_table_slots", "bi_table_values", "bi_table_bits", "tri_table_slots", "tri_table_values",
-                  "tri_table_bits", "surnames")
+CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "quad_keys", "quad_counts", "in_word", "words2",
+                  "alt_start", "alt_ids", "alt_kind", "place_end", "in_word_dense", "in_word_bits", "words2_dense",
+                  "words2_bits", "bi_table_slots", "bi_table_values", "bi_table_bits", "tri_table_slots",
+                  "tri_table_values", "tri_table_bits", "surnames")
 
 
 @lru_cache(maxsize=2)
@@ -375,7 +375,8 @@ def context_model(scorer: bool = True) -> ContextModel:
                             "re-run wordlists/tools/fit_context.py")
     a = context_arrays()
     return ContextModel(uni=a["uni"], bi_keys=a["bi_keys"], bi_counts=a["bi_counts"], tri_keys=a["tri_keys"],
-                        tri_counts=a["tri_counts"], in_word=a["in_word"], words2=a["words2"], confusion=confusion(),
+                        tri_counts=a["tri_counts"], quad_keys=a["quad_keys"], quad_counts=a["quad_counts"],
+                        in_word=a["in_word"], words2=a["words2"], confusion=confusion(),
                         surnames=frozenset(a["surnames"].tolist()), weights=np.array(fitted["weights"], float),
                         bias=float(fitted["bias"]), threshold=float(fitted["threshold"]), alt_start=a["alt_start"],
                         alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"],
@@ -450,6 +451,7 @@ def build_context_arrays() -> dict[str, np.ndarray]:
             in_word.update((ord(name[i]) - BASE) * SHIFT + ord(name[i + 1]) - BASE for i in range(len(name) - 1))
     model = ContextModel(uni=arrays["uni"], bi_keys=arrays["bi_keys"], bi_counts=arrays["bi_counts"],
                          tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
+                         quad_keys=arrays["quad_keys"], quad_counts=arrays["quad_counts"],
                          in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
                          confusion=confusion(), surnames=frozenset(surnames))
     out = {k: getattr(model, k) for k in CONTEXT_ARRAYS if hasattr(model, k) and k != "surnames"}

@@ -61,3 +61,46 @@ def test_shipped_model_fits_the_issues_size_limit_and_is_trained_on_more_than_th
         # People's Daily 1998-01 alone is 4.1 M characters; with the laws over 20 M
         assert z["uni"].sum() > 20_000_000
     assert "LawRefBook/Laws" in (MODEL / "SOURCES").read_text(encoding="utf-8")
+
+
+def test_quad_counts_keep_four_grams_seen_twice_with_chinese_middles(monkeypatch):
+    monkeypatch.setattr(build_model, "CHUNK", 5)
+    texts = ["人民政府，人民政府工作", "人民政府", "政府工作"]
+    keys, counts = build_model.quad_counts(texts)
+    S, B = build_model.SHIFT, build_model.BASE
+
+    def key(chars):
+        k = 0
+        for c in chars:
+            k = k * S + (0 if c == "|" else ord(c) - B)
+        return k
+
+    got = dict(zip(keys.tolist(), counts.tolist()))
+    # runs 人民政府 | 人民政府工作 | 人民政府 | 政府工作 (| = an edge); 民政府工 and |政府工 once: pruned;
+    # 府，人民 spans a comma: no 4-gram
+    assert got == {key("|人民政"): 3, key("人民政府"): 3, key("民政府|"): 2, key("政府工作"): 2, key("府工作|"): 2}
+
+
+def test_four_gain_counts_the_four_grams_around_the_substitute():
+    from checks.words import BASE, _four_gain, _ids
+    from govcheck.wordlists import context_model
+
+    model = context_model(scorer=False)
+    text = "全面提升政务服务水品，方便群众办事。"
+    q = text.index("品")
+    got = _four_gain(model, _ids(text), np.array([q]), np.array([ord("平") - BASE]))[0]
+    table = dict(zip(model.quad_keys.tolist(), model.quad_counts.tolist()))
+
+    def count(t: str) -> int:
+        x = np.concatenate(([0, 0, 0], _ids(t), [0, 0, 0]))
+        total = 0
+        for s in range(q, q + 4):          # the four windows over q (x is padded by three)
+            k = 0
+            for v in x[s:s + 4]:
+                k = k * build_model.SHIFT + int(v)
+            total += table.get(k, 0)
+        return total
+
+    fixed = text[:q] + "平" + text[q + 1:]
+    assert count(fixed) > 100 and count(text) == 0
+    assert got == np.log1p(count(fixed)) - np.log1p(count(text))
