@@ -76,10 +76,9 @@ def _load(path: str, units: tuple[str, ...]):
 def scan_errors():
     """A scan's bad input (database, wordlists) is exit 2; an interrupted crawl is exit 1
     with the previous findings untouched."""
-    from govcheck.scan import ScanInterrupted
+    from govcheck.stops import ScanInterrupted, WorkersFailed
     from govcheck.store.lock import ScanLocked
     from govcheck.wordlists import WordlistError
-    from govcheck.workers import WorkersFailed
 
     try:
         yield
@@ -155,7 +154,7 @@ def _check_redis(url: str) -> None:
               help="work on this scan only, until its crawl is complete")
 def worker(db_url: str | None, redis_url: str, scan_id: int | None) -> None:
     """Crawl for the scans a coordinator (`govcheck scan --redis URL --workers N`) shares, until SIGTERM."""
-    from govcheck.scan import ScanInterrupted
+    from govcheck.stops import ScanInterrupted
     from govcheck.workers import crawl_one_scan, worker_loop
 
     _check_redis(redis_url)

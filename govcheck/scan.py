@@ -35,6 +35,7 @@ from govcheck.history import scan_seen_at
 from govcheck.lifecycle import MergeResult, merge_findings
 from govcheck.registry import Registry, load_registry
 from govcheck.screenshots import ShotOutcome, take_screenshots
+from govcheck.stops import ScanInterrupted
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.lock import ScanLocked, scan_lock
 from govcheck.store.queries import previous_pages, sync_registry
@@ -52,10 +53,6 @@ from govcheck.urls import extension_of
 from govcheck.wordlists import load_matcher, matcher_digest, registry_terms
 
 log = logging.getLogger("govcheck.scan")
-
-
-class ScanInterrupted(RuntimeError):
-    pass
 
 
 class AnalyseRefused(ValueError):
@@ -130,6 +127,7 @@ def run_crawl(plans: list[SitePlan], account_plans: list[AccountPlan], settings:
               check_external: bool, **site_options):
     """Run the site and account spiders side by side in this process (one reactor, one
     downloader policy); returns the site spider (its counters and errors) or None."""
+    crawl_settings.import_download_handlers()
     from crawler.spiders.accounts import AccountSpider
     from crawler.spiders.site import SiteSpider
 

@@ -42,16 +42,13 @@ from crawler.redis_queue import (
 )
 from crawler.shared_state import SharedScanState
 from govcheck import clock
+from govcheck.stops import WorkersFailed
 
 log = logging.getLogger("govcheck.workers")
 
 # A killed worker's requests go back on the queue this long after its last renewal.
 LEASE_SECONDS = float(os.environ.get("GOVCHECK_QUEUE_LEASE_SECONDS", "30"))
 POLL_SECONDS = 0.5
-
-
-class WorkersFailed(RuntimeError):
-    """The scan's workers all ended while it still had requests (crashed, killed, Redis gone)."""
 
 
 def redis_prefix() -> str:
@@ -214,9 +211,11 @@ def stop_workers(procs: list[subprocess.Popen], grace: float = 30.0) -> None:
 def crawl_one_scan(db_url: str | None, redis_url: str, scan_id: int) -> str:
     """This process becomes a worker of scan `scan_id` until its crawl is complete (or SIGTERM);
     returns the crawl's finish reason."""
+    from crawler import settings as crawl_settings
+
+    crawl_settings.import_download_handlers()
     from scrapy.crawler import CrawlerProcess
 
-    from crawler import settings as crawl_settings
     from crawler.spiders.site import SiteSpider
     from govcheck.store.engine import open_db, session_factory
     from govcheck.store.writer import ScanStore
