@@ -157,6 +157,9 @@ class SharedHostLimitMiddleware:
         self.poll = poll
         self.retry_after_max = retry_after_max
         self.held: dict[str, set[str]] = defaultdict(set)
+        # Set by the scan's scheduler (crawler.redis_queue): slots are given back with its
+        # next pop, in the same round trip, instead of one call each.
+        self.release_via = None
         self.closing = False
         self.failed: str | None = None
         self._heartbeat = None
@@ -221,7 +224,10 @@ class SharedHostLimitMiddleware:
         from redis import RedisError
 
         try:
-            self.slots.release(host, token)
+            if self.release_via is not None and not self.closing:
+                self.release_via(host, token)
+            else:
+                self.slots.release(host, token)
         except RedisError:
             pass   # the lease ends by itself
 

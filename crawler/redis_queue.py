@@ -210,8 +210,34 @@ local function push_value(v, score)
 end
 """
 
+# What a worker buffered since its last call, applied first by the script that carries it:
+# ARGV[base] the number of host slots to give back, then (host, token) pairs, then entries
+# (host, score, data, fingerprint) to queue unless the fingerprint ('' none) is in `df`, the
+# scan's dupefilter. A response's slot release and its page's new requests thus ride on the
+# next pop instead of costing a round trip each.
+_APPLY_FN = """
+local function apply(base, slotp, df)
+  local i = base
+  local nrel = tonumber(ARGV[i])
+  i = i + 1
+  for j = 1, nrel do
+    redis.call('ZREM', slotp .. ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  local n = 0
+  while i + 3 <= #ARGV do
+    if ARGV[i + 3] == '' or redis.call('SADD', df, ARGV[i + 3]) == 1 then
+      push(ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2])
+      n = n + 1
+    end
+    i = i + 4
+  end
+  return n
+end
+"""
+
 # KEYS: index, queued, processing, inflight. ARGV[3]: how many ended leases to requeue at most.
-_REQUEUE = _NOW + _PUSH_FN + """
+_REQUEUE = _NOW + _PUSH_FN + _APPLY_FN + """
 local n = 0
 local ended = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 for _, tok in ipairs(ended) do
@@ -225,15 +251,16 @@ for _, tok in ipairs(ended) do
 end
 """
 
-# KEYS: index, queued, processing, inflight, deferred, seq. ARGV: qprefix, ttl, requeue batch,
-# lease ms, host limit (0: none), host-slots key prefix, host-next key prefix, slot lease ms,
-# slot token, hosts looked at at most.
+# KEYS: index, queued, processing, inflight, deferred, seq, dupefilter. ARGV: qprefix, ttl,
+# requeue batch, lease ms, host limit (0: none), host-slots key prefix, host-next key prefix,
+# slot lease ms, slot token, hosts looked at at most, then what the worker buffered (_APPLY_FN).
 # The host: the best-priority host whose shared slots are not all taken (and not held off by a
 # Retry-After); its slot is taken here, in the same step, so a popped request is sent at once
 # instead of waiting for a slot inside the downloader while it holds a place of
 # CONCURRENT_REQUESTS (head-of-line blocking). A host with no free slot is passed over, as
 # Scrapy's DownloaderAwarePriorityQueue passes over busy downloader slots.
 _POP = _REQUEUE + """
+apply(11, ARGV[6], KEYS[7])
 if tonumber(redis.call('GET', KEYS[2]) or '0') <= 0 and redis.call('ZCARD', KEYS[3]) == 0
    and redis.call('EXISTS', KEYS[5]) == 1 then
   local d = redis.call('ZRANGE', KEYS[5], 0, -1, 'WITHSCORES')
@@ -277,18 +304,10 @@ if limit > 0 and chosen ~= '' then slotted = 1 end
 return {tok, item[1], chosen, slotted}
 """
 
-# KEYS: index, queued, dupefilter. ARGV: qprefix, ttl, then (host, score, data, fingerprint)…
-# A fingerprint '' is not filtered (dont_filter). Returns how many were queued: the dupefilter
-# test and the push are one round trip for the scheduler.
-_PUSH = _PUSH_FN + """
-local n = 0
-for i = 3, #ARGV, 4 do
-  if ARGV[i + 3] == '' or redis.call('SADD', KEYS[3], ARGV[i + 3]) == 1 then
-    push(ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2])
-    n = n + 1
-  end
-end
-return n
+# KEYS: index, queued, dupefilter. ARGV: qprefix, ttl, host-slots key prefix, then what is
+# buffered (_APPLY_FN). Returns how many entries were queued.
+_PUSH = _PUSH_FN + _APPLY_FN + """
+return apply(4, ARGV[3], KEYS[3])
 """
 
 # KEYS: index, queued, processing, inflight. ARGV: qprefix, ttl, tokens… Leased entries back on
@@ -382,6 +401,9 @@ class LeasedPriorityQueue(PriorityQueue):
         self.slot_prefix = slot_prefix
         self.slot_lease_ms = max(1, int(slot_lease_seconds * 1000))
         self.busy_hosts = 0   # hosts with work the last empty pop passed over (all their slots taken)
+        self.outbox: list = []     # entries to queue with the next call (flattened, 4 fields each)
+        self.releases: list = []   # host slots to give back with the next call (host, token, …)
+        self.closed = False
         self._pop = server.register_script(_POP)
         self._push = server.register_script(_PUSH)
         self._give_back = server.register_script(_GIVE_BACK)
@@ -391,15 +413,43 @@ class LeasedPriorityQueue(PriorityQueue):
     def _entry(self, request, fingerprint: str = "") -> list:
         return [host_of(request), -request.priority, self._encode_request(request), fingerprint]
 
+    def _buffered(self) -> list:
+        return [len(self.releases) // 2, *self.releases, *self.outbox]
+
     def push(self, request):
         self.push_new(request, "")
 
     def push_new(self, request, fingerprint: str) -> bool:
-        """Queue `request` unless `fingerprint` (not '') is already in the scan's dupefilter;
-        True when queued."""
+        """Queue `request` now unless `fingerprint` (not '') is already in the scan's
+        dupefilter; True when queued (what was buffered goes first)."""
+        self.flush()
+        self.outbox.extend(self._entry(request, fingerprint))
+        return self.flush() == 1
+
+    def buffer(self, request, fingerprint: str) -> None:
+        """Queue `request` with this worker's next call to Redis (the next pop, at the latest
+        `flush`), unless `fingerprint` (not '') is in the scan's dupefilter by then."""
+        self.outbox.extend(self._entry(request, fingerprint))
+
+    def release_later(self, host: str, token: str) -> None:
+        """Give back a host slot with the next call (at once once the queue is closed)."""
+        if self.closed:
+            from crawler.host_slots import slots_key_prefix
+
+            self.server.zrem(slots_key_prefix(self.slot_prefix)[0] + host, token)
+        else:
+            self.releases.extend((host, token))
+
+    def flush(self) -> int:
+        """Send what is buffered; returns how many buffered requests were queued."""
+        if not self.outbox and not self.releases:
+            return 0
+        from crawler.host_slots import slots_key_prefix
+
         k = self.keys
-        return bool(self._push(keys=[k.queue, k.queued, k.dupefilter],
-                               args=[k.host_queue_prefix, KEY_TTL_SECONDS * 1000, *self._entry(request, fingerprint)]))
+        args = [k.host_queue_prefix, KEY_TTL_SECONDS * 1000, slots_key_prefix(self.slot_prefix)[0], *self._buffered()]
+        self.outbox, self.releases = [], []
+        return int(self._push(keys=[k.queue, k.queued, k.dupefilter], args=args))
 
     def defer(self, request) -> None:
         """Queue `request` for when the scan's crawl is otherwise idle."""
@@ -413,10 +463,12 @@ class LeasedPriorityQueue(PriorityQueue):
 
         k = self.keys
         slot_token = uuid.uuid4().hex
-        got = self._pop(keys=[k.queue, k.queued, k.processing, k.inflight, k.deferred, k.seq],
-                        args=[k.host_queue_prefix, KEY_TTL_SECONDS * 1000, 100, self.lease_ms, self.host_limit,
-                              *slots_key_prefix(self.slot_prefix), self.slot_lease_ms, slot_token,
-                              HOSTS_LOOKED_AT])
+        args = [k.host_queue_prefix, KEY_TTL_SECONDS * 1000, 100, self.lease_ms, self.host_limit,
+                *slots_key_prefix(self.slot_prefix), self.slot_lease_ms, slot_token, HOSTS_LOOKED_AT,
+                *self._buffered()]
+        self.outbox, self.releases = [], []
+        got = self._pop(keys=[k.queue, k.queued, k.processing, k.inflight, k.deferred, k.seq, k.dupefilter],
+                        args=args)
         if not got:
             self.busy_hosts = 0
             return None
@@ -442,6 +494,7 @@ class LeasedPriorityQueue(PriorityQueue):
 
     def pending(self) -> int:
         """Requests of the scan queued, leased or deferred (ended leases are requeued first)."""
+        self.flush()
         return scan_pending(self.server, self.keys)
 
     def leased(self) -> int:
@@ -570,9 +623,11 @@ class LeasedScheduler(Scheduler):
         from redis import RedisError
 
         try:
+            self.queue.flush()
             self._commit_and_ack()
         except RedisError:
             pass   # the leases end by themselves and the entries are crawled again
+        self.queue.closed = True
         if self.held and reason != "finished":
             # Stopped early (SIGTERM): give what this worker holds back at once rather than
             # making the others wait for the leases to end.
@@ -594,15 +649,16 @@ class LeasedScheduler(Scheduler):
             # A retry or redirect of a leased request: the same work, already counted by the
             # dupefilter when it was first scheduled. Pushed first, then the original released.
             del request.meta[LEASE]
-            self.queue.push(request)
+            self.queue.push(request)   # with whatever was buffered, before the release
             self.queue.ack([parent])
             self.held.discard(parent)
             if self.stats:
                 self.stats.inc_value("scheduler/enqueued/redis")
             return True
-        fp = "" if request.dont_filter else self.df.request_fingerprint(request)
-        if not self.queue.push_new(request, fp):
-            return False
+        # Buffered until this worker's next pop (or tick, or commit): the dupefilter decides
+        # then, in Redis, so a request found a duplicate is dropped there (nothing listens to
+        # Scrapy's request_dropped; the spider's claims keep duplicates rare).
+        self.queue.buffer(request, "" if request.dont_filter else self.df.request_fingerprint(request))
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
@@ -658,8 +714,12 @@ class LeasedScheduler(Scheduler):
             from crawler.host_slots import SharedHostLimitMiddleware
 
             engine = self._engine()
+            if engine is None:
+                return None
             mws = getattr(getattr(getattr(engine, "downloader", None), "middleware", None), "middlewares", ())
             self._slots_mw = next((m for m in mws if isinstance(m, SharedHostLimitMiddleware)), False)
+            if self._slots_mw:
+                self._slots_mw.release_via = self.queue.release_later
         return self._slots_mw or None
 
     def _adopt_slot(self, request) -> None:
@@ -713,6 +773,7 @@ class LeasedScheduler(Scheduler):
         if store is not None:
             store.flush()
         tokens, self.finished = self.finished, []
+        self.queue.flush()   # what their callbacks queued goes before they are released
         self.queue.ack(tokens)
         self.held.difference_update(tokens)
         self._last_ack = time.monotonic()
@@ -723,6 +784,7 @@ class LeasedScheduler(Scheduler):
 
         try:
             self._commit_and_ack(force=False)
+            self.queue.flush()
             now = time.monotonic()
             if self.held and now - self._last_renew >= self.lease_seconds / 3:
                 self._last_renew = now

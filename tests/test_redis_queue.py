@@ -147,9 +147,13 @@ def test_scheduler_filters_per_scan_and_a_retry_releases_the_original_lease(serv
     b, _ = scheduler(prefix, scan_id=8)
     try:
         assert isinstance(a.df, ScanDupeFilter)
-        assert a.enqueue_request(bound(spider, req("/p")))
-        assert not a.enqueue_request(bound(spider, req("/p")))   # seen in scan 7 …
-        assert b.enqueue_request(bound(spider, req("/p")))       # … not in scan 8
+        a.enqueue_request(bound(spider, req("/p")))
+        a.enqueue_request(bound(spider, req("/p")))
+        b.enqueue_request(bound(spider, req("/p")))
+        # Buffered until the worker's next call to Redis (here the pending count), where the
+        # dupefilter decides: seen in scan 7 …
+        assert a.pending() == 1 and len(a.queue) == 1
+        assert b.pending() == 1                                  # … not in scan 8
         got = a.next_request()
         token = got.meta[LEASE]
         assert a.held == {token}
@@ -359,3 +363,21 @@ def test_claims_made_up_front_and_not_used_are_given_back(server, prefix):
     assert one.shared.claim_calls == 1
     assert int(server.hget(one.shared.keys.budgets, "pages:1") or 0) == 0
     assert one.shared.claim_page(1, "http://www.a.gov.cn/p.html", 10, owner="parent-2") == 1
+
+
+def test_a_responses_slot_release_and_its_pages_requests_ride_on_the_next_pop(server, prefix):
+    q = slotted_queue(server, prefix, limit=1)
+    q.push(bound(q.spider, on("www.a.gov.cn", "/1")))
+    first = q.pop()
+    q.buffer(bound(q.spider, on("www.a.gov.cn", "/2")), "fp-2")
+    q.buffer(bound(q.spider, on("www.a.gov.cn", "/2")), "fp-2")   # a duplicate: dropped in Redis
+    q.release_later(*first.meta[SLOT])   # the response came: a's only slot is free again
+    calls = []
+    real = server.execute_command
+    server.execute_command = lambda *a, **kw: calls.append(a[0]) or real(*a, **kw)
+    try:
+        second = q.pop()
+    finally:
+        del server.execute_command
+    assert calls == ["EVALSHA"]
+    assert second.url.endswith("/2") and len(q) == 0 and q.leased() == 2
