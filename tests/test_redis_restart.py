@@ -14,7 +14,7 @@ import time
 
 import pytest
 from conftest import Route, findings_jsonl, govcheck, html, write_registry
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from govcheck.store.engine import open_db, session_factory
 from govcheck.store.schema import PageRow, ScanRow, SiteOutcomeRow
@@ -82,8 +82,16 @@ def comparable(records: list[dict]) -> list[str]:
 
 
 def stored_pages(db) -> int:
-    with session_factory(open_db(str(db)))() as s:
-        return s.scalar(select(func.count()).select_from(PageRow)) or 0
+    """Pages stored so far, read with plain sqlite3: opening the file with open_db while the scan
+    is still creating its schema took the half-made schema for an old one and raced the scan
+    ("table … already exists") on a loaded machine."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(f"SELECT count(*) FROM {PageRow.__tablename__}").fetchone()[0]
+    except sqlite3.OperationalError:   # not made yet
+        return 0
 
 
 @pytest.mark.parametrize("workers", [0, 1])
