@@ -75,6 +75,7 @@ CATEGORY_CHECK = {"serious": WORD_SERIOUS.code, "typo": WORD_TYPO.code, "sensiti
 CATEGORY_RANK = {"serious": 0, "typo": 1, "sensitive": 2}
 METHOD_RANK = {"list": 0, "term": 1, "sound": 2}
 ALLOW = "allow"            # automaton payloads of allow phrases carry this category
+PAD, PAD_END = "\x01", "\x02"   # the automaton's never-matched first key (build_automaton)
 SOUND = "sound"            # automaton keys of the term guard's sound pass carry this method
 CONTEXT = 20
 CLAUSE_REACH = 24          # characters of the clause looked at on each side of a hit
@@ -123,9 +124,11 @@ class WordMatcher:
     context: ContextModel | None = None
 
     def spell(self, text: str) -> str:
-        """The text spelt in sound classes (text.translate(sounds)), through a table of the
-        Basic Multilingual Plane in numpy: str.translate looks each character up in a dict,
-        which was a fifth of the list/term tier's time."""
+        """The text spelt in sound classes (text.translate(sounds)) as the automaton reads it,
+        through a table of the Basic Multilingual Plane in numpy (str.translate looks each
+        character up in a dict, which was a fifth of the list/term tier's time). With the
+        automaton's pad key, a character that is in no key is written PAD: it matches nothing
+        either way, and the automaton finds PAD first among the root's children."""
         if self.sounds is None:
             return text
         table = self.__dict__.get("_spelling")
@@ -134,6 +137,11 @@ class WordMatcher:
                 return text.translate(self.sounds)
             table = np.arange(0x10000, dtype=np.uint16)
             table[list(self.sounds)] = list(self.sounds.values())
+            if self.automaton.exists(PAD + PAD_END):
+                in_keys = np.zeros(0x10000, bool)
+                in_keys[[ord(c) for c in {c for k in self.automaton.keys() for c in k} - {PAD, PAD_END} if ord(c) <= 0xFFFF]] = True
+                in_keys[0xD800:0xE000] = True   # surrogates: halves of characters beyond the BMP, left alone
+                table = np.where(in_keys[table], table, ord(PAD)).astype(np.uint16)
             object.__setattr__(self, "_spelling", table)   # derived: not a field, not pickled
         # a character beyond the BMP is two surrogates in UTF-16, which the table leaves alone
         return table[np.frombuffer(text.encode("utf-16-le", "surrogatepass"), np.uint16)].tobytes().decode(
@@ -180,7 +188,19 @@ def build_automaton(entries: list[WordEntry], sounds: dict[int, int] | None = No
     for phrase in phrases - set(by_word):
         keyed[phrase.translate(sounds) if sounds else phrase].append((phrase, ALLOW, None, (), "", None, None, ALLOW, None))
     automaton = ahocorasick.Automaton()
-    for key, candidates in keyed.items():
+    items = list(keyed.items())
+    if sounds:
+        # pyahocorasick finds a node's child by a linear search in the order the children were
+        # added, and the root (some 500 first characters) is searched for most characters of a
+        # text: the pad key goes first (WordMatcher.spell writes every character that is in no
+        # key as PAD), then the keys by how common their first character is in jieba's dictionary
+        automaton.add_word(PAD + PAD_END, ())
+        weight: dict[str, int] = defaultdict(int)
+        for w, f in tokenizer().FREQ.items():
+            if len(w) == 1:
+                weight[w.translate(sounds)] += f
+        items.sort(key=lambda item: -weight.get(item[0][0], 0))
+    for key, candidates in items:
         # exact candidates first: a listed wrong form beats the sound match of its own term
         automaton.add_word(key, tuple(sorted(candidates, key=lambda c: c[7] == SOUND)))
     automaton.make_automaton()
@@ -424,6 +444,8 @@ def find_hits(words, text: str, published: dt.date | None = None) -> list[Hit]:
     found, allowed = [], []
     spelt = m.spell(text)
     for last, candidates in automaton.iter(spelt):
+        if not candidates:
+            continue   # the pad key, read in a text spelt without the pad (str.translate)
         start = last - len(candidates[0][0]) + 1
         end = last + 1
         written = text[start:end]

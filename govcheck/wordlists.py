@@ -44,7 +44,7 @@ from checks.words import (
 BUNDLED = Path(__file__).resolve().parents[1] / "wordlists"
 TERMS = BUNDLED / "terms"
 MODEL = BUNDLED / "model"
-ENGINE_VERSION = "7"   # 4: automaton payloads carry events_before; 5: place forms as allow phrases; 6: 成语 of frequency ≥ 20; 7: shape variants of a kind character kept (judged at match time)
+ENGINE_VERSION = "8"   # 4: automaton payloads carry events_before; 5: place forms as allow phrases; 6: 成语 of frequency ≥ 20; 7: shape variants of a kind character kept (judged at match time); 8: the pad key, keys by first character's frequency
 OPTIONS = ("allow", "before", "after", "events_before")
 MIN_TERM = 3           # two-character terms have too many real homophones to guard
 IDIOM_MIN_FREQ = 20    # 成语 of jieba's dictionary (tag i) common enough to be guarded: 2,910 (582 at ≥ 100)

@@ -1,6 +1,6 @@
 """The word check's fast paths give what their plain forms give: jieba's own DAG and calc for
 best_logp, sorted keys and np.searchsorted for pair membership and n-gram counts, one look-up
-per trigram term for the character-model gain. Each plain form is written out here, and the findings of the
+per trigram term for the character-model gain, str.translate for the text the automaton reads. Each plain form is written out here, and the findings of the
 whole check on real pages (../shared/realpages, tests/realpages/pages when restored) and on
 planted slips are compared with the check run through the plain forms."""
 
@@ -108,6 +108,7 @@ def plain_candidates(model, text):
 def plain(monkeypatch):
     """The word check through the plain forms."""
     monkeypatch.setattr(W, "best_logp", plain_best_logp)
+    monkeypatch.setattr(W.WordMatcher, "spell", plain_spell)
     monkeypatch.setattr(W, "candidates", plain_candidates)
     monkeypatch.setattr(MODEL, "in_word_set", PlainPairSet(MODEL.in_word))
     monkeypatch.setattr(MODEL, "words2_set", PlainPairSet(MODEL.words2))
@@ -138,13 +139,30 @@ def test_best_logp_is_jiebas_to_the_last_bit():
     assert [W.best_logp(s) for s in samples] == [plain_best_logp(s) for s in samples]
 
 
-def test_spelling_is_str_translate():
+def plain_spell(self, text: str) -> str:
+    return text.translate(self.sounds) if self.sounds is not None else text
+
+
+def plain_find_hits(text):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(W.WordMatcher, "spell", plain_spell)
+        return W.find_hits(MATCHER, text)
+
+
+def test_spelling_matches_as_str_translate():
+    """spell() is str.translate through a table, with every character that is in no key of the
+    automaton written as the pad (even the pad key's own characters): the same matches."""
     rng = random.Random(3)
-    chars = list(MATCHER.sounds) + [ord(c) for c in "abc \n，。《》"] + [0x20000, 0xD800, 0x10FFFF]
-    for _ in range(200):
-        text = "".join(chr(rng.choice(chars)) for _ in range(rng.randint(0, 60)))
-        assert MATCHER.spell(text) == text.translate(MATCHER.sounds)
-    assert MATCHER.spell("".join(TEXTS)) == "".join(TEXTS).translate(MATCHER.sounds)
+    chars = list(MATCHER.sounds) + [ord(c) for c in "abc \n，。《》\x01\x02"] + [0x20000, 0xD800, 0x10FFFF]
+    texts = ["".join(chr(rng.choice(chars)) for _ in range(rng.randint(0, 60))) for _ in range(300)]
+    texts += TEXTS + ["\x01\x02国务园办公厅\x01\x02", "𠀀人命政府"]
+    assert W.find_hits(MATCHER, "\x01\x02国务园办公厅") == plain_find_hits("\x01\x02国务园办公厅")
+    spelt = [MATCHER.spell(t) for t in texts]
+    assert [len(a) for a in spelt] == [len(t.translate(MATCHER.sounds)) for t in texts]
+    assert ([list(MATCHER.automaton.iter(a)) for a in spelt]
+            == [[(e, c) for e, c in MATCHER.automaton.iter(t.translate(MATCHER.sounds)) if c] for t in texts])
+    assert sum(1 for a in spelt for _ in MATCHER.automaton.iter(a)) > 1000
+    assert W.PAD in MATCHER.spell("abc国务院")
 
 
 def test_cover_is_any_span_around():
