@@ -664,7 +664,10 @@ class KeyTable:
     EMPTY = -1
     HASH = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing
 
+    PROBES = 3   # keys not settled after this many probes are searched in the sorted keys
+
     def __init__(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.keys, self.counts = keys, counts
         self.bits = max(4, int(len(keys) * 2 - 1).bit_length())   # load factor at most one half
         home = self._home(np.asarray(keys, np.int64))
         order = np.argsort(home, kind="stable")
@@ -677,10 +680,10 @@ class KeyTable:
         self.values[place] = counts[order]
 
     @classmethod
-    def of(cls, slots: np.ndarray, values: np.ndarray, bits: int) -> KeyTable:
-        """The table as `slots`, `values` and `bits` of another one (a cached copy)."""
+    def of(cls, keys: np.ndarray, counts: np.ndarray, slots: np.ndarray, values: np.ndarray, bits: int) -> KeyTable:
+        """The table of `keys` and `counts` as `slots`, `values` and `bits` of another one (a cached copy)."""
         out = cls.__new__(cls)
-        out.slots, out.values, out.bits = slots, values, int(bits)
+        out.keys, out.counts, out.slots, out.values, out.bits = keys, counts, slots, values, int(bits)
         return out
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
@@ -692,12 +695,17 @@ class KeyTable:
         out = np.zeros(len(keys), self.values.dtype)
         at = self._home(keys)
         todo = np.arange(len(keys))
-        while len(todo):
+        for _ in range(self.PROBES):
             found = self.slots[at]
             hit = found == keys[todo]
             out[todo[hit]] = self.values[at[hit]]
             more = ~hit & (found != self.EMPTY)
             todo, at = todo[more], at[more] + 1
+            if not len(todo):
+                return out
+        # the few in long runs of occupied slots: a loop over their probes would cost more numpy
+        # calls than this one search
+        out[todo] = _lookup(keys[todo], self.keys, self.counts)
         return out
 
 

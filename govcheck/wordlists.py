@@ -382,8 +382,10 @@ def context_model(scorer: bool = True) -> ContextModel:
                         alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"],
                         in_word_set=PairSet.of(a["in_word_dense"], a["in_word_bits"]),
                         words2_set=PairSet.of(a["words2_dense"], a["words2_bits"]),
-                        bi_table=KeyTable.of(a["bi_table_slots"], a["bi_table_values"], a["bi_table_bits"][0]),
-                        tri_table=KeyTable.of(a["tri_table_slots"], a["tri_table_values"], a["tri_table_bits"][0]))
+                        bi_table=KeyTable.of(a["bi_keys"], a["bi_counts"], a["bi_table_slots"], a["bi_table_values"],
+                                             a["bi_table_bits"][0]),
+                        tri_table=KeyTable.of(a["tri_keys"], a["tri_counts"], a["tri_table_slots"], a["tri_table_values"],
+                                              a["tri_table_bits"][0]))
 
 
 def context_digest() -> str:

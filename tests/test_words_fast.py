@@ -191,7 +191,7 @@ def test_key_tables_are_the_sorted_keys():
         table = W.KeyTable(keys, counts)
         q = np.concatenate((keys, keys + 1, rng.integers(0, int(keys[-1]) + 2, 50_000), [0]))
         assert (table.get(q) == W._lookup(q, keys, counts)).all()
-    for n in (0, 1, 3, 1000):   # tiny tables: the probe runs past the last home slot, never out of the table
+    for n in (0, 1, 3, 1000, 100_000):   # tiny tables: the probe runs past the last home slot, never out of the table
         keys = np.unique(rng.integers(0, 2**45, n))
         table = W.KeyTable(keys, np.arange(1, len(keys) + 1, dtype=np.int32))
         got = table.get(np.concatenate((keys, rng.integers(0, 2**45, 500))))
