@@ -249,6 +249,21 @@ def crawl_one_scan(db_url: str | None, redis_url: str, scan_id: int) -> str:
     return "interrupted (shutdown)" if reason == "shutdown" else reason
 
 
+def coordinator_gone(engine, scan_id: int) -> str | None:
+    """Why scan `scan_id` has no live coordinator (its row's heartbeat: govcheck.heartbeat), or None."""
+    from govcheck.heartbeat import coordinator_alive, describe
+    from govcheck.store.engine import session_factory
+    from govcheck.store.lock import scan_lock_held
+    from govcheck.store.schema import ScanRow
+
+    with session_factory(engine)() as session:
+        scan = session.get(ScanRow, scan_id)
+        if scan is None:
+            return "no such scan in this database"
+        held = scan_lock_held(engine)
+        return None if coordinator_alive(scan, lock_held=held) else describe(scan, lock_held=held)
+
+
 def worker_loop(db_url: str | None, redis_url: str, poll: float = 2.0, once: bool = False) -> None:
     """`govcheck worker`: join every active scan in turn, each in a child process, until
     SIGTERM/SIGINT (passed on to the child, which gives its leases back)."""
@@ -264,6 +279,10 @@ def worker_loop(db_url: str | None, redis_url: str, poll: float = 2.0, once: boo
                 p.send_signal(signal.SIGTERM)
 
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    from govcheck.store.engine import open_db
+
+    engine = open_db(db_url)
+    orphans: set[int] = set()   # scans whose coordinator is gone, said once each
     print(f"govcheck worker: waiting for scans shared through {client.connection_pool.connection_kwargs.get('host')}"
           f" (prefix {prefix})", file=sys.stderr, flush=True)
     try:
@@ -273,6 +292,16 @@ def worker_loop(db_url: str | None, redis_url: str, poll: float = 2.0, once: boo
                 keys = scan_keys(scan_id, prefix)
                 if stopping or client.get(keys.state) != b"crawling" or scan_pending(client, keys) == 0:
                     continue
+                gone = coordinator_gone(engine, scan_id)
+                if gone:
+                    # Nobody would analyse what we crawl: the scan waits for `--resume`, which
+                    # queues it afresh under a live coordinator (and we join then).
+                    if scan_id not in orphans:
+                        orphans.add(scan_id)
+                        print(f"govcheck worker: not joining scan {scan_id}: {gone}; resume it with "
+                              f"`govcheck scan SITES --resume {scan_id}`", file=sys.stderr, flush=True)
+                    continue
+                orphans.discard(scan_id)
                 print(f"govcheck worker: joining scan {scan_id}", file=sys.stderr, flush=True)
                 child[:] = [spawn_worker(db_url, redis_url, scan_id, prefix)]
                 child[0].wait()

@@ -3,6 +3,7 @@
 while the coordinator is alive, a second one cannot resume its scan. Real PostgreSQL and Redis."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -26,6 +27,13 @@ def slow_site(n: int = 60) -> dict[str, Route]:
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
+
+
+def line_of(proc, timeout: float = 60) -> str:
+    """The next stderr line of `proc` (text mode, line-buffered by the worker's flush)."""
+    ready, _, _ = select.select([proc.stderr], [], [], timeout)
+    assert ready, "no line within the timeout"
+    return proc.stderr.readline()
 
 
 def scans(db: str) -> list[list[str]]:
@@ -68,8 +76,21 @@ def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_p
     time.sleep(1.6)   # three missed beats
     [row] = scans(pg_url)
     assert row[3].startswith("interrupted (") and "--resume 1" in row[3], row
-    out = subprocess.run([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url, "--redis", REDIS,
-                          "--workers", "1", "--resume", "1"], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
+    # A worker on another machine does not crawl for the dead coordinator (the scan is still
+    # queued in Redis) — and joins once the scan is resumed.
+    remote = subprocess.Popen([sys.executable, "-m", "govcheck", "worker", "--db", pg_url, "--redis", REDIS],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert "waiting for scans" in line_of(remote)
+        assert "not joining scan 1" in line_of(remote)
+        out = subprocess.run([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url, "--redis",
+                              REDIS, "--workers", "1", "--resume", "1"], capture_output=True, text=True, env=env,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "joining scan 1" in line_of(remote, timeout=5)
+    finally:
+        remote.send_signal(signal.SIGTERM)
+        remote.communicate(timeout=60)
+    assert remote.returncode == 0
     [row] = scans(pg_url)
     assert row[3] == "done"
