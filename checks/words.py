@@ -831,6 +831,16 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
     windows: dict[int, tuple[str, int, float]] = {}
     out = []
     kept: list[int] = []
+    # a page reads the same few characters around many of its suspects (a fifth of the windows
+    # repeat within a page: the same phrase in a list, a menu and the body)
+    read: dict[str, float] = {}
+
+    def logp(s: str) -> float:
+        v = read.get(s)
+        if v is None:
+            v = read[s] = best_logp(s)
+        return v
+
     for n_cand, (q, a, k, cg) in enumerate(zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist())):
         if q not in windows:
             lo, hi = q, q + 1
@@ -841,12 +851,12 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
             window = text[lo:hi]
             skip = (len(window) < 4 or looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
                     or _byline_name(text, q, model.surnames) or _proper_name(text, q))
-            windows[q] = (window, q - lo, -math.inf if skip else best_logp(window))
+            windows[q] = (window, q - lo, -math.inf if skip else logp(window))
         window, j, base = windows[q]
         if base == -math.inf:
             continue
         ch = chr(a + BASE)
-        word_gain = best_logp(window[:j] + ch + window[j + 1:]) - base - CHANNEL_COST[k]
+        word_gain = logp(window[:j] + ch + window[j + 1:]) - base - CHANNEL_COST[k]
         if word_gain < 0:
             continue
         o = int(x[q])
