@@ -26,7 +26,8 @@
   measure; recall and precision per method (list, term, context), false hits per 100,000
   characters of that clean official text and of the real pages per method.
 - Where SIGHAN's wrong characters are lost: the stage of the context detector (confusion sets,
-  suspects, candidates, guards, scorer) that the right character does not get past.
+  suspects, candidates, guards, scorer) that the right character does not get past; a
+  non-suspect that the real-word pass (detect_real_word: 时侯 for 时候) mends is counted apart.
 - Throughput on that clean text (repeated to --repeat-mb): the whole word check (lists + term
   guard + context detector), the list/term tier alone, and jieba.cut on the same text, in
   interleaved rounds, wall clock and CPU time, each as a multiple of jieba.cut's in the same
@@ -54,7 +55,17 @@ sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
 
-from checks.words import BASE, WordMatcher, candidate_features, candidates, check_words, detect_context, find_hits, suspects  # noqa: E402
+from checks.words import (  # noqa: E402
+    BASE,
+    WordMatcher,
+    candidate_features,
+    candidates,
+    check_words,
+    detect_context,
+    detect_real_word,
+    find_hits,
+    suspects,
+)
 from govcheck.page import ParsedPage, decode_html  # noqa: E402
 from govcheck.wordlists import load_matcher  # noqa: E402
 
@@ -120,7 +131,8 @@ def planted(pages: list[tuple[str, str]], matcher, n: int, seed: int = 14) -> li
 
 
 STAGES = ("not in the confusion sets", "not a suspect", "no candidate", "dropped by the name/word guards",
-          "below the scorer's threshold", "reached the scorer's threshold")
+          "below the scorer's threshold", "reached the scorer's threshold",
+          "not a suspect but mended as a real-word slip")
 
 
 def lost_where(pairs, model) -> tuple[dict[str, int], int]:
@@ -137,6 +149,7 @@ def lost_where(pairs, model) -> tuple[dict[str, int], int]:
         if not gold:
             continue
         sus = set(suspects(model, wrong).tolist())
+        real = {q: ch for q, (_score, ch) in detect_real_word(model, wrong).items()}
         pos, alt, _kind, _gain = candidates(model, wrong)
         cand = {(int(q), int(a)) for q, a in zip(pos, alt)}
         scored = {(q, ord(ch) - BASE): model.bias + sum(w * v for w, v in zip(model.weights, f))
@@ -146,7 +159,7 @@ def lost_where(pairs, model) -> tuple[dict[str, int], int]:
             if not any(b in g for g in model.confusion.get(wrong[i], ("", "", ""))[:3]):
                 stage = 0
             elif i not in sus:
-                stage = 1
+                stage = 6 if real.get(i) == b else 1
             elif key not in cand:
                 stage = 2
             elif key not in scored:
