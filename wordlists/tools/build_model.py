@@ -180,14 +180,29 @@ def law_dev_lines(root: Path) -> list[str]:
 CHUNK = 4_000_000          # character ids counted at a time (numpy arrays of a few tens of MB)
 
 
+def id_chunks(texts):
+    """The Chinese runs of `texts` as arrays of character ids of about CHUNK ids each: 0 before
+    every run and once more at the end of each array, so an n-gram never joins two runs."""
+    ids: list[int] = []
+    for text in texts:
+        for run in HAN.findall(text):
+            ids.append(0)
+            ids.extend(ord(c) - BASE for c in run)
+        if len(ids) > CHUNK:
+            ids.append(0)
+            yield np.array(ids, np.int64)
+            ids = []
+    ids.append(0)
+    yield np.array(ids, np.int64)
+
+
 def ngram_counts(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Unigram counts and sorted (key, count) arrays of bigrams and trigrams over the Chinese
     runs of `texts` (id 0 marks both edges of a run), counted with numpy in chunks."""
     uni = np.zeros(SHIFT, np.int64)
     bi_parts, tri_parts = [], []
 
-    def flush(ids: list[int]) -> None:
-        x = np.array(ids, np.int64)
+    def flush(x: np.ndarray) -> None:
         uni[:] += np.bincount(x, minlength=SHIFT)[:SHIFT]
         b = x[:-1] * SHIFT + x[1:]
         b = b[~((x[:-1] == 0) & (x[1:] == 0))]
@@ -196,19 +211,10 @@ def ngram_counts(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
         t = t[x[1:-1] != 0]
         tri_parts.append(np.unique(t, return_counts=True))
 
-    ids: list[int] = []
     runs = 0
-    for text in texts:
-        for run in HAN.findall(text):
-            runs += 1
-            ids.append(0)
-            ids.extend(ord(c) - BASE for c in run)
-        if len(ids) > CHUNK:
-            ids.append(0)
-            flush(ids)
-            ids = []
-    ids.append(0)
-    flush(ids)
+    for x in id_chunks(texts):
+        runs += int(np.count_nonzero(x == 0)) - 1     # each run opens with a 0; the chunk's last 0 closes it
+        flush(x)
     uni[0] = runs      # the edge counted once per run, as a run's end
 
     def merge(parts):
@@ -227,22 +233,12 @@ def quad_counts(texts) -> tuple[np.ndarray, np.ndarray]:
     Chinese (an edge of a run may stand at either end), seen at least twice."""
     parts = []
 
-    def flush(ids: list[int]) -> None:
-        x = np.array(ids, np.int64)
+    def flush(x: np.ndarray) -> None:
         k = ((x[:-3] * SHIFT + x[1:-2]) * SHIFT + x[2:-1]) * SHIFT + x[3:]
         parts.append(np.unique(k[(x[1:-2] != 0) & (x[2:-1] != 0)], return_counts=True))
 
-    ids: list[int] = []
-    for text in texts:
-        for run in HAN.findall(text):
-            ids.append(0)
-            ids.extend(ord(c) - BASE for c in run)
-        if len(ids) > CHUNK:
-            ids.append(0)
-            flush(ids)
-            ids = []
-    ids.append(0)
-    flush(ids)
+    for x in id_chunks(texts):
+        flush(x)
     keys = np.concatenate([k for k, _ in parts])
     u, inv = np.unique(keys, return_inverse=True)
     counts = np.bincount(inv, weights=np.concatenate([c for _, c in parts])).astype(np.int64)
