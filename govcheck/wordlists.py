@@ -278,6 +278,33 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+# A cache entry no process has opened for this long belongs to a wordlist, registry or engine
+# version no longer in use: every upgrade of the lists or the model writes new entries (a context
+# model's arrays are ~55 MB), and a nightly scan opens each entry it uses every night.
+CACHE_KEEP_DAYS = 7
+
+
+def keep_cached(entry: Path) -> None:
+    """`entry` is in use: its age starts again (what forget_stale_cache goes by)."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass   # a read-only cache: nothing will be forgotten there either
+
+
+def forget_stale_cache(entry: Path, prefix: str) -> None:
+    """After `entry` was written, remove the other `prefix`* entries of the cache directory
+    not opened for CACHE_KEEP_DAYS. A process still using a removed model keeps its mapped
+    files (the data stays until they are closed); one starting later just builds it again."""
+    cutoff = dt.datetime.now().timestamp() - CACHE_KEEP_DAYS * 86400
+    for other in entry.parent.glob(f"{prefix}*"):
+        try:
+            if other != entry and other.stat().st_mtime < cutoff:
+                shutil.rmtree(other) if other.is_dir() else other.unlink()
+        except OSError:
+            pass   # another process removed or is replacing it
+
+
 def wordlists_digest(extra: list[str] | tuple[str, ...] = (), terms: list[str] | tuple[str, ...] = (),
                      guard: bool = True) -> str:
     """What the automaton is built from: the key of its cache."""
@@ -311,7 +338,9 @@ def load_automaton(extra: list[str] | tuple[str, ...] = (), terms: list[str] | t
     cached = cache_dir() / f"words-{wordlists_digest(extra, terms, guard)}.automaton"
     if cached.is_file():
         try:
-            return ahocorasick.load(str(cached), pickle.loads)
+            automaton = ahocorasick.load(str(cached), pickle.loads)
+            keep_cached(cached)
+            return automaton
         except Exception:  # a torn or foreign cache file: rebuild it
             cached.unlink(missing_ok=True)
     entries = load_entries(extra)
@@ -323,6 +352,7 @@ def load_automaton(extra: list[str] | tuple[str, ...] = (), terms: list[str] | t
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         automaton.save(str(tmp), pickle.dumps)
         tmp.replace(cached)
+        forget_stale_cache(cached, "words-")
     except OSError:
         pass  # a read-only home still scans, it just rebuilds next time
     return automaton
@@ -410,7 +440,9 @@ def context_arrays() -> dict[str, np.ndarray]:
         try:
             # plain ndarrays over the mapped files: indexing an np.memmap goes through its
             # Python-level __getitem__, ten microseconds a look-up in the detector's hot loops
-            return {k: np.asarray(np.load(folder / f"{k}.npy", mmap_mode="r")) for k in CONTEXT_ARRAYS}
+            arrays = {k: np.asarray(np.load(folder / f"{k}.npy", mmap_mode="r")) for k in CONTEXT_ARRAYS}
+            keep_cached(folder)
+            return arrays
         except (OSError, ValueError):   # a torn or foreign cache: build it again
             shutil.rmtree(folder, ignore_errors=True)
     arrays = build_context_arrays()
@@ -420,6 +452,7 @@ def context_arrays() -> dict[str, np.ndarray]:
         for k, v in arrays.items():
             np.save(tmp / f"{k}.npy", v)
         tmp.rename(folder)
+        forget_stale_cache(folder, "context-")
     except OSError:
         pass   # read-only, or another process cached it first: use what was built here
     finally:

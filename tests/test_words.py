@@ -96,6 +96,37 @@ def test_user_lists_merge_and_cache(tmp_path, monkeypatch):
     assert len(list((tmp_path / "cache").glob("*.automaton"))) == 2
 
 
+def test_cache_entries_not_opened_for_a_week_go_when_a_new_one_is_written(tmp_path, monkeypatch):
+    # Each wordlist or model upgrade writes new entries (a context model's arrays are ~55 MB);
+    # the ones no scan has opened for CACHE_KEEP_DAYS are removed, those in use are kept.
+    import os
+    import time
+
+    import govcheck.wordlists as L
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GOVCHECK_CACHE_DIR", str(cache))
+    cache.mkdir()
+    month_ago = time.time() - 30 * 86400
+    stale, recent, other = cache / "words-old.automaton", cache / "words-recent.automaton", cache / "context-old"
+    stale.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    other.mkdir()
+    (other / "tri_keys.npy").write_bytes(b"x")
+    for path in (stale, other):
+        os.utime(path, (month_ago, month_ago))
+    load_automaton(guard=False)
+    (entry,) = [p for p in cache.glob("words-*.automaton") if p not in (stale, recent)]
+    assert not stale.exists() and recent.exists()
+    assert other.exists()     # a context entry goes only when a context entry is written
+    os.utime(entry, (month_ago, month_ago))
+    load_automaton(guard=False)          # opened again: in use, its age starts again
+    assert entry.stat().st_mtime > month_ago + 86400
+    L.context_arrays()                   # builds and writes this model's arrays
+    assert not other.exists() and len(list(cache.glob("context-*"))) == 1
+    assert L.CACHE_KEEP_DAYS < 30
+
+
 def test_bundled_lists_sizes_and_headers():
     entries = load_entries()
     typo = [e for e in entries if e.category == "typo"]
