@@ -159,7 +159,7 @@ def spawn_worker(db_url: str | None, redis_url: str, scan_id: int, prefix: str) 
     verbose = ["-v"] if logging.getLogger().getEffectiveLevel() <= logging.INFO else []
     return subprocess.Popen([sys.executable, "-m", "govcheck", *verbose, "worker", *db, "--redis", redis_url,
                              "--scan", str(scan_id)],
-                            env=dict(os.environ, GOVCHECK_REDIS_PREFIX=prefix,
+                            env=dict(os.environ, GOVCHECK_REDIS_PREFIX=prefix, GOVCHECK_COORDINATOR_PID=str(os.getpid()),
                                      GOVCHECK_QUEUE_LEASE_SECONDS=str(LEASE_SECONDS)))
 
 
@@ -243,10 +243,39 @@ def crawl_one_scan(db_url: str | None, redis_url: str, scan_id: int) -> str:
     crawler = process.create_crawler(SiteSpider)
     process.crawl(crawler, plans=spec.plans, store=store, check_external=spec.check_external, automaton=automaton,
                   wordlists=spec.wordlists, as_of=spec.as_of, recheck_hours=spec.recheck_hours)
+    orphaned = stop_when_orphaned(crawler)
     process.start()
     store.flush()
     reason = crawler.stats.get_value("finish_reason") or "unknown"
+    if orphaned:
+        return "interrupted (its coordinator is gone)"
     return "interrupted (shutdown)" if reason == "shutdown" else reason
+
+
+def stop_when_orphaned(crawler, interval: float = 1.0) -> list[bool]:
+    """A local worker (spawned by `scan --workers N`, GOVCHECK_COORDINATOR_PID) stops like on
+    SIGTERM — its leases go back to the queue — once its coordinator process has died: nobody
+    would analyse what it crawls, and an operator who killed the scan expects its crawling to
+    end (`--resume` queues the rest again). Being re-parented is certain, unlike a late heartbeat.
+    Returns a list that holds True once that happened."""
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor, task
+
+    parent = os.environ.get("GOVCHECK_COORDINATOR_PID")
+    orphaned: list[bool] = []
+    if not parent or not parent.isdigit():
+        return orphaned
+
+    def check():
+        if os.getppid() != int(parent) and not orphaned:
+            orphaned.append(True)
+            log.warning("coordinator (pid %s) is gone: this worker gives its leases back and stops", parent)
+            loop.stop()
+            deferred_from_coro(crawler.stop_async())
+
+    loop = task.LoopingCall(check)
+    reactor.callWhenRunning(loop.start, interval, now=True)
+    return orphaned
 
 
 def coordinator_gone(engine, scan_id: int) -> str | None:

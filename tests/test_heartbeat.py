@@ -94,3 +94,48 @@ def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_p
     assert remote.returncode == 0
     [row] = scans(pg_url)
     assert row[3] == "done"
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` still runs (an orphan's zombie waits for whoever adopted it to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_local_workers_of_a_killed_coordinator_stop_instead_of_crawling_on(tmp_path, serve, pg_url, prefix):
+    # Killing the scan (SIGKILL of `govcheck scan --workers`) ends its crawling: the local
+    # workers see they were orphaned, give their leases back and exit.
+    server = serve({HOST: slow_site()})
+    registry = write_registry(tmp_path / "sites.yaml", [{"name": "心跳单位", "sites": [
+        {"url": f"http://{HOST}:{server.port}/"}]}], resolve={HOST: "127.0.0.1"},
+        settings={"concurrency_per_host": 1, "probes": 0}, as_of="2024-04-19")
+    env = dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", GOVCHECK_REDIS_PREFIX=prefix)
+    govcheck("db", "upgrade", "--db", pg_url)
+    coordinator = subprocess.Popen([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url,
+                                    "--redis", REDIS, "--workers", "1"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 6 and time.monotonic() < deadline and coordinator.poll() is None:
+            time.sleep(0.05)
+        workers = children(coordinator.pid)
+        assert workers and len(server.requests) >= 6
+        coordinator.kill()
+        coordinator.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(running(pid) for pid in workers)
+        stopped_at = len(server.requests)
+        time.sleep(1.0)
+        assert len(server.requests) == stopped_at < 60   # nothing crawled after, and not to the end
+    finally:
+        for pid in workers:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+        if coordinator.poll() is None:
+            coordinator.kill()
