@@ -40,10 +40,9 @@ def scans(db: str) -> list[list[str]]:
     return [line.split("\t") for line in govcheck("scans", "--db", db).stdout.splitlines()]
 
 
-def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_path, serve, pg_url, prefix,
-                                                                           monkeypatch):
-    # Every process here (the listing's too: it judges staleness by the same setting) beats fast.
-    monkeypatch.setenv("GOVCHECK_HEARTBEAT_SECONDS", "0.5")
+def start_scan(tmp_path, serve, pg_url, prefix, **popen):
+    """A `--workers 1` scan of the slow site on PostgreSQL, returned once it is crawling:
+    (server, registry, env, coordinator process)."""
     server = serve({HOST: slow_site()})
     registry = write_registry(tmp_path / "sites.yaml", [{"name": "心跳单位", "sites": [
         {"url": f"http://{HOST}:{server.port}/"}]}], resolve={HOST: "127.0.0.1"},
@@ -51,13 +50,23 @@ def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_p
     env = dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", GOVCHECK_REDIS_PREFIX=prefix)
     govcheck("db", "upgrade", "--db", pg_url)
     coordinator = subprocess.Popen([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url,
-                                    "--redis", REDIS, "--workers", "1"], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, env=env)
+                                    "--redis", REDIS, "--workers", "1"], env=env, **popen)
+    deadline = time.monotonic() + 120
+    while len(server.requests) < 6 and time.monotonic() < deadline and coordinator.poll() is None:
+        time.sleep(0.05)
+    if coordinator.poll() is not None or len(server.requests) < 6:
+        coordinator.kill()
+        pytest.fail(f"the scan did not start crawling (exit {coordinator.poll()}, {len(server.requests)} requests)")
+    return server, registry, env, coordinator
+
+
+def test_killed_coordinator_is_interrupted_and_resumable_a_live_one_is_not(tmp_path, serve, pg_url, prefix,
+                                                                           monkeypatch):
+    # Every process here (the listing's too: it judges staleness by the same setting) beats fast.
+    monkeypatch.setenv("GOVCHECK_HEARTBEAT_SECONDS", "0.5")
+    server, registry, env, coordinator = start_scan(tmp_path, serve, pg_url, prefix, stdout=subprocess.PIPE,
+                                                    stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while len(server.requests) < 6 and time.monotonic() < deadline and coordinator.poll() is None:
-            time.sleep(0.05)
-        assert coordinator.poll() is None and len(server.requests) >= 6
         time.sleep(1.6)   # beats well past the stale limit: the live coordinator renews them
         [row] = scans(pg_url)
         assert row[0] == "1" and row[3].startswith("running (") and f"pid {coordinator.pid}" in row[3]
@@ -108,22 +117,12 @@ def running(pid: int) -> bool:
 def test_local_workers_of_a_killed_coordinator_stop_instead_of_crawling_on(tmp_path, serve, pg_url, prefix):
     # Killing the scan (SIGKILL of `govcheck scan --workers`) ends its crawling: the local
     # workers see they were orphaned, give their leases back and exit.
-    server = serve({HOST: slow_site()})
-    registry = write_registry(tmp_path / "sites.yaml", [{"name": "心跳单位", "sites": [
-        {"url": f"http://{HOST}:{server.port}/"}]}], resolve={HOST: "127.0.0.1"},
-        settings={"concurrency_per_host": 1, "probes": 0}, as_of="2024-04-19")
-    env = dict(os.environ, GOVCHECK_RESOLVE_ONLY="1", GOVCHECK_REDIS_PREFIX=prefix)
-    govcheck("db", "upgrade", "--db", pg_url)
-    coordinator = subprocess.Popen([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", pg_url,
-                                    "--redis", REDIS, "--workers", "1"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, env=env)
+    server, _, _, coordinator = start_scan(tmp_path, serve, pg_url, prefix, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
     workers: list[int] = []
     try:
-        deadline = time.monotonic() + 120
-        while len(server.requests) < 6 and time.monotonic() < deadline and coordinator.poll() is None:
-            time.sleep(0.05)
         workers = children(coordinator.pid)
-        assert workers and len(server.requests) >= 6
+        assert workers
         coordinator.kill()
         coordinator.wait(timeout=30)
         deadline = time.monotonic() + 30
