@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import signal
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select, update
@@ -210,16 +210,13 @@ def run_scan(registry: Registry, db_url: str | None = None, as_of: dt.date | Non
     automaton = load_matcher(registry.wordlists, terms)
     wordlists = matcher_digest(registry.wordlists, terms)
     engine = open_db(db_url)
-    try:
-        lock = scan_lock(engine)
-        lock.__enter__()
-    except ScanLocked as exc:
-        raise ScanLocked(_held_by(engine, str(exc), resume)) from None
-    try:
+    with ExitStack() as held:
+        try:
+            held.enter_context(scan_lock(engine))
+        except ScanLocked as exc:
+            raise ScanLocked(_held_by(engine, str(exc), resume)) from None
         return _run_locked_scan(registry, engine, cfg, as_of, automaton, wordlists, progress, redis_url, analyse,
                                 workers, resume)
-    finally:
-        lock.__exit__(None, None, None)
 
 
 def _held_by(engine, message: str, resume: int | None) -> str:
