@@ -15,6 +15,7 @@ import yaml
 
 from govcheck.demo.loopback import LoopbackSites, Route
 from govcheck.findings import Finding, FindingState
+from govcheck.store.schema import PageRow
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -114,3 +115,16 @@ def stored(finding_id: int, check: str, severity: str = "deduct", target_kind: s
     target = "http://www.example.gov.cn/" if target_kind == "site" else "某账号"
     return FindingState(finding_id, Finding(check, target, None, "", detail, severity, "单位", target_kind, target),
                         status, False, at, 1, at, 1)
+
+
+def stored_pages(db) -> int:
+    """Pages stored so far, read with plain sqlite3: opening the file with open_db while the scan
+    is still creating its schema took the half-made schema for an old one and raced the scan
+    ("table … already exists") on a loaded machine."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(f"SELECT count(*) FROM {PageRow.__tablename__}").fetchone()[0]
+    except sqlite3.OperationalError:   # not made yet
+        return 0

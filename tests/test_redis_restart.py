@@ -13,11 +13,11 @@ import sys
 import time
 
 import pytest
-from conftest import Route, findings_jsonl, govcheck, html, write_registry
+from conftest import Route, findings_jsonl, govcheck, html, stored_pages, write_registry
 from sqlalchemy import select
 
 from govcheck.store.engine import open_db, session_factory
-from govcheck.store.schema import PageRow, ScanRow, SiteOutcomeRow
+from govcheck.store.schema import ScanRow, SiteOutcomeRow
 
 pytest.importorskip("redis")
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
@@ -79,19 +79,6 @@ def slow_site(n: int = 50) -> dict[str, Route]:
 def comparable(records: list[dict]) -> list[str]:
     keep = ("unit", "check", "severity", "target", "subject", "url", "evidence", "detail", "status")
     return sorted(json.dumps({k: r.get(k) for k in keep}, ensure_ascii=False, sort_keys=True) for r in records)
-
-
-def stored_pages(db) -> int:
-    """Pages stored so far, read with plain sqlite3: opening the file with open_db while the scan
-    is still creating its schema took the half-made schema for an old one and raced the scan
-    ("table … already exists") on a loaded machine."""
-    import sqlite3
-
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(f"SELECT count(*) FROM {PageRow.__tablename__}").fetchone()[0]
-    except sqlite3.OperationalError:   # not made yet
-        return 0
 
 
 @pytest.mark.parametrize("workers", [0, 1])

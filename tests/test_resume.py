@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import Route, findings_jsonl, govcheck, html, write_registry
+from conftest import Route, findings_jsonl, govcheck, html, stored_pages, write_registry
 from sqlalchemy import func, select
 
 from govcheck.store.engine import open_db, session_factory
@@ -61,21 +61,17 @@ def test_resume_after_sigkill_gives_the_uninterrupted_findings(tmp_path, serve):
     proc = subprocess.Popen([sys.executable, "-m", "govcheck", "scan", str(registry), "--db", str(db)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, GOVCHECK_RESOLVE_ONLY="1"))
-    sessions = None
     deadline = time.monotonic() + 90
     stored = 0
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
-        if sessions is None and db.exists():
-            sessions = session_factory(open_db(str(db)))
-        if sessions is not None:
-            with sessions() as s:
-                stored = s.scalar(select(func.count()).select_from(PageRow)) or 0
-            if stored >= 20:   # a good part of the big site is stored, not all of it
-                break
+        stored = stored_pages(db)
+        if stored >= 20:   # a good part of the big site is stored, not all of it
+            break
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert stored >= 20
+    sessions = session_factory(open_db(str(db)))
     with sessions() as s:
         assert s.scalar(select(ScanRow.status)) == "running"
         before = {(site, url) for site, url in s.execute(select(SiteRow.url, PageRow.url).join(
