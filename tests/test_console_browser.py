@@ -66,7 +66,10 @@ def log_in(pg, console, user: str, password: str | None = None) -> None:
     assert "/login" in pg.url
     pg.fill("input[name=username]", user)
     pg.fill("input[name=password]", password or PASSWORDS[user])
-    pg.click("section.login button[type=submit]")
+    # The form posts and redirects; under load the caller's next read (pg.title()) raced the
+    # navigation and saw the blank document in between (CI on 45e27cb).
+    with pg.expect_navigation():
+        pg.click("section.login button[type=submit]")
 
 
 def row_ids(pg) -> list[int]:
