@@ -270,11 +270,30 @@ def tokenizer() -> jieba.Tokenizer:
     if _tokenizer is None:
         jieba.setLogLevel(logging.ERROR)
         tok = jieba.Tokenizer()
-        tok.initialize()
-        for w in MODERN_WORDS:
-            tok.add_word(w, 2000)
+        tok.FREQ, tok.total = segmenter_source(MODERN_WORDS)
+        tok.initialized = True
         _tokenizer = tok
     return _tokenizer
+
+
+def build_segmenter_dictionary(words) -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary (FREQ, total) with `words` added at frequency 2000."""
+    jieba.setLogLevel(logging.ERROR)
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for w in words:
+        tok.add_word(w, 2000)
+    return tok.FREQ, tok.total
+
+
+# Where tokenizer() takes its dictionary from: built here (from jieba's own marshal cache, 0.43 s),
+# unless govcheck.wordlists names its pickled copy (0.11 s; the first check of every process paid this)
+segmenter_source = build_segmenter_dictionary
+
+
+def set_segmenter_source(source) -> None:
+    global segmenter_source
+    segmenter_source = source
 
 
 # log(frequency) - log(total) of the dictionary words best_logp has met, for the tokenizer it
