@@ -53,3 +53,30 @@ def test_where_a_kind_character_may_be_a_slip():
     assert fixed_tail("委员会", "委员灰", "，", organ=True)
     assert not fixed_tail("生态环境部", "生态环境不", "存", organ=True)   # 不 is prose
     assert not fixed_tail("委员会", "委员汇", "报", organ=True)           # 汇报 is a word
+
+
+def test_townships_are_names_and_the_distinctive_ones_guarded():
+    """wordlists/terms/townships.txt (2023 division codes): every township a name; guarded (its
+    variants slips) only where the stem has three characters or more and is no word."""
+    from govcheck.wordlists import TOWNSHIPS, names
+
+    towns = dict(load_terms([TOWNSHIPS]))
+    assert towns["塔尔气镇"] == "typo" and TERMS["塔尔气镇"] == "typo"
+    assert towns["东华门街道"] == "name"     # 东华门 is a word (a gate of Beijing's palace)
+    assert towns["板店乡"] == "name"         # two-character stems: a third of them sound like another township
+    assert {"板店镇", "板店街道"} <= names()   # a 乡 becomes a 镇, a 镇 a 街道: the stem under every kind
+    assert "塔尔气镇" in names() and "鄂尔多斯市" not in names()
+    assert sum(c == "typo" for c in towns.values()) > 7000 and len(towns) > 80_000
+    # county-level divisions created since cpca's table (2020): places, not slips of 新都区
+    assert TERMS["信都区"] == TERMS["襄都区"] == "typo"
+
+
+def test_a_name_covers_what_lies_inside_it_only():
+    from checks.words import WordMatcher
+
+    m = WordMatcher(None, names=frozenset({"盘石镇", "东华门街道"}))
+    text = "到盘石镇开展调研，东华门街道办事处"
+    assert m.named(text, 1, 3) and m.named(text, 1, 4) and m.named(text, 2, 4)
+    assert not m.named(text, 0, 2) and not m.named(text, 3, 5)
+    assert m.named(text, 9, 12) and not m.named(text, 12, 16)
+    assert not WordMatcher(None).named(text, 1, 3)
