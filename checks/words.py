@@ -419,12 +419,16 @@ TITLES = ("书记", "主任", "局长", "市长", "县长", "省长", "区长", 
 # set lookups instead of a scan of TITLES per suspect (the name guard ran for every candidate)
 TITLE_SET = frozenset(TITLES)
 TITLE_LENGTHS = tuple(sorted({len(t) for t in TITLES}))
+# The titles that name a person's post (not 说, 等, 表示, nor 代表, 委员 — 职工代表, 常务委员会:
+# prose has those after any two characters)
+POSTS = frozenset(t for t in TITLES[:TITLES.index("副")] if len(t) >= 2) - {"代表", "委员"}   # of two or three characters
 
 
 def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], after: bool = True) -> bool:
     """A person or place name the checks must not "correct": a surname standing alone in
     front of the span (何立峰, 肖远企), a title just before it (省委书记易炼红), a title or
-    reporting verb right after it (刘通摄), or a place suffix after it (围场县)."""
+    reporting verb right after it (刘通摄), a place suffix after it (围场县), or a surname opening
+    it with a post after one more character (杜博主任)."""
     for k in (start - 1, start - 2):
         if k >= 0 and text[k] in surnames and (k == 0 or not _pair_word(text, k - 1)):
             return True
@@ -438,7 +442,15 @@ def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], a
     tail = text[end:end + 3]
     if tail[:1] in PLACE_SUFFIX:
         return True
-    return any(len(tail) >= k and tail[:k] in TITLE_SET for k in TITLE_LENGTHS)
+    if any(len(tail) >= k and tail[:k] in TITLE_SET for k in TITLE_LENGTHS):
+        return True
+    # the span opens a two-character name that a post follows (由杜博主任, 由俞儒主任作报告: 杜博 is no
+    # slip of 赌博): a surname, one given character, an office or 同志. Not a three-character name:
+    # 贯彻罗实江主席 is a slip of 落实 before 江主席.
+    if text[start] not in surnames:
+        return False
+    post = text[start + 2:start + 5]
+    return post[:2] in POSTS or post in POSTS
 
 
 def _pair_word(text: str, i: int) -> bool:
