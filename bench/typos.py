@@ -61,6 +61,7 @@ from checks.words import (  # noqa: E402
     candidate_features,
     candidates,
     check_words,
+    confusable_hits,
     detect_context,
     detect_real_word,
     find_hits,
@@ -132,7 +133,8 @@ def planted(pages: list[tuple[str, str]], matcher, n: int, seed: int = 14) -> li
 
 STAGES = ("not in the confusion sets", "not a suspect", "no candidate", "dropped by the name/word guards",
           "below the scorer's threshold", "reached the scorer's threshold",
-          "not a suspect but mended as a real-word slip")
+          "not a suspect but mended as a real-word slip",
+          "not a suspect or no candidate, but mended as a one-character slip (checks/confusables.py)")
 
 
 def lost_where(pairs, model) -> tuple[dict[str, int], int]:
@@ -154,14 +156,16 @@ def lost_where(pairs, model) -> tuple[dict[str, int], int]:
         cand = {(int(q), int(a)) for q, a in zip(pos, alt)}
         scored = {(q, ord(ch) - BASE): model.bias + sum(w * v for w, v in zip(model.weights, f))
                   for q, ch, f in candidate_features(model, wrong)}
+        slips = {h.start + k: c for h in confusable_hits(model, wrong)
+                 for k, (a, c) in enumerate(zip(h.word, h.correction)) if a != c}
         for i, b in gold.items():
             key = (i, ord(b) - BASE)
             if not any(b in g for g in model.confusion.get(wrong[i], ("", "", ""))[:3]):
                 stage = 0
             elif i not in sus:
-                stage = 6 if real.get(i) == b else 1
+                stage = 6 if real.get(i) == b else 7 if slips.get(i) == b else 1
             elif key not in cand:
-                stage = 2
+                stage = 7 if slips.get(i) == b else 2
             elif key not in scored:
                 stage = 3
             else:
