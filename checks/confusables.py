@@ -7,7 +7,9 @@ similar company (wordlists/tools/train_sets.py), a logistic classifier over hash
 the neighbouring characters (offsets −3..+3, their bigrams and trigrams) says which of the two
 the context wants. At scan time each occurrence of such a character costs one hashed look-up
 per feature and partner, all in one vectorised pass; an occurrence is a slip only when the
-partner wins by a wide margin (set on held-out development text, never on SIGHAN).
+partner wins by a wide margin — each pair its own (set on held-out development text, never on
+SIGHAN): 在/再 are told apart by their neighbours where 他/它 or 和/或 are not, and one margin for
+all would be set by the pairs that cannot be told apart.
 Pure numpy; the weights come from wordlists/model/sets.npz (govcheck.wordlists loads them).
 """
 
@@ -81,35 +83,61 @@ class SetModel:
     # counted over all the training text, beside the classifiers' capped samples.
     tri_weight: float = 0.0
     four_weight: float = 0.0
+    # Each pair's own margin (float32, per pair; inf for a pair whose slips cannot be told from
+    # clean text: it is never judged); None: `margin` for every pair.
+    pair_margin: np.ndarray | None = None
+    # The margin a slip needs at least whose written form is a word of two or more characters
+    # itself (签定/签订, 可信性/可行性, 实时/适时): two words either of which the context may want,
+    # and most of the clean text's high margins (checks.words.confusable_hits).
+    word_margin: float = -np.inf
+
+
+def margins_needed(model: SetModel, pair: np.ndarray) -> np.ndarray:
+    """The margin the partner must win by, per pair index."""
+    if model.pair_margin is None:
+        return np.full(len(pair), model.margin, np.float32)
+    return model.pair_margin[pair]
 
 
 def slip_margins(model: SetModel, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(position, partner code point, margin) of the best partner of every confusable
     character of the text: how many nats of log-odds the context puts on the partner over
     the character written, less the slip's channel cost. Vectorised."""
+    return best_partners(model, text)[:3]
+
+
+def best_partners(model: SetModel, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """slip_margins and, fourth, the margin each one's pair needs (margins_needed). The best
+    partner is the one nearest its pair's margin; a pair that is never judged offers none."""
     codes = char_codes(text)
     cp = codes[REACH:len(codes) - REACH].astype(np.int64)
     n = model.start[cp + 1] - model.start[cp]
     q = np.flatnonzero(n)
     none = np.zeros(0, np.int64)
     if not len(q):
-        return none, none, np.zeros(0, np.float32)
+        return none, none, np.zeros(0, np.float32), np.zeros(0, np.float32)
     n = n[q]
     pos = np.repeat(q, n)
     entry = np.arange(len(pos)) - np.repeat(np.cumsum(n) - n, n) + np.repeat(model.start[cp[q]], n)
     pair = model.pair[entry]
+    need = margins_needed(model, pair)
+    judged = np.isfinite(need)
+    if not judged.all():
+        pos, entry, pair, need = pos[judged], entry[judged], pair[judged], need[judged]
+        if not len(pos):
+            return none, none, np.zeros(0, np.float32), np.zeros(0, np.float32)
     raw = model.weights[feature_buckets(codes, pos, pair, int(model.weights.size).bit_length() - 1)]
     score = (model.prior * model.bias[pair] + model.scale * raw.sum(1, dtype=np.float32)) * model.sign[entry] - model.cost[pair]
     # the best partner of each occurrence (entries of one position are contiguous)
-    order = np.lexsort((-score, pos))
+    order = np.lexsort((need - score, pos))
     first = np.concatenate(([True], pos[order][1:] != pos[order][:-1]))
     best = order[first]
-    return pos[best], model.partner[entry[best]].astype(np.int64), score[best]
+    return pos[best], model.partner[entry[best]].astype(np.int64), score[best], need[best]
 
 
-def preferred_partners(model: SetModel, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """slip_margins where the classifier prefers the partner at all (margin > 0): the few
+def preferred_partners(model: SetModel, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """best_partners where the classifier prefers the partner at all (margin > 0): the few
     occurrences worth a second opinion."""
-    pos, partner, score = slip_margins(model, text)
+    pos, partner, score, need = best_partners(model, text)
     keep = score > 0
-    return pos[keep], partner[keep], score[keep]
+    return pos[keep], partner[keep], score[keep], need[keep]

@@ -1106,11 +1106,11 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
 SLIP_REACH = 6            # characters of the clause on each side that are segmented to place the hit
 
 
-def slip_scores(model: ContextModel, text: str) -> list[tuple[int, str, float]]:
-    """(position, partner, score) where the classifier prefers the partner: its margin plus the
-    character model's trigram (and 4-gram) gains of the partner, weighted as the training script
-    set them on the development text."""
-    pos, partner, margin = preferred_partners(model.sets, text)
+def slip_scores(model: ContextModel, text: str) -> list[tuple[int, str, float, float]]:
+    """(position, partner, score, the margin its pair needs) where the classifier prefers the
+    partner: its margin plus the character model's trigram (and 4-gram) gains of the partner,
+    weighted as the training script set them on the development text."""
+    pos, partner, margin, need = preferred_partners(model.sets, text)
     if not len(pos):
         return []
     x = _ids(text)
@@ -1125,7 +1125,7 @@ def slip_scores(model: ContextModel, text: str) -> list[tuple[int, str, float]]:
     score = margin + model.sets.tri_weight * tri
     if model.sets.four_weight:
         score = score + model.sets.four_weight * _four_gain(model, x, pos, alt)
-    return [(q, chr(c), s) for q, c, s in zip(pos.tolist(), partner.tolist(), score.tolist())]
+    return [(q, chr(c), s, n) for q, c, s, n in zip(pos.tolist(), partner.tolist(), score.tolist(), need.tolist())]
 
 
 def confusable_hits(model: ContextModel, text: str, margin: float | None = None) -> list[Hit]:
@@ -1136,8 +1136,8 @@ def confusable_hits(model: ContextModel, text: str, margin: float | None = None)
     if model.sets is None:
         return []
     hits = []
-    for q, a, score in slip_scores(model, text):
-        if score < (model.sets.margin if margin is None else margin):
+    for q, a, score, need in slip_scores(model, text):
+        if score < (need if margin is None else margin):
             continue
         if not "\u4e00" <= text[q] <= "\u9fff" or text[q] in ABBREVIATIONS:
             continue
@@ -1155,10 +1155,14 @@ def confusable_hits(model: ContextModel, text: str, margin: float | None = None)
             continue
         start, end = lo + ws, lo + we
         wrong = text[start:end]
+        if end - start > 1 and _is_word(wrong):
+            need = max(need, model.sets.word_margin)    # a word written for a word (SetModel.word_margin)
+            if margin is None and score < need:
+                continue
         if end - start > 1 and text.count(wrong) > 1:
             continue   # written the same way twice: a term of the text, not a slip
         context = f"{text[max(0, start - CONTEXT):start]}【{wrong}】{text[end:end + CONTEXT]}"
-        confidence = round(1 / (1 + math.exp(-(score - model.sets.margin))), 2)
+        confidence = round(1 / (1 + math.exp(-(score - need))), 2)
         hits.append(Hit(wrong, "typo", fixed[ws:we], start, end, context, f"{text[q]}→{a}", "context", confidence))
     return hits
 

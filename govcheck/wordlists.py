@@ -483,7 +483,9 @@ def confusable_sets() -> SetModel | None:
     with np.load(path) as z:
         return SetModel(start=z["start"], pair=z["pair"], sign=z["sign"], partner=z["partner"], bias=z["bias"],
                         weights=z["weights"], scale=float(z["scale"]), margin=float(z["margin"]), cost=z["cost"],
-                        prior=float(z["prior"]), tri_weight=float(z["tri_weight"]), four_weight=float(z["four_weight"]))
+                        prior=float(z["prior"]), tri_weight=float(z["tri_weight"]), four_weight=float(z["four_weight"]),
+                        pair_margin=z["pair_margin"] if "pair_margin" in z.files else None,
+                        word_margin=float(z["word_margin"]) if "word_margin" in z.files else -np.inf)
 
 
 def context_digest() -> str:

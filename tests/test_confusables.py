@@ -86,3 +86,35 @@ def test_features_read_only_the_neighbours():
     assert not (feature_buckets(one, np.array([4]), np.array([8]), 20) == feature_buckets(one, np.array([4]), pair, 20)).any()
     assert (char_codes("第3条") == char_codes("第9条")).all()
     assert feature_buckets(one, np.array([0]), pair, 20).shape == (1, len(TEMPLATES))
+
+
+
+# --- each pair its own margin (SetModel.pair_margin, wordlists/tools/train_sets.py --calibrate) -
+
+def test_a_pair_is_judged_by_its_own_margin():
+    text = "我明天在去北京开会"                     # the partner wins by 5 nats
+    sets = always("在", "再", margin=6.0)
+    assert W.confusable_hits(dataclasses.replace(MATCHER.context, sets=sets), text) == []
+    low = dataclasses.replace(sets, pair_margin=np.array([4.0], np.float32))
+    hits = W.confusable_hits(dataclasses.replace(MATCHER.context, sets=low), text)
+    assert [(h.word, h.correction) for h in hits] == [("在", "再")]
+    assert hits[0].confidence == round(1 / (1 + np.exp(-1.0)), 2)     # σ(score − the pair's margin)
+
+
+def test_a_pair_that_is_never_judged_offers_no_partner():
+    sets = always("在", "再", margin=-1.0)
+    never = dataclasses.replace(sets, pair_margin=np.array([np.inf], np.float32))
+    assert W.slip_scores(dataclasses.replace(MATCHER.context, sets=sets), "我明天在去北京开会")
+    assert W.slip_scores(dataclasses.replace(MATCHER.context, sets=never), "我明天在去北京开会") == []
+
+
+def test_a_word_written_for_a_word_needs_the_word_margin():
+    text = "要保证数据的可信性。"                     # 可信性 and 可行性 are both words
+    sets = always("信", "行")
+    hits = W.confusable_hits(dataclasses.replace(MATCHER.context, sets=sets), text)
+    assert [(h.word, h.correction) for h in hits] == [("可信性", "可行性")]
+    assert W.confusable_hits(dataclasses.replace(MATCHER.context, sets=dataclasses.replace(sets, word_margin=6.0)), text) == []
+    # a slip whose written form is no word (工做) does not need it
+    sets = dataclasses.replace(always("做", "作"), word_margin=6.0)
+    hits = W.confusable_hits(dataclasses.replace(MATCHER.context, sets=sets), "认真完成各项工做任务")
+    assert [(h.word, h.correction) for h in hits] == [("工做", "工作")]

@@ -16,9 +16,15 @@ DIR is the LawRefBook/Laws work tree build_model.py was given (wordlists/model/S
   to the true odds), by Adagrad with a little L2; features seen fewer than MIN_SEEN times in a pair's text are dropped.
 - The score: the classifier's margin plus the character model's trigram and 4-gram gains of
   the partner (TRI_WEIGHT, FOUR_WEIGHT, checks.words.slip_scores).
-- The margin: the lowest of MARGINS at which the one-character slips found on the clean
-  development text A (fit_context.dev_halves()[0] and every other held-out law paragraph, as
-  fit_context.py fits on) stay within BUDGET per 100,000 characters. Half B is never looked at.
+- The margins (--calibrate keeps the weights and sets only these, ~1 min): each pair its own
+  (SetModel.pair_margin, pair_margins), and one for slips whose written form is a word itself
+  (SetModel.word_margin: 签定/签订, 可信性/可行性), all on the clean development text A
+  (fit_context.dev_halves()[0] and every other held-out law paragraph, as fit_context.py fits
+  on) and PLANTED_PER_PAIR slips of each pair planted each way in it (seeded). The settings
+  (MUS, ALPHAS, SHRINKS, WORD_MARGINS) are chosen two-fold over the lines of text A: the most
+  planted slips found with no more clean hits on the other half than the one margin of before
+  (w43_MARGIN) had, and at most BUDGET per 100,000. A pair that finds fewer than MIN_RECALL of
+  its slips is never judged (他/它, 哪/那). Half B, SIGHAN and the real pages are never looked at.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import build_model  # noqa: E402
 import fit_context  # noqa: E402
 
 from checks.confusables import TEMPLATES, SetModel, char_codes, feature_buckets  # noqa: E402
-from checks.words import CHANNEL_COST, confusable_hits, slip_scores  # noqa: E402
+from checks.words import CHANNEL_COST, _is_word, confusable_hits, slip_scores  # noqa: E402
 from govcheck.wordlists import MODEL, confusion, context_model  # noqa: E402
 
 MIN_COUNT = 500
@@ -66,6 +72,16 @@ TRI_WEIGHT = 0.7
 FOUR_WEIGHT = 0.5
 BUDGET = 0.3               # one-character slips per 100,000 clean characters of text A (the whole detector: 1, fit_context.py)
 MARGINS = np.arange(2.0, 20.01, 0.25)
+PLANTED_PER_PAIR = 40      # slips of each pair planted each way in text A (the positive side of its margin)
+MIN_RECALL = 0.1           # of its planted slips, at its margin, for a pair to be judged at all
+TAIL_FROM = 4.0            # clean hits above this margin count towards a pair's tail (checks pair_margins)
+# The trade-off of planted slips found against clean hits expected (per 100,000 characters),
+# the pseudo-count of clean hits and the shrinkage of the tail: chosen two-fold on text A.
+MUS = (0.05, 0.08, 0.1, 0.15, 0.25, 0.4)
+ALPHAS = (0.1, 0.2, 0.4, 0.8, 1.6)
+SHRINKS = (0.4, 1.0, 2.0, 4.0, 200.0)
+WORD_MARGINS = np.arange(10.0, 18.01, 0.5)
+w43_MARGIN = 12.5          # the one margin of all pairs before (reported beside, for comparison)
 
 
 def is_han(cp: np.ndarray) -> np.ndarray:
@@ -176,15 +192,97 @@ def set_model(pairs, table: np.ndarray, bias: np.ndarray, margin: float, weights
                     four_weight=FOUR_WEIGHT)
 
 
-def hit_scores(model, lines: list[str]) -> list[float]:
-    """The margin of every one-character slip on the lines that the guards let through, at the
-    lowest margin tried (the guards do not depend on the margin)."""
+def written_word(h) -> bool:
+    """The hit's written form is a word of two or more characters (SetModel.word_margin)."""
+    return len(h.word) > 1 and _is_word(h.word)
+
+
+def hit_scores(model, lines: list[str], pair_of: dict[tuple[str, str], int]) -> list[tuple[int, int, float, bool]]:
+    """(line, pair, margin, written_word) of every one-character slip on the lines that the
+    guards let through, at the lowest margin tried (the guards do not depend on the margin)."""
     out = []
-    for line in lines:
-        at = {q: score for q, _, score in slip_scores(model, line)}
+    for n, line in enumerate(lines):
+        at = {q: score for q, _, score, _ in slip_scores(model, line)}
         for h in confusable_hits(model, line, margin=float(MARGINS[0])):
-            out.append(max(at.get(q, -math.inf) for q in range(h.start, h.end)))
+            written, meant = h.source.split("→")
+            out.append((n, pair_of[min(written, meant), max(written, meant)],
+                        max(at.get(q, -math.inf) for q in range(h.start, h.end)), written_word(h)))
     return out
+
+
+def planted_scores(model, lines: list[str], pairs, n: int, seed: int) -> list[tuple[int, int, float, bool]]:
+    """(line, pair, margin, written_word) of n slips of each pair planted each way in sentences of the lines
+    (the written character replaced by its partner): the margin of the hit that mends it at the
+    lowest margin tried, −inf where none does."""
+    rng = random.Random(seed)
+    sentences = [(k, s) for k, x in enumerate(lines) for s in re.split(r"[。！？]", x)
+                 if len(re.findall(r"[\u4e00-\u9fff]", s)) >= 12]
+    having: dict[str, list[int]] = {}
+    for j, (_, s) in enumerate(sentences):
+        for ch in set(s):
+            having.setdefault(ch, []).append(j)
+    out = []
+    for p, (a, b, _) in enumerate(pairs):
+        for was, put in ((chr(a), chr(b)), (chr(b), chr(a))):
+            for j in rng.sample(having.get(was, []), min(n, len(having.get(was, [])))):
+                k, s = sentences[j]
+                i = rng.choice([i for i, ch in enumerate(s) if ch == was])
+                text = s[:i] + put + s[i + 1:]
+                at = {q: score for q, _, score, _ in slip_scores(model, text)}
+                found = [(max(at.get(q, -math.inf) for q in range(h.start, h.end)), written_word(h))
+                         for h in confusable_hits(model, text, margin=float(MARGINS[0]))
+                         if h.start <= i < h.end and h.correction and was in h.correction]
+                out.append((k, p, *max(found, default=(-math.inf, False))))
+    return out
+
+
+def pair_margins(clean, planted, weight: np.ndarray, fold: np.ndarray, chars: int, mu: float, alpha: float,
+                 shrink: float) -> np.ndarray:
+    """Each pair's margin from the clean hits and planted slips on the lines of `fold` (`chars`
+    characters): of MARGINS, the one with the most of the pair's planted slips found (times
+    the pair's weight) for the least clean hits expected of it (times mu); inf (the pair never
+    judged) where that finds fewer than MIN_RECALL of them. Slips whose written form is a word
+    are left to word_margin.
+
+    The clean hits are too few to count a pair's tail (most pairs have none above 8 nats), so
+    they are expected: the pair's clean hits above TAIL_FROM per 100,000 characters (plus
+    alpha, so that a pair seen clean never is not taken for a safe one) times an exponential
+    tail, whose mean excess is the pair's own, drawn towards that of all pairs by shrink hits
+    per 100,000 characters."""
+    per = chars / 1e5
+    pair = np.array([p for n, p, _, word in clean if fold[n] and not word], int)
+    score = np.array([s for n, _, s, word in clean if fold[n] and not word])
+    tail = score >= TAIL_FROM
+    n = np.bincount(pair[tail], minlength=len(weight))
+    excess = np.bincount(pair[tail], weights=score[tail] - TAIL_FROM, minlength=len(weight))
+    mean_excess = (excess + shrink * per * excess.sum() / max(n.sum(), 1)) / (n + shrink * per)
+    expected = ((n + alpha * per) / per)[:, None] * np.exp(-(MARGINS[None, :] - TAIL_FROM) / mean_excess[:, None])
+    found = np.zeros((len(weight), len(MARGINS)))
+    shots = np.zeros(len(weight))
+    for line, p, s, word in planted:
+        if fold[line] and not word:
+            shots[p] += 1
+            found[p] += s >= MARGINS
+    recall = found / np.maximum(shots, 1)[:, None]
+    best = (weight[:, None] / weight.sum() * recall - mu * expected).argmax(1)
+    useful = recall[np.arange(len(weight)), best] >= MIN_RECALL
+    return np.where(useful, MARGINS[best], np.inf).astype(np.float32)
+
+
+def measure(clean, planted, weight, margin, word_margin: float, fold, chars: int) -> tuple[float, float]:
+    """(clean hits per 100,000 characters, planted recall weighted by the pairs' frequency) on
+    the lines of `fold`."""
+    def hit(p, score, word):
+        return score >= (max(margin[p], word_margin) if word else margin[p])
+    hits = sum(1 for n, p, score, word in clean if fold[n] and hit(p, score, word))
+    shots = np.zeros(len(weight))
+    found = np.zeros(len(weight))
+    for n, p, score, word in planted:
+        if fold[n]:
+            shots[p] += 1
+            found[p] += hit(p, score, word)
+    recall = found / np.maximum(shots, 1)
+    return hits / chars * 1e5, float((recall * weight).sum() / weight.sum())
 
 
 def plant_pairs(lines: list[str], sets: SetModel, n: int, seed: int) -> list[tuple[str, int, str]]:
@@ -208,45 +306,91 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--laws", type=Path, help="the LawRefBook/Laws work tree build_model.py was given")
     ap.add_argument("--seed", type=int, default=43)
-    ap.add_argument("--calibrate", action="store_true", help="keep the trained weights of sets.npz, set the margin again")
+    ap.add_argument("--calibrate", action="store_true", help="keep the trained weights of sets.npz, set the margins again")
     args = ap.parse_args()
     if args.calibrate:
         with np.load(MODEL / "sets.npz") as z:
             pairs = [(ord(p[0]), ord(p[1]), 0.0) for p in z["pairs"].tolist()]
-            sets = set_model(pairs, None, z["bias"], math.inf, weights=z["weights"])
+            sets = set_model(pairs, None, z["bias"], float(MARGINS[0]), weights=z["weights"])
     else:
         text = "\n".join(build_model.training_texts(args.laws))
         print(f"training text: {len(text):,} characters", file=sys.stderr)
         pairs, table, bias = train(text, args.seed)
         del text
-        sets = set_model(pairs, table, bias, math.inf)
+        sets = set_model(pairs, table, bias, float(MARGINS[0]))
     a_lines, _ = fit_context.dev_halves()
     if args.laws:
         a_lines = a_lines + build_model.law_dev_lines(args.laws)[0::2]
-    chars = sum(len(x) for x in a_lines)
     model = context_model(scorer=False)   # the name guards and tables; the slips come from `sets`
     model.sets = sets
-    scores = np.array(hit_scores(model, a_lines))
-    margin = float(MARGINS[-1])
-    for m in MARGINS:
-        n = int((scores >= m).sum())
-        print(f"  margin {m:.2f}: {n} hits on text A = {n / chars * 1e5:.2f} per 100,000", file=sys.stderr)
-        if n / chars * 1e5 <= BUDGET:
-            margin = float(m)
+    pair_of = {(chr(a), chr(b)): k for k, (a, b, _) in enumerate(pairs)}
+    t0 = time.time()
+    clean = hit_scores(model, a_lines, pair_of)
+    planted = planted_scores(model, a_lines, pairs, PLANTED_PER_PAIR, args.seed)
+    print(f"{len(clean)} clean hits at margin {MARGINS[0]}, {len(planted)} planted slips ({time.time() - t0:.0f}s)",
+          file=sys.stderr)
+    # a pair's slips count as often as its characters are written
+    text_a = "\n".join(a_lines)
+    weight = np.array([text_a.count(chr(a)) + text_a.count(chr(b)) for a, b, _ in pairs], float)
+    lengths = np.array([len(x) for x in a_lines])
+    # the settings: two-fold over the lines of text A (margins set on one half, measured on the
+    # other); the most planted slips found with the clean hits of the other half within BUDGET
+    odd = np.arange(len(a_lines)) % 2 == 1
+    # the one margin of before, two-fold: the pairs' own margins may find more, never with more
+    # clean hits than it has (raise recall, keep precision)
+    g = np.full(len(pairs), w43_MARGIN, np.float32)
+    before = np.mean([measure(clean, planted, weight, g, -np.inf, ~f, int(lengths[~f].sum())) for f in (odd, ~odd)], 0)
+    print(f"  one margin of {w43_MARGIN}: two-fold {before[0]:.2f} clean hits per 100,000, planted recall {before[1]:.3f}",
+          file=sys.stderr)
+    budget = min(BUDGET, float(before[0]))
+    best = None
+    for mu in MUS:
+        for alpha in ALPHAS:
+            for shrink in SHRINKS:
+                fits = [(fit, pair_margins(clean, planted, weight, fit, int(lengths[fit].sum()), mu, alpha, shrink))
+                        for fit in (odd, ~odd)]
+                for word_margin in WORD_MARGINS:
+                    rate, recall = 0.0, 0.0
+                    for fit, m in fits:
+                        r, c = measure(clean, planted, weight, m, word_margin, ~fit, int(lengths[~fit].sum()))
+                        rate, recall = rate + r / 2, recall + c / 2
+                    if rate <= budget + 1e-9 and (best is None or recall > best[0] + 1e-9):
+                        best = (recall, rate, mu, alpha, shrink, word_margin)
+    recall, rate, mu, alpha, shrink, word_margin = best
+    print(f"settings: mu {mu}, alpha {alpha}, shrink {shrink}, word margin {word_margin}: two-fold {rate:.2f} clean"
+          f" hits per 100,000, planted recall {recall:.3f}", file=sys.stderr)
+    everything = np.ones(len(a_lines), bool)
+    # set on all of text A, its clean hits within BUDGET too (the expected tail may put a margin
+    # below a clean hit it has seen): the trade-off raised until they are
+    while True:
+        margins = pair_margins(clean, planted, weight, everything, int(lengths.sum()), mu, alpha, shrink)
+        rate, recall = measure(clean, planted, weight, margins, word_margin, everything, int(lengths.sum()))
+        if rate <= budget + 1e-9:
             break
+        mu *= 1.25
+    print(f"  on all of text A at mu {mu:.3f}", file=sys.stderr)
+    kept = np.isfinite(margins)
+    print(f"{kept.sum()} of {len(pairs)} pairs kept; on all of text A {rate:.2f} clean hits per 100,000, planted recall"
+          f" {recall:.3f}", file=sys.stderr)
+    for k in np.argsort(-weight)[:40]:
+        print(f"  {chr(pairs[k][0])}{chr(pairs[k][1])} {margins[k]:.2f}", file=sys.stderr)
+    sets.pair_margin = margins
+    sets.word_margin = word_margin
+    margin = float(np.min(margins[kept])) if kept.any() else math.inf   # the lowest, for readers of one number
     sets.margin = margin
     slips = plant_pairs(a_lines, sets, PLANTED, args.seed)
     found = sum(any(h.start <= i < h.end and h.correction and ch in h.correction for h in confusable_hits(model, s))
                 for s, i, ch in slips)
-    print(f"{len(slips)} one-character slips planted in text A (seed {args.seed}): {found} found at margin {margin}",
+    print(f"{len(slips)} one-character slips planted in text A (seed {args.seed}): {found} found at the pairs' margins",
           file=sys.stderr)
     np.savez_compressed(MODEL / "sets.npz", start=sets.start, pair=sets.pair, sign=sets.sign, partner=sets.partner,
                         bias=sets.bias, weights=sets.weights, scale=np.float32(SCALE), margin=np.float32(margin),
                         cost=sets.cost, prior=np.float32(PRIOR), tri_weight=np.float32(TRI_WEIGHT),
-                        four_weight=np.float32(FOUR_WEIGHT),
+                        four_weight=np.float32(FOUR_WEIGHT), pair_margin=sets.pair_margin,
+                        word_margin=np.float32(word_margin),
                         templates=np.array([",".join(map(str, t)) for t in TEMPLATES]),
                         pairs=np.array([chr(a) + chr(b) for a, b, _ in pairs]))
-    print(f"margin {margin}; wrote {MODEL / 'sets.npz'}", file=sys.stderr)
+    print(f"lowest margin {margin}; wrote {MODEL / 'sets.npz'}", file=sys.stderr)
 
 
 if __name__ == "__main__":
