@@ -118,3 +118,46 @@ def test_a_word_written_for_a_word_needs_the_word_margin():
     sets = dataclasses.replace(always("做", "作"), word_margin=6.0)
     hits = W.confusable_hits(dataclasses.replace(MATCHER.context, sets=sets), "认真完成各项工做任务")
     assert [(h.word, h.correction) for h in hits] == [("工做", "工作")]
+
+
+# --- the shipped margins (wordlists/model/sets.npz by train_sets.py --calibrate, seed 43) ----
+
+def one_margin(margin: float = 12.5):
+    """The word check's context model with one margin for every pair, as before the pairs had
+    their own (12.5, the margin of all pairs then), and no wider margin for written words."""
+    sets = dataclasses.replace(MATCHER.context.sets, pair_margin=None, margin=margin, word_margin=-np.inf)
+    return dataclasses.replace(MATCHER.context, sets=sets)
+
+
+def test_every_pair_has_its_own_margin():
+    sets = MATCHER.context.sets
+    assert sets.pair_margin is not None and len(sets.pair_margin) == len(sets.bias)
+    kept = np.isfinite(sets.pair_margin)
+    assert 0.5 * len(kept) < kept.sum() < len(kept)       # some pairs are never judged
+    assert np.ptp(sets.pair_margin[kept]) > 1.0             # and the others differ
+
+
+@pytest.mark.parametrize("text, word, correction", [
+    ("要坚持公开透明得原则。", "得", "的"),
+    ("我们已更完成了全年的目标任务。", "已更", "已经"),
+])
+def test_a_pair_told_apart_well_finds_a_slip_one_margin_missed(text, word, correction):
+    assert [(h.word, h.correction) for h in W.confusable_hits(MATCHER.context, text)] == [(word, correction)]
+    assert W.confusable_hits(one_margin(), text) == []
+
+
+def test_he_and_it_cannot_be_told_apart_and_are_never_judged():
+    text = "他是一位优秀的干部，它的作用很大。"
+    judged = {(text[q], a) for q, a, _, _ in W.slip_scores(MATCHER.context, text)}
+    assert not judged & {("他", "它"), ("它", "他")}
+    # the classifier itself prefers 它 here: only the pair's own decision keeps it out
+    assert ("他", "它") in {(text[q], a) for q, a, _, _ in W.slip_scores(one_margin(), text)}
+    assert context_findings(text) == []
+
+
+def test_a_word_written_for_a_word_needs_the_wider_margin():
+    text = "要保证数据的可信性。"           # 可信性 and 可行性 are both words
+    assert [(h.word, h.correction) for h in W.confusable_hits(one_margin(MATCHER.context.sets.margin), text)] == [
+        ("可信性", "可行性")]
+    assert W.confusable_hits(MATCHER.context, text) == []
+    assert MATCHER.context.sets.word_margin > MATCHER.context.sets.margin
