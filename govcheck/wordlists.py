@@ -26,6 +26,7 @@ import ahocorasick
 import numpy as np
 
 from checks.confusables import SetModel
+from checks.slipnet import SlipNet
 from checks.words import (
     BASE,
     CATEGORY_RANK,
@@ -471,7 +472,18 @@ def context_model(scorer: bool = True) -> ContextModel:
                         bi_table=KeyTable.of(a["bi_keys"], a["bi_counts"], a["bi_table_slots"], a["bi_table_values"],
                                              a["bi_table_bits"][0]),
                         tri_table=KeyTable.of(a["tri_keys"], a["tri_counts"], a["tri_table_slots"], a["tri_table_values"],
-                                              a["tri_table_bits"][0]))
+                                              a["tri_table_bits"][0]),
+                        slipnet=slipnet() if scorer else None)
+
+
+@lru_cache(maxsize=1)
+def slipnet() -> SlipNet | None:
+    """The context detector's slip network (wordlists/tools/train_slipnet.py); None without its file."""
+    path = MODEL / "slipnet.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as z:
+        return SlipNet(z)
 
 
 def confusable_sets() -> SetModel | None:
