@@ -899,14 +899,9 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
 
     for n_cand, (q, a, k, cg) in enumerate(zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist())):
         if q not in windows:
-            lo, hi = q, q + 1
-            while lo > 0 and q - lo < WINDOW and "\u4e00" <= text[lo - 1] <= "\u9fff":
-                lo -= 1
-            while hi < len(text) and hi - q - 1 < WINDOW and "\u4e00" <= text[hi] <= "\u9fff":
-                hi += 1
+            lo, hi = _han_run(text, q, WINDOW)
             window = text[lo:hi]
-            skip = (len(window) < 4 or looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
-                    or _byline_name(text, q, model.surnames) or _proper_name(text, q))
+            skip = len(window) < 4 or _in_a_name(model, text, q, lo, hi)
             windows[q] = (window, q - lo, -math.inf if skip else logp(window))
         window, j, base = windows[q]
         if base == -math.inf:
@@ -1042,15 +1037,9 @@ def detect_real_word(model: ContextModel, text: str) -> dict[int, tuple[float, s
         if (four < REAL_FOUR_GAIN
                 or math.log1p(freq.get(mended, 0)) - math.log1p(freq.get(written, 0)) < REAL_FREQ_GAIN):
             continue
-        lo, hi = q, q + 1
-        while lo > 0 and "\u4e00" <= text[lo - 1] <= "\u9fff":
-            lo -= 1
-        while hi < len(text) and "\u4e00" <= text[hi] <= "\u9fff":
-            hi += 1
+        lo, hi = _han_run(text, q)
         clause = text[lo:hi]
-        if (looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
-                or _byline_name(text, q, model.surnames) or _proper_name(text, q)
-                or _word_span(clause, w0 - lo) != (w0 - lo, w1 - lo)):
+        if _in_a_name(model, text, q, lo, hi) or _word_span(clause, w0 - lo) != (w0 - lo, w1 - lo):
             continue
         j = q - lo
         if best_logp(clause[:j] + ch + clause[j + 1:]) - best_logp(clause) < REAL_WORD_GAIN:
@@ -1090,12 +1079,7 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
     hits = []
     for q in sorted(chosen):
         score, a = best[q]
-        lo = q
-        while lo > 0 and q - lo < WINDOW and "\u4e00" <= text[lo - 1] <= "\u9fff":
-            lo -= 1
-        hi = q + 1
-        while hi < len(text) and hi - q - 1 < WINDOW and "\u4e00" <= text[hi] <= "\u9fff":
-            hi += 1
+        lo, hi = _han_run(text, q, WINDOW)
         fixed = text[lo:q] + a + text[q + 1:hi]
         ws, we = _word_span(fixed, q - lo)
         if we - ws < 2 and q not in one_char:
@@ -1150,13 +1134,8 @@ def confusable_hits(model: ContextModel, text: str, margin: float | None = None)
             continue
         if not "\u4e00" <= text[q] <= "\u9fff" or text[q] in ABBREVIATIONS:
             continue
-        lo, hi = q, q + 1
-        while lo > 0 and q - lo < SLIP_REACH and "\u4e00" <= text[lo - 1] <= "\u9fff":
-            lo -= 1
-        while hi < len(text) and hi - q - 1 < SLIP_REACH and "\u4e00" <= text[hi] <= "\u9fff":
-            hi += 1
-        if (hi - lo < 3 or looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
-                or _byline_name(text, q, model.surnames) or _proper_name(text, q)):
+        lo, hi = _han_run(text, q, SLIP_REACH)
+        if hi - lo < 3 or _in_a_name(model, text, q, lo, hi):
             continue
         fixed = text[lo:q] + a + text[q + 1:hi]
         ws, we = _word_span(fixed, q - lo)
@@ -1250,13 +1229,8 @@ def detect_slips(model: ContextModel, text: str) -> dict[int, tuple[float, str]]
         score = lg + SLIP_TRI_WEIGHT * tg
         if score < SLIP_SCORE:
             continue
-        lo, hi = p, p + 1
-        while lo > 0 and p - lo < WINDOW and "\u4e00" <= text[lo - 1] <= "\u9fff":
-            lo -= 1
-        while hi < len(text) and hi - p - 1 < WINDOW and "\u4e00" <= text[hi] <= "\u9fff":
-            hi += 1
-        if (looks_like_name(text, p, p + 1, model.surnames) or _foreign_name(text, lo, hi)
-                or _byline_name(text, p, model.surnames) or _proper_name(text, p)):
+        lo, hi = _han_run(text, p, WINDOW)
+        if _in_a_name(model, text, p, lo, hi):
             continue
         ch = chr(a + BASE)
         window = text[lo:hi]
@@ -1305,6 +1279,25 @@ def _proper_name(text: str, q: int) -> bool:
     run = next((i for i, c in enumerate(tail) if not "\u4e00" <= c <= "\u9fff"), len(tail))
     return (any(t in tail[:min(run, 6)] for t in NAME_TAILS) or any(t in tail[:run] for t in COMPANY_TAILS)
             or any(tail[k:run].startswith(ROAD_TAILS) for k in (1, 2)))
+
+
+def _han_run(text: str, q: int, reach: int | None = None) -> tuple[int, int]:
+    """The run of Chinese characters around text[q], at most `reach` characters on each side
+    (None: the whole run) — the stretch every context method re-reads after a substitution."""
+    reach = len(text) if reach is None else reach
+    lo, hi = q, q + 1
+    while lo > 0 and q - lo < reach and "\u4e00" <= text[lo - 1] <= "\u9fff":
+        lo -= 1
+    while hi < len(text) and hi - q - 1 < reach and "\u4e00" <= text[hi] <= "\u9fff":
+        hi += 1
+    return lo, hi
+
+
+def _in_a_name(model: ContextModel, text: str, q: int, lo: int, hi: int) -> bool:
+    """The name guards every context method applies to text[q] in its run text[lo:hi]: a
+    person's name, a transliterated one, a byline, a name ending in 同志/医院/有限公司."""
+    return (looks_like_name(text, q, q + 1, model.surnames) or _foreign_name(text, lo, hi)
+            or _byline_name(text, q, model.surnames) or _proper_name(text, q))
 
 
 def _foreign_name(text: str, lo: int, hi: int) -> bool:
