@@ -1,0 +1,45 @@
+"""The second reading of the context detector (issue 14): a clause with two slips, each judged
+the first time against a neighbour that is the other slip, gets both found once the first hit is
+mended and the clause read again; the sentence with either slip alone and the clean sentence
+read exactly as before. Sentences of the development text (People's Daily 1998-01, held out)
+with two slips planted, not SIGHAN's."""
+
+from checks.words import detect_context, first_reading
+from govcheck.wordlists import load_matcher
+
+MODEL = load_matcher().context
+# (the clause with both slips, [(slip, correction), ...] in order, the clean clause)
+TWO_SLIPS = (("后续资金物资将继续用于灾后的仲建恭作", [("仲建", "重建"), ("恭作", "工作")], "后续资金物资将继续用于灾后的重建工作"),
+             ("北京市实行寄关工拙人员戴胸卡上岗", [("寄关", "机关"), ("工拙人员", "工作人员")], "北京市实行机关工作人员戴胸卡上岗"),
+             ("吕梁是国家级贫困地区，但又是煤焦子源份富的大区", [("子源", "资源"), ("份富", "丰富")],
+              "吕梁是国家级贫困地区，但又是煤焦资源丰富的大区"),
+             ("全面贯彻落实十五大踢出芽各项任务", [("踢出", "提出"), ("芽", "的")], "全面贯彻落实十五大提出的各项任务"))
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(h.word, h.correction) for h in detect_context(MODEL, text)]
+
+
+def test_both_slips_of_a_clause_are_found():
+    for text, slips, _ in TWO_SLIPS:
+        assert found(text) == slips, text
+        assert len(first_reading(MODEL, text)) == 1, text     # the first reading alone finds one of them
+
+
+def test_one_slip_and_the_clean_clause_are_read_as_before():
+    for text, slips, clean in TWO_SLIPS:
+        assert found(clean) == [] and first_reading(MODEL, clean) == [], clean
+        for k, (slip, right) in enumerate(slips):
+            # the clause with only this slip: the other one mended
+            other, other_right = slips[1 - k]
+            at = text.index(other)
+            one = text[:at] + other_right + text[at + len(other):]
+            assert found(one) == [(slip, right)], one
+            assert detect_context(MODEL, one) == first_reading(MODEL, one), one
+
+
+def test_second_reading_hits_carry_the_written_text_and_its_context():
+    text = TWO_SLIPS[0][0]
+    hit = next(h for h in detect_context(MODEL, text) if h.word == "仲建")
+    assert text[hit.start:hit.end] == "仲建" and "【仲建】恭作" in hit.context and hit.method == "context"
+    assert 0.5 < hit.confidence <= 1.0
