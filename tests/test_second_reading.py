@@ -4,6 +4,7 @@ mended and the clause read again; the sentence with either slip alone and the cl
 read exactly as before. Sentences of the development text (People's Daily 1998-01, held out)
 with two slips planted, not SIGHAN's."""
 
+import checks.words as words
 from checks.words import detect_context, first_reading
 from govcheck.wordlists import load_matcher
 
@@ -43,3 +44,19 @@ def test_second_reading_hits_carry_the_written_text_and_its_context():
     hit = next(h for h in detect_context(MODEL, text) if h.word == "仲建")
     assert text[hit.start:hit.end] == "仲建" and "【仲建】恭作" in hit.context and hit.method == "context"
     assert 0.5 < hit.confidence <= 1.0
+
+
+# A slip the first reading lets pass alone (全倡 beside 全厂 is no hit of its own) is found in a
+# clause that has another slip: the second reading's thresholds are SECOND_SLACK lower.
+SLACK_SLIPS = (("经过全倡上下的齐心努砾", [("全倡", "全厂"), ("努砾", "努力")], "经过全倡上下的齐心努力"),
+               ("是什么促使这阁当年湖北中医学院的高材生堰究市场呢", [("这阁", "这个"), ("堰究", "研究")],
+                "是什么促使这阁当年湖北中医学院的高材生研究市场呢"))
+
+
+def test_a_clause_with_a_slip_is_read_again_with_lower_thresholds(monkeypatch):
+    for text, slips, alone in SLACK_SLIPS:
+        assert found(text) == slips, text
+        assert found(alone) == [], alone          # the weaker slip alone: not found, as before
+    monkeypatch.setattr(words, "SECOND_SLACK", 0.0)
+    for text, slips, _ in SLACK_SLIPS:
+        assert found(text) == slips[1:], text
