@@ -750,15 +750,22 @@ class KeyTable:
         keys = np.asarray(keys, np.int64)
         out = np.zeros(len(keys), self.values.dtype)
         at = self._home(keys)
-        todo = np.arange(len(keys))
-        for _ in range(self.PROBES):
+        # the first probe over all keys as they are (most settle there: no index of the ones left)
+        found = self.slots[at]
+        hit = found == keys
+        out[hit] = self.values[at[hit]]
+        todo = np.flatnonzero(~hit & (found != self.EMPTY))
+        at = at[todo] + 1
+        for _ in range(self.PROBES - 1):
+            if not len(todo):
+                return out
             found = self.slots[at]
             hit = found == keys[todo]
             out[todo[hit]] = self.values[at[hit]]
             more = ~hit & (found != self.EMPTY)
             todo, at = todo[more], at[more] + 1
-            if not len(todo):
-                return out
+        if not len(todo):
+            return out
         # the few in long runs of occupied slots: a loop over their probes would cost more numpy
         # calls than this one search
         out[todo] = _lookup(keys[todo], self.keys, self.counts)
@@ -993,19 +1000,27 @@ def real_word_candidates(model: ContextModel, text: str) -> tuple[np.ndarray, np
     xp = np.concatenate(([0, 0], x, [0, 0]))
     p = pos + 2
     a2, a1, o, b1, b2 = xp[p - 2], xp[p - 1], xp[p], xp[p + 1], xp[p + 2]
-    gain = _tri_sum(model, a2, a1, alt, b1, b2) - _tri_sum(model, a2, a1, o, b1, b2)
+    gain = _tri_gain(model, a2, a1, alt, o, b1, b2)
     keep = gain >= REAL_CHAR_GAIN
     return pos[keep], alt[keep], gain[keep], first[keep]
 
 
-def _tri_sum(model: ContextModel, a2: np.ndarray, a1: np.ndarray, c: np.ndarray, b1: np.ndarray,
-             b2: np.ndarray) -> np.ndarray:
-    """The three trigram log-probabilities over c (a2 a1 c, a1 c b1, c b1 b2), from the hashed tables."""
-    bi = model.bi_table.get(np.concatenate((a2 * SHIFT + a1, a1 * SHIFT + c, c * SHIFT + b1, b1 * SHIFT + b2))).reshape(4, -1)
-    tri = model.tri_table.get(np.concatenate(((a2 * SHIFT + a1) * SHIFT + c, (a1 * SHIFT + c) * SHIFT + b1,
-                                              (c * SHIFT + b1) * SHIFT + b2))).reshape(3, -1)
-    return (_tri_logp_of(model, a1, c, bi[1], bi[0], tri[0]) + _tri_logp_of(model, c, b1, bi[2], bi[1], tri[1])
-            + _tri_logp_of(model, b1, b2, bi[3], bi[2], tri[2]))
+def _tri_gain(model: ContextModel, a2: np.ndarray, a1: np.ndarray, alt: np.ndarray, o: np.ndarray, b1: np.ndarray,
+              b2: np.ndarray) -> np.ndarray:
+    """The three trigram log-probabilities over alt (a2 a1 alt, a1 alt b1, alt b1 b2) less those
+    over o between the same neighbours, from the hashed tables; the neighbours' own pairs (a2 a1,
+    b1 b2) are looked up once for both sides — the look-ups are cache misses in tables of tens of
+    megabytes, most of what the sums cost."""
+    bi = model.bi_table.get(np.concatenate((a2 * SHIFT + a1, b1 * SHIFT + b2, a1 * SHIFT + alt, alt * SHIFT + b1,
+                                            a1 * SHIFT + o, o * SHIFT + b1))).reshape(6, -1)
+    tri = model.tri_table.get(np.concatenate(((a2 * SHIFT + a1) * SHIFT + alt, (a1 * SHIFT + alt) * SHIFT + b1,
+                                              (alt * SHIFT + b1) * SHIFT + b2, (a2 * SHIFT + a1) * SHIFT + o,
+                                              (a1 * SHIFT + o) * SHIFT + b1, (o * SHIFT + b1) * SHIFT + b2))).reshape(6, -1)
+
+    def side(c: np.ndarray, c_a1c: np.ndarray, c_cb1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return (_tri_logp_of(model, a1, c, c_a1c, bi[0], t[0]) + _tri_logp_of(model, c, b1, c_cb1, c_a1c, t[1])
+                + _tri_logp_of(model, b1, b2, bi[1], c_cb1, t[2]))
+    return side(alt, bi[2], bi[3], tri[:3]) - side(o, bi[4], bi[5], tri[3:])
 
 
 _same_pinyin_of: dict[int, tuple[ContextModel, np.ndarray, np.ndarray]] = {}
@@ -1170,8 +1185,7 @@ def slip_scores(model: ContextModel, text: str) -> list[tuple[int, str, float, f
     alt = np.where((partner >= 0x4E00) & (partner <= 0x9FFF), partner - BASE, 0)
     # the trigram gain less the two characters' odds: what the context says, not how common
     # the partner is (the classifiers' margin leaves the odds out too: SetModel.prior)
-    tri = (_tri_sum(model, xp[p - 2], xp[p - 1], alt, xp[p + 1], xp[p + 2])
-           - _tri_sum(model, xp[p - 2], xp[p - 1], xp[p], xp[p + 1], xp[p + 2])
+    tri = (_tri_gain(model, xp[p - 2], xp[p - 1], alt, xp[p], xp[p + 1], xp[p + 2])
            - np.log1p(model.uni[alt]) + np.log1p(model.uni[xp[p]]))
     score = margin + model.sets.tri_weight * tri
     if model.sets.four_weight:
@@ -1247,8 +1261,9 @@ def detect_slips(model: ContextModel, text: str, slack: float = 0.0) -> dict[int
     # the network only where a neighbour pair is rare in the training text (SLIP_GATE): six
     # characters in ten of clean pages stand in two common pairs, a planted slip nearly never
     xp = np.concatenate(([0], x, [0]))
-    left = np.where(xp[q] > 0, _pair_counts(model, xp[q], x[q]), SLIP_GATE)
-    right = np.where(xp[q + 2] > 0, _pair_counts(model, x[q], xp[q + 2]), SLIP_GATE)
+    pairs = _neighbour_pair_counts(model, xp, q)
+    left = np.where(xp[q] > 0, pairs[q], SLIP_GATE)
+    right = np.where(xp[q + 2] > 0, pairs[q + 1], SLIP_GATE)
     q = q[np.minimum(left, right) < SLIP_GATE]
     if not len(q):
         return out
@@ -1282,7 +1297,7 @@ def detect_slips(model: ContextModel, text: str, slack: float = 0.0) -> dict[int
     x2 = np.concatenate(([0, 0], x, [0, 0]))
     pp, aa = np.array(pos) + 2, np.array(alt)
     a2, a1, b1, b2 = x2[pp - 2], x2[pp - 1], x2[pp + 1], x2[pp + 2]
-    tri_gain = _tri_sum(model, a2, a1, aa, b1, b2) - _tri_sum(model, a2, a1, x2[pp], b1, b2)
+    tri_gain = _tri_gain(model, a2, a1, aa, x2[pp], b1, b2)
     for p, a, lg, tg in zip(pos, alt, lgs, tri_gain.tolist()):
         score = lg + SLIP_TRI_WEIGHT * tg
         if score < SLIP_SCORE - slack:
@@ -1302,6 +1317,18 @@ def detect_slips(model: ContextModel, text: str, slack: float = 0.0) -> dict[int
         if we - ws >= 2 and fe - fs < 2:
             continue
         out[p] = (score - SLIP_SCORE, ch)
+    return out
+
+
+def _neighbour_pair_counts(model: ContextModel, xp: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Counts of the pairs (xp[j], xp[j + 1]) at j = q and q + 1, the pairs each side of text
+    position q in the padded ids xp (0 elsewhere): a pair between two characters of q is the right
+    one of the first and the left one of the second, looked up once (most of q are neighbours)."""
+    need = np.zeros(len(xp) - 1, bool)
+    need[q] = need[q + 1] = True
+    j = np.flatnonzero(need)
+    out = np.zeros(len(need), np.int64)
+    out[j] = _pair_counts(model, xp[j], xp[j + 1])
     return out
 
 
