@@ -128,11 +128,23 @@ def best_partners(model: SetModel, text: str) -> tuple[np.ndarray, np.ndarray, n
             return none, none, np.zeros(0, np.float32), np.zeros(0, np.float32)
     raw = model.weights[feature_buckets(codes, pos, pair, int(model.weights.size).bit_length() - 1)]
     score = (model.prior * model.bias[pair] + model.scale * raw.sum(1, dtype=np.float32)) * model.sign[entry] - model.cost[pair]
-    # the best partner of each occurrence (entries of one position are contiguous)
-    order = np.lexsort((need - score, pos))
-    first = np.concatenate(([True], pos[order][1:] != pos[order][:-1]))
-    best = order[first]
+    # the best partner of each occurrence (entries of one position are contiguous): the least
+    # need - score, the first of equals
+    best = best_of_runs(pos, score - need)
     return pos[best], model.partner[entry[best]].astype(np.int64), score[best], need[best]
+
+
+def best_of_runs(group: np.ndarray, value: np.ndarray, last: bool = False) -> np.ndarray:
+    """The index of the largest value in each run of equal entries of `group` (runs in order),
+    of equal values the first (or the last): what a stable np.lexsort((value, group)) gives at
+    the end of each run, without the sort (a tenth of its time on a page's hundred thousand entries)."""
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    top = np.maximum.reduceat(value, starts)
+    runs = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(group))))
+    at = np.flatnonzero(value == top[runs])
+    r = runs[at]
+    ends = np.concatenate((r[1:] != r[:-1], [True])) if last else np.concatenate(([True], r[1:] != r[:-1]))
+    return at[ends]
 
 
 def preferred_partners(model: SetModel, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

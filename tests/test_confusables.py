@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import checks.words as W
-from checks.confusables import TEMPLATES, SetModel, char_codes, feature_buckets, slip_margins
+from checks.confusables import TEMPLATES, SetModel, best_of_runs, char_codes, feature_buckets, slip_margins
 from govcheck.wordlists import load_matcher
 
 MATCHER = load_matcher()
@@ -161,3 +161,16 @@ def test_a_word_written_for_a_word_needs_the_wider_margin():
         ("可信性", "可行性")]
     assert W.confusable_hits(MATCHER.context, text) == []
     assert MATCHER.context.sets.word_margin > MATCHER.context.sets.margin
+
+
+def test_best_of_runs_is_the_stable_sort_it_replaces():
+    # the best partner (best_partners) and the best substitute (detect_slips) of each position:
+    # equal values must fall to the same entry as under the stable np.lexsort they replace
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        group = np.sort(rng.integers(0, 30, rng.integers(1, 200)))
+        value = rng.integers(-2, 3, len(group)).astype(np.float32)   # many ties
+        order = np.lexsort((value, group))
+        assert (best_of_runs(group, value, last=True) == order[np.flatnonzero(np.diff(np.append(group[order], -1)) != 0)]).all()
+        order = np.lexsort((-value, group))
+        assert (best_of_runs(group, value) == order[np.concatenate(([True], group[order][1:] != group[order][:-1]))]).all()
