@@ -893,11 +893,12 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
         return []
     freq = tokenizer().FREQ
     x = _ids(text)
-    # the pair counts of every candidate in four vectorised look-ups, not four searches each
+    # the pair counts of every candidate in one vectorised look-up (a page has few candidates:
+    # four look-ups cost four times the numpy calls), not four searches each
     xp = np.concatenate(([0], x, [0]))
     left_ids, right_ids, orig_ids = xp[pos], xp[pos + 2], xp[pos + 1]
-    pair_counts = [_pair_counts(model, u, v).tolist()
-                   for u, v in ((left_ids, orig_ids), (orig_ids, right_ids), (left_ids, alt), (alt, right_ids))]
+    pair_counts = _pair_counts(model, np.concatenate((left_ids, orig_ids, left_ids, alt)),
+                               np.concatenate((orig_ids, right_ids, alt, right_ids))).reshape(4, -1).tolist()
     windows: dict[int, tuple[str, int, float]] = {}
     out = []
     kept: list[int] = []
