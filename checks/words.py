@@ -326,8 +326,15 @@ def best_logp(text: str) -> float:
     The same sums in the same order as jieba's get_DAG and calc (so the very same float), in
     one loop without the DAG dict, the route tuples and the logarithms: the context detector
     calls this for every candidate."""
-    if not text:
-        return 0.0
+    return best_routes(text)[0] if text else 0.0
+
+
+def best_routes(text: str, known: list[float] | None = None, top: int = -1) -> list[float]:
+    """route[k]: the log-probability of the best segmentation of text[k:] (route[len(text)] = 0).
+    `known`: the routes of a text of the same length that agrees with this one after position
+    `top` — route[k] depends on text[k:] only, so those after `top` are the very same floats and
+    only route[top], …, route[0] are summed again (a candidate's window differs from the written
+    one in one character: half the work)."""
     global _word_logps
     tok = tokenizer()
     if _word_logps[0] is not tok:
@@ -337,8 +344,8 @@ def best_logp(text: str) -> float:
     logtotal = math.log(tok.total)
     unknown = math.log(1) - logtotal
     n = len(text)
-    route = [0.0] * (n + 1)
-    for k in range(n - 1, -1, -1):
+    route = [0.0] * (n + 1) if known is None else known[:]
+    for k in range(n - 1 if known is None else top, -1, -1):
         best = None
         i = k
         frag = text[k]
@@ -356,7 +363,7 @@ def best_logp(text: str) -> float:
             i += 1
             frag = text[k:i + 1]
         route[k] = unknown + route[k + 1] if best is None else best
-    return route[0]
+    return route
 
 
 def word_logp(word: str) -> float:
@@ -905,11 +912,19 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
     # a page reads the same few characters around many of its suspects (a fifth of the windows
     # repeat within a page: the same phrase in a list, a menu and the body)
     read: dict[str, float] = {}
+    routes: dict[str, list[float]] = {}
 
-    def logp(s: str) -> float:
+    def logp(s: str, written: str | None = None, j: int = -1) -> float:
+        """best_logp(s): of a written window (its routes kept for its candidates), or of one that
+        mends character j of the written window `written`."""
+        if written is None:
+            route = routes.get(s)
+            if route is None:
+                route = routes[s] = best_routes(s)
+            return route[0]
         v = read.get(s)
         if v is None:
-            v = read[s] = best_logp(s)
+            v = read[s] = best_routes(s, routes[written], j)[0]
         return v
 
     for n_cand, (q, a, k, cg) in enumerate(zip(pos.tolist(), alt.tolist(), kind.tolist(), char_gain.tolist())):
@@ -922,7 +937,7 @@ def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, l
         if base == -math.inf:
             continue
         ch = chr(a + BASE)
-        word_gain = logp(window[:j] + ch + window[j + 1:]) - base - CHANNEL_COST[k]
+        word_gain = logp(window[:j] + ch + window[j + 1:], window, j) - base - CHANNEL_COST[k]
         if word_gain < 0:
             continue
         o = int(x[q])
@@ -1361,6 +1376,10 @@ COMPANY_REACH = 14
 # 京港澳高速): a suspect one or two characters before 高速 is such an abbreviation (经昌铜高速 on a
 # real page is no slip of 经常). Right before 高速 it may still be a slip (加块高速公路建设).
 ROAD_TAILS = ("高速", "高铁", "铁路", "公路", "城际", "快速路")
+# one search each instead of a substring test per tail (the name guards run at every suspect)
+HAN_RUN = re.compile("[\u4e00-\u9fff]*")
+NAME_TAIL = re.compile("|".join(NAME_TAILS))
+COMPANY_TAIL = re.compile("|".join(COMPANY_TAILS))
 
 
 def _proper_name(text: str, q: int) -> bool:
@@ -1368,9 +1387,10 @@ def _proper_name(text: str, q: int) -> bool:
     within COMPANY_REACH characters by the legal form of a company (有限公司), or it opens the
     abbreviation of a road's name (昌铜高速)."""
     tail = text[q + 1:q + 1 + COMPANY_REACH]
-    run = next((i for i, c in enumerate(tail) if not "\u4e00" <= c <= "\u9fff"), len(tail))
-    return (any(t in tail[:min(run, 6)] for t in NAME_TAILS) or any(t in tail[:run] for t in COMPANY_TAILS)
+    run = HAN_RUN.match(tail).end()
+    return (NAME_TAIL.search(tail, 0, min(run, 6)) is not None or COMPANY_TAIL.search(tail, 0, run) is not None
             or any(tail[k:run].startswith(ROAD_TAILS) for k in (1, 2)))
+
 
 
 def _han_run(text: str, q: int, reach: int | None = None) -> tuple[int, int]:

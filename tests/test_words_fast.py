@@ -262,3 +262,15 @@ def test_segmenter_dictionary_from_the_cache_is_jiebas(tmp_path, monkeypatch):
     assert W.segmenter_source is L.segmenter_dictionary   # what tokenizer() loads in a scan
     assert (W.tokenizer().FREQ, W.tokenizer().total) == built
     assert W.tokenizer().lcut("国务院办公厅印发健康码通知", HMM=False) == ["国务院办公厅", "印发", "健康码", "通知"]
+
+
+def test_routes_of_the_written_window_give_the_same_float():
+    # candidate_features sums a mended window's segmentation again only up to the mended
+    # character (best_routes with the written window's routes): the very same float as in full
+    for window in ("国务院办公厅关于印发通知", "请按装好设备并及时反馈", "在会上作了重要讲话"):
+        known = W.best_routes(window)
+        assert known[0] == W.best_logp(window)
+        for j in range(len(window)):
+            for ch in "装作做在再的":
+                mended = window[:j] + ch + window[j + 1:]
+                assert W.best_routes(mended, known, j)[0] == W.best_logp(mended)
