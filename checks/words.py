@@ -9,8 +9,11 @@ Three ways a `word_typo` is found, named in `detail.method`:
   characters that form no dictionary word with either neighbour and the confusable substitutes
   that make one and gain under a character trigram model (`ContextModel`); jieba's word
   frequencies re-read the few survivors, and a logistic scorer fitted on held-out People's
-  Daily text (wordlists/tools/fit_context.py) decides; one-character slips that are words
-  themselves (再 written 在) come from the confusion-set classifiers of checks/confusables.py.
+  Daily text (wordlists/tools/fit_context.py) decides; a small slip network
+  (checks/slipnet.py) adds slips the n-gram pass cannot propose (宰 for 在), one-character slips
+  that are words themselves (再 written 在) come from the confusion-set classifiers of
+  checks/confusables.py, and a clause with a hit is read again with it mended (a second slip
+  beside the first: second_reading).
 
 Precision rules applied to every method: a hit whose characters straddle two words of the
 clause's best segmentation is dropped (路口交通 ⊅ 口交; 即定建设规模 ⊅ 即定, read 即|定建设规模);
@@ -1390,7 +1393,6 @@ def _proper_name(text: str, q: int) -> bool:
     run = HAN_RUN.match(tail).end()
     return (NAME_TAIL.search(tail, 0, min(run, 6)) is not None or COMPANY_TAIL.search(tail, 0, run) is not None
             or any(tail[k:run].startswith(ROAD_TAILS) for k in (1, 2)))
-
 
 
 def _han_run(text: str, q: int, reach: int | None = None) -> tuple[int, int]:
