@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import logging
 import math
@@ -132,15 +133,15 @@ class WordMatcher:
     # the few hits left, not 83,000 allow phrases more in the automaton (three times its size and load time)
     names: frozenset[str] = frozenset()
 
+    @functools.cached_property
+    def name_lengths(self) -> list[int]:
+        return sorted({len(n) for n in self.names})
+
     def named(self, text: str, start: int, end: int) -> bool:
         """Whether text[start:end] lies inside one of `names` as written."""
         if not self.names:
             return False
-        lengths = self.__dict__.get("_name_lengths")
-        if lengths is None:
-            lengths = sorted({len(n) for n in self.names})
-            object.__setattr__(self, "_name_lengths", lengths)
-        for n in lengths:
+        for n in self.name_lengths:
             if n >= end - start:
                 for a in range(max(0, end - n), min(start, len(text) - n) + 1):
                     if text[a:a + n] in self.names:
