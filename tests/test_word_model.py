@@ -104,3 +104,26 @@ def test_four_gain_counts_the_four_grams_around_the_substitute():
     fixed = text[:q] + "平" + text[q + 1:]
     assert count(fixed) > 100 and count(text) == 0
     assert got == np.log1p(count(fixed)) - np.log1p(count(text))
+
+
+def test_two_slips_are_planted_in_one_clause_apart_from_each_other_and_by_the_seed():
+    # fit_context.plant_two (what wordlists/tools/fit_second.py measures the second reading on):
+    # the same seed plants the same slips; both slips stand in one clause, two or more apart,
+    # each written with a member of the character's confusion set
+    import fit_context
+
+    from checks.words import CLAUSE_BREAK
+    confusion = {"工": ("公攻", "供", "土"), "作": ("做坐", "", "昨"), "机": ("基鸡", "", "杌"), "关": ("官观", "", "")}
+    lines = ["北京市实行机关工作人员戴胸卡上岗，后续资金物资将继续用于灾后的重建工作。"]
+    twos = fit_context.plant_two(lines, confusion, 50, seed=3)
+    assert twos == fit_context.plant_two(lines, confusion, 50, seed=3) != fit_context.plant_two(lines, confusion, 50, seed=4)
+    sentence = lines[0].split("。")[0]
+    for text, gold in twos:
+        assert len(text) == len(sentence) and len(gold) == 2
+        i, j = sorted(gold)
+        assert j - i >= 2 and not CLAUSE_BREAK.search(sentence[i:j])
+        for k, ch in enumerate(text):
+            if k in gold:
+                assert sentence[k] == gold[k] and any(ch in group for group in confusion[gold[k]])
+            else:
+                assert ch == sentence[k]

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_model  # noqa: E402
 
-from checks.words import FEATURES, candidate_features, detect_context  # noqa: E402
+from checks.words import CLAUSE_BREAK, FEATURES, candidate_features, detect_context  # noqa: E402
 from govcheck.wordlists import MODEL, context_model  # noqa: E402
 
 KIND_SHARE = (0.6, 0.2, 0.2)   # same pinyin, near pinyin, similar shape
@@ -62,6 +62,35 @@ def plant(lines: list[str], confusion, n: int, seed: int) -> list[tuple[str, int
             continue
         i = rng.choice(spots)
         out.append((s[:i] + rng.choice(confusion[s[i]][kind]) + s[i + 1:], i, s[i]))
+    return out
+
+
+# A clause: a run of characters none of which is one of checks.words.CLAUSE_BREAK's marks.
+CLAUSE = re.compile("[^" + CLAUSE_BREAK.pattern[1:] + "+")
+
+
+def plant_two(lines: list[str], confusion, n: int, seed: int) -> list[tuple[str, dict[int, str]]]:
+    """n sentences with two slips in one clause, not next to each other (the kinds drawn as in
+    plant): (text, {position: the character that was there}). What the second reading of
+    checks/words.py is for: a writer who slips once in a clause is likelier to slip again."""
+    rng = random.Random(seed)
+    sentences = [s for x in lines for s in re.split(r"[。！？]", x) if len(re.findall(r"[\u4e00-\u9fff]", s)) >= 12]
+    out = []
+    while len(out) < n:
+        s = rng.choice(sentences)
+        m = rng.choice(list(CLAUSE.finditer(s)) or [None])
+        kinds = rng.choices((0, 1, 2), KIND_SHARE, k=2)
+        if m is None:
+            continue
+        spots = [[i for i in range(m.start(), m.end()) if s[i] in confusion and confusion[s[i]][k]] for k in kinds]
+        if not spots[0] or not spots[1]:
+            continue
+        i, j = rng.choice(spots[0]), rng.choice(spots[1])
+        if abs(i - j) < 2:
+            continue
+        t = list(s)
+        t[i], t[j] = rng.choice(confusion[s[i]][kinds[0]]), rng.choice(confusion[s[j]][kinds[1]])
+        out.append(("".join(t), {i: s[i], j: s[j]}))
     return out
 
 
