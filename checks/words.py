@@ -824,11 +824,12 @@ def _ids(text: str) -> np.ndarray:
     return np.where((cp >= 0x4E00) & (cp <= 0x9FFF), cp - BASE, 0)
 
 
-def suspects(model: ContextModel, text: str) -> np.ndarray:
+def suspects(model: ContextModel, text: str, every: bool = False) -> np.ndarray:
     """Positions where the segmentation breaks into single pieces: a Chinese character with a
     confusion set that forms no dictionary word with either neighbour, inside a run of at
     least five Chinese characters within four on either side (menus and name lists are short
-    runs). Vectorised."""
+    runs). Vectorised. `every`: every character with a confusion set in such a run, words or
+    not (the second reading's suspects)."""
     x = _ids(text)
     if len(x) < 2:
         return np.zeros(0, np.int64)
@@ -840,14 +841,17 @@ def suspects(model: ContextModel, text: str) -> np.ndarray:
     idx = np.arange(len(x))
     run = c[np.minimum(idx + 5, len(x))] - c[np.maximum(idx - 4, 0)]
     has_alts = model.alt_start[x + 1] > model.alt_start[x]
+    if every:
+        return np.flatnonzero(han & has_alts & (run >= 5))
     return np.flatnonzero(han & has_alts & ~left_known & ~right_known & (run >= 5))
 
 
-def candidates(model: ContextModel, text: str):
-    """Every (position, substitute, kind, character-model gain) at the suspects whose substitute
+def candidates(model: ContextModel, text: str, every: bool = False):
+    """Every (position, substitute, kind, character-model gain) at the suspects (`every`: see
+    suspects) whose substitute
     makes a two-character dictionary word with a neighbour and gains at least MIN_CHAR_GAIN
     under the character model — all of it in one vectorised pass over the text."""
-    q = suspects(model, text)
+    q = suspects(model, text, every)
     x = np.concatenate(([0, 0], _ids(text), [0, 0]))
     if not len(q):
         return q, q, q, np.zeros(0)
@@ -893,13 +897,13 @@ FEATURES = ("word_gain", "char_gain", "near_pinyin", "similar_shape", "log_new_w
             "log_written_count", "log_substitute_count", "written_is_surname", "four_gain")
 
 
-def candidate_features(model: ContextModel, text: str) -> list[tuple[int, str, list[float]]]:
+def candidate_features(model: ContextModel, text: str, every: bool = False) -> list[tuple[int, str, list[float]]]:
     """(position, substitute, features) of every candidate of the vectorised pass that the
     name guards let through and that the word model does not find less likely. The features
     (FEATURES) are what the scorer weighs: both models' gains, the kind of slip, how common the
     mended word and the written character are, and how often the training text has the
     written and the substituted character next to each neighbour."""
-    pos, alt, kind, char_gain = candidates(model, text)
+    pos, alt, kind, char_gain = candidates(model, text, every)
     if not len(pos):
         return []
     freq = tokenizer().FREQ
@@ -1110,6 +1114,12 @@ def detect_context(model: ContextModel, text: str) -> list[Hit]:
 # People's Daily half A 146 → 193, law paragraphs 372 → 407 exactly found against 0, no lower
 # threshold; from 1.5 on, a one-slip sentence gets a false hit beside its slip: 肉经 beside 溅疫).
 SECOND_SLACK = 1.25
+# The second reading's n-gram pass weighs every character with a confusion set, not only the
+# suspects (first_reading's `every`): beside a slip, a character that forms a word with one
+# neighbour by chance may be a slip too (在实计工坐中: 计工 is a word, 计 a slip of 际). Two slips in
+# a clause exactly found (wordlists/tools/fit_second.py): People's Daily half A 193 → 205, laws
+# 407 → 414; half B (fitted on by nothing) 183 → 198, 385 → 404; on all four no one-slip
+# sentence lost, no clean hit gained.
 READING_REACH = 8         # characters beyond the clause the name guards look at (a · six away, a title five before)
 
 
@@ -1126,8 +1136,8 @@ def _clause_span(text: str, start: int, end: int) -> tuple[int, int]:
 def second_reading(model: ContextModel, text: str, first: list[Hit]) -> list[Hit]:
     """Hits of the clauses `first` has hits in, read again with those hits mended: the same
     passes, guards, confidences and corrections (first_reading) at thresholds SECOND_SLACK
-    lower, and only hits that overlap no hit of the first reading (the second reading adds
-    slips, it does not overrule one)."""
+    lower and at every character with a confusion set, and only hits that overlap no hit of the
+    first reading (the second reading adds slips, it does not overrule one)."""
     if not first:
         return []
     mended = list(text)
@@ -1138,7 +1148,7 @@ def second_reading(model: ContextModel, text: str, first: list[Hit]) -> list[Hit
     out = []
     for lo, hi in sorted({_clause_span(text, h.start, h.end) for h in first}):
         a = max(0, lo - READING_REACH)
-        for h in first_reading(model, mended_text[a:min(len(text), hi + READING_REACH)], SECOND_SLACK):
+        for h in first_reading(model, mended_text[a:min(len(text), hi + READING_REACH)], SECOND_SLACK, every=True):
             start, end = h.start + a, h.end + a
             if start < lo or end > hi or any(f.start < end and start < f.end for f in first):
                 continue
@@ -1150,15 +1160,16 @@ def second_reading(model: ContextModel, text: str, first: list[Hit]) -> list[Hit
     return out
 
 
-def first_reading(model: ContextModel, text: str, slack: float = 0.0) -> list[Hit]:
+def first_reading(model: ContextModel, text: str, slack: float = 0.0, every: bool = False) -> list[Hit]:
     """Context hits: candidates whose score (logistic, weights fitted on the development text
     by wordlists/tools/fit_context.py) reaches the model's threshold, then the real-word slips
     (detect_real_word) away from those, then the slip network's (detect_slips) and the
     one-character slips (confusable_hits) away from all of them; a real-word hit's confidence is
     read off its 4-gram gain. `slack` lowers the scorer's, the network's and the pairs' thresholds
-    (second_reading; the real-word slips keep theirs)."""
+    (second_reading; the real-word slips keep theirs); `every` has the scorer weigh every
+    character with a confusion set, not only the suspects (second_reading)."""
     best: dict[int, tuple[float, str]] = {}
-    for q, ch, f in candidate_features(model, text):
+    for q, ch, f in candidate_features(model, text, every):
         score = model.bias + float(np.dot(model.weights, f))
         if score >= model.threshold - slack and (q not in best or score > best[q][0]):
             best[q] = (score, ch)

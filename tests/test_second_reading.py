@@ -5,7 +5,7 @@ read exactly as before. Sentences of the development text (People's Daily 1998-0
 with two slips planted, not SIGHAN's."""
 
 import checks.words as words
-from checks.words import detect_context, first_reading
+from checks.words import detect_context, first_reading, suspects
 from govcheck.wordlists import load_matcher
 
 MODEL = load_matcher().context
@@ -60,3 +60,25 @@ def test_a_clause_with_a_slip_is_read_again_with_lower_thresholds(monkeypatch):
     monkeypatch.setattr(words, "SECOND_SLACK", 0.0)
     for text, slips, _ in SLACK_SLIPS:
         assert found(text) == slips[1:], text
+
+
+# A slip that forms a word with a neighbour by chance (计工, 基体, 地圈) is no suspect of the
+# n-gram pass; beside another slip the second reading weighs it all the same (first_reading's `every`).
+EVERY_SLIPS = (("在实计工坐中也取得了好的效果", [("实计", "实际"), ("工坐", "工作")], 2, "在实际工作中也取得了好的效果"),
+               ("参加农舔水利基体建设", [("农舔水利", "农田水利"), ("基体建设", "基本建设")], 7, "参加农田水利基本建设"),
+               ("促进地圈生倡力合理布局", [("地圈", "地区"), ("生倡力", "生产力")], 3, "促进地区生产力合理布局"))
+
+
+def test_the_second_reading_weighs_characters_that_form_a_word_with_a_neighbour():
+    for text, slips, q, clean in EVERY_SLIPS:
+        assert found(text) == slips, text
+        first = first_reading(MODEL, text)
+        assert len(first) == 1 and not first[0].start <= q < first[0].end, text
+        h = first[0]
+        mended = text[:h.start] + h.correction + text[h.end:]
+        assert q not in suspects(MODEL, mended).tolist(), mended
+        assert not any(g.start <= q < g.end for g in first_reading(MODEL, mended, words.SECOND_SLACK)), mended
+        assert any(g.start <= q < g.end and g.correction == clean[g.start:g.end]
+                   for g in first_reading(MODEL, mended, words.SECOND_SLACK, every=True)), mended
+        # alone, with the other slip mended, that slip is not found; the clean clause has no hit
+        assert found(mended) == [] and found(clean) == [], mended

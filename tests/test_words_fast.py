@@ -75,9 +75,9 @@ class PlainKeyTable:
         return W._lookup(keys, self.keys, self.counts)
 
 
-def plain_candidates(model, text):
+def plain_candidates(model, text, every=False):
     """checks.words.candidates as first written: every trigram term with its own look-ups."""
-    q = W.suspects(model, text)
+    q = W.suspects(model, text, every)
     x = np.concatenate(([0, 0], W._ids(text), [0, 0]))
     if not len(q):
         return q, q, q, np.zeros(0)

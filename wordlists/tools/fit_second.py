@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_model  # noqa: E402
 import fit_context  # noqa: E402
-import numpy as np  # noqa: E402
 
 import checks.words as words  # noqa: E402
 from govcheck.wordlists import load_matcher  # noqa: E402
@@ -73,9 +72,9 @@ def cache_first_readings() -> dict:
     cache: dict[str, list] = {}
     plain = words.first_reading
 
-    def first_reading(model, text, slack=0.0):
-        if np.ndim(slack) or slack:
-            return plain(model, text, slack)
+    def first_reading(model, text, slack=0.0, every=False):
+        if slack or every:
+            return plain(model, text, slack, every)
         if text not in cache:
             cache[text] = plain(model, text)
         return cache[text]
