@@ -11,6 +11,10 @@ character model's training (every HELD_OUT-th line). Its lines are split in two 
 - with --laws (the LawRefBook/Laws work tree build_model.py was given), half A also takes every
   other held-out law paragraph (official prose the character model has not seen: 1.7 M
   characters beside the newspaper's 95 k), as clean text and for planted slips;
+- with --modern DIR (the restored files of tests/moderntext), half A also takes the calibration
+  half of that modern official text (2015–2025 work reports, regulator pages; 204 k characters)
+  as clean text only — no slips are planted in it: it is there for today's words (因城施策) the
+  1998 newspaper and the laws lack; its measurement half is never read here;
 - the threshold is the lowest score at which A's clean lines have at most one context hit per
   100,000 characters (and at least one hit's worth of room: ≥ 1 hit allowed);
 - half B is never looked at here: bench/typos.py reports false hits and planted slips on it.
@@ -32,8 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests" / "moderntext"))
 
 import build_model  # noqa: E402
+import corpus as moderntext  # noqa: E402
 
 from checks.words import CLAUSE_BREAK, FEATURES, candidate_features, detect_context  # noqa: E402
 from govcheck.wordlists import MODEL, context_model  # noqa: E402
@@ -97,11 +103,17 @@ def plant_two(lines: list[str], confusion, n: int, seed: int) -> list[tuple[str,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--laws", type=Path, help="the LawRefBook/Laws work tree build_model.py was given")
+    ap.add_argument("--modern", type=Path, help="restored tests/moderntext files: its calibration half joins A's clean text")
     args = ap.parse_args()
     a_lines, _ = dev_halves()
     pd_lines = len(a_lines)
     if args.laws:
         a_lines = a_lines + build_model.law_dev_lines(args.laws)[0::2]
+    planted_in = len(a_lines)   # the slips go into the newspaper's and the laws' lines only
+    modern = moderntext.lines("calibration", args.modern) if args.modern else []
+    if args.modern and not modern:
+        sys.exit(f"--modern {args.modern}: no calibration file restored (sh tests/moderntext/restore.sh)")
+    a_lines = a_lines + modern
     model = context_model(scorer=False)
     rows, labels = [], []
     clean_scores = []
@@ -113,8 +125,8 @@ def main() -> None:
     # as many slips planted in the newspaper's lines as in the laws': the laws' 18× more text
     # would otherwise make the scorer a judge of legal prose alone
     slips = plant(a_lines[:pd_lines], model.confusion, PLANTED, seed=14)
-    if len(a_lines) > pd_lines:
-        slips += plant(a_lines[pd_lines:], model.confusion, PLANTED, seed=14)
+    if planted_in > pd_lines:
+        slips += plant(a_lines[pd_lines:planted_in], model.confusion, PLANTED, seed=14)
     for text, i, ch in slips:
         for q, alt, f in candidate_features(model, text):
             rows.append(f)
@@ -143,7 +155,8 @@ def main() -> None:
     out = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in weights], "bias": round(bias, 6),
            "threshold": threshold,
            "fitted_on": f"held-out People's Daily 1998-01 lines, half A: {pd_lines} lines"
-                        + (f" and {len(a_lines) - pd_lines} held-out law paragraphs (LawRefBook/Laws)" if args.laws else "")
+                        + (f" and {planted_in - pd_lines} held-out law paragraphs (LawRefBook/Laws)" if args.laws else "")
+                        + (f" and {len(modern)} lines of tests/moderntext's calibration half (clean only)" if modern else "")
                         + f"; {chars} characters, "
                         f"{len(slips)} planted slips (seed 14); {int(y.sum())} positives of {len(y)} candidates"}
     (MODEL / "context.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
