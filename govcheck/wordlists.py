@@ -445,6 +445,14 @@ CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "quad
                   "tri_table_values", "tri_table_bits", "surnames")
 
 
+@lru_cache(maxsize=1)
+def family_names() -> frozenset[str]:
+    """The family names of wordlists/model/family_names.txt (《百家姓》 and a few common today),
+    one- and two-character: the context detector's name-list guard."""
+    return frozenset(t for line in (MODEL / "family_names.txt").read_text(encoding="utf-8").splitlines()
+                     if not line.startswith("#") for t in line.split())
+
+
 @lru_cache(maxsize=2)
 def context_model(scorer: bool = True) -> ContextModel:
     """The context detector's model (wordlists/model/, built by wordlists/tools/build_model.py),
@@ -464,7 +472,7 @@ def context_model(scorer: bool = True) -> ContextModel:
     return ContextModel(sets=confusable_sets() if scorer else None, uni=a["uni"], bi_keys=a["bi_keys"], bi_counts=a["bi_counts"], tri_keys=a["tri_keys"],
                         tri_counts=a["tri_counts"], quad_keys=a["quad_keys"], quad_counts=a["quad_counts"],
                         in_word=a["in_word"], words2=a["words2"], confusion=confusion(),
-                        surnames=frozenset(a["surnames"].tolist()), weights=np.array(fitted["weights"], float),
+                        surnames=frozenset(a["surnames"].tolist()), family_names=family_names(), weights=np.array(fitted["weights"], float),
                         bias=float(fitted["bias"]), threshold=float(fitted["threshold"]), alt_start=a["alt_start"],
                         alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"],
                         in_word_set=PairSet.of(a["in_word_dense"], a["in_word_bits"]),

@@ -2,12 +2,22 @@
 to all three (straddling hits, allow-contexts, date-aware entries, names); user lists; cache."""
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import SHARED, Route, findings_jsonl, govcheck, html, write_registry
 
-from checks.words import WordEntry, WordMatcher, build_automaton, check_words, detect_context, find_hits, looks_like_name
+from checks.words import (
+    WordEntry,
+    WordMatcher,
+    build_automaton,
+    check_words,
+    detect_context,
+    find_hits,
+    in_a_name_list,
+    looks_like_name,
+)
 from govcheck.page import ParsedPage, decode_html
 from govcheck.wordlists import (
     WordlistError,
@@ -365,6 +375,43 @@ def test_context_detector_leaves_proper_names_and_official_phrases_alone():
                  "书法篆刻家梅舒适、书法家受川宗央，大韩民国国会议员崔凤九先生",
                  "建设银行、第一太平戴维斯、仲量联行、戴德梁行、高力国际"):
         assert detect_context(model, text) == [], text
+
+
+def test_context_detector_leaves_a_name_in_a_list_of_names_alone():
+    # 范 is none of the corpus's commonest surnames; seven names around say 范为超 is a name (not 范围)
+    model = WORDS.context
+    text = "湘潭艺术家曾景祥、王志坚、张绪军、李志明、张勇、陈纯毅、蒋正杨、范为超等应邀来到现场。"
+    assert detect_context(model, text) == []
+    assert [h.word for h in detect_context(replace(model, family_names=frozenset()), text)] == ["范为"]
+    # a slip in an enumeration of terms is still a slip, and so is one in a list after names
+    assert [(h.word, h.correction) for h in detect_context(model, "优化营商还境、放管服改革、政务公开。")] == [
+        ("营商还境", "营商环境")]
+    assert [(h.word, h.correction) for h in detect_context(model, "李明、张伟、王刚、政务公开还境。")] == [
+        ("还境", "环境")]
+    # the second reading of 工做's clause reads eight characters around it (正杨、欧阳子健、范为超): the
+    # name it would mend is judged in the whole text
+    text = "王志坚、张绪军、李志明、张勇、陈纯毅、蒋正杨、欧阳子健、范为超等来到现场指导工做。"
+    assert [(h.word, h.correction) for h in detect_context(model, text)] == [("工做", "工作")]
+
+
+def test_name_list_guard_reads_the_items_around_the_suspect():
+    family = WORDS.context.family_names
+
+    def guarded(text, at):
+        return in_a_name_list(text, text.index(at), family)
+
+    assert guarded("张勇、陈纯毅、蒋正杨、范为超等应邀出席。", "为")       # the last item ends at 等
+    assert guarded("张勇、陈纯毅、蒋正杨、范为超等人出席。", "为")
+    assert guarded("张勇 陈纯毅 蒋正杨 范为超", "为")                       # spaces between the items
+    assert guarded("张勇，陈纯毅，蒋正杨，范为超出席会议。", "为")           # the last item runs on
+    assert not guarded("张勇，陈纯毅，蒋正杨，范为超出席会议。", "席")
+    assert guarded("胡可、欧阳山尊、于是之、郑邦玉", "尊")                   # a compound family name
+    assert guarded("陈纯毅、蒋正杨、范为超等应邀出席。", "为")                # three names, the suspect's one of them
+    assert not guarded("蒋正杨、范为超等应邀出席。", "为")
+    assert not guarded("张勇、陈纯毅、蒋正杨、范为超、营商环境、政务公开、放管服", "为")   # 4 of 7
+    assert not guarded("经济、政治、文化、社会、生态", "化")                   # common words (经济, 文化)
+    assert not guarded("交通运输部 水利部 农业部 商务部", "利")                # organs
+    assert not guarded("湘潭艺术家曾景祥、王志坚、张绪军、李志明", "景")       # the list's head: no item
 
 
 def test_name_guard_reads_titles_next_to_the_span():
