@@ -4,10 +4,12 @@ logic is tested without the (uncommitted) corpus; and the committed SOURCES.csv 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -70,13 +72,41 @@ def test_changed_unlisted_and_failed(mirror, tmp_path):
     assert corpus.restore(gone, path, files)["p.html"].startswith("FAILED")
 
 
+def xlsx(cells: dict[str, str], sheet: str = "Policies") -> bytes:
+    """A minimal spreadsheet: one sheet, its cells as shared strings (as Excel writes them)."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    strings = "".join(f"<si><t>{v}</t></si>" for v in cells.values())
+    row_cells = "".join(f'<c r="{ref}" t="s"><v>{i}</v></c>' for i, ref in enumerate(cells))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                                      f'<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                                                 'relationships"><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
+                                                 '</Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData><row r="2">{row_cells}</row>'
+                                               f'</sheetData></worksheet>')
+        z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{main}">{strings}</sst>')
+    return buf.getvalue()
+
+
+def test_spreadsheet_cell_is_cut_as_the_file(tmp_path):
+    # one policy document per cell of a researcher's spreadsheet: the file is the cell's text
+    body = "各省、自治区、直辖市工业和信息化主管部门：现将《实施方案》印发给你们，请认真贯彻落实。"
+    data = xlsx({"E2": "Notice on the plan", "F2": body})
+    assert corpus.cut(data, {"bytes": "Policies!F2"}) == body.encode()
+    assert corpus.text_of({"format": "text", "file": "p.txt"}, corpus.cut(data, {"bytes": "Policies!F2"})) == body
+
+
 def test_sources_file():
     rows = corpus.sources()
     assert len({r["file"] for r in rows}) == len(rows)
     for r in rows:
         assert re.fullmatch(r"[0-9a-f]{40}", r["commit"]) and re.fullmatch(r"[0-9a-f]{40}", r["blob"])
         assert re.fullmatch(r"[0-9a-f]{64}", r["sha256"])
-        assert r["half"] in corpus.HALVES and r["format"] in ("html", "wikisource-jsonl")
+        assert r["half"] in corpus.HALVES and r["format"] in ("html", "wikisource-jsonl", "text")
+        assert re.fullmatch(r"(\d+-\d+|[^!]+![A-Z]+\d+)?", r["bytes"])     # a byte range, a SHEET!CELL or nothing
         assert r["licence"] and r["source"] and int(r["date"][:4]) >= 2015
     # split by source, never by page: no source (a site, or one author's documents) in both halves
     halves = {}

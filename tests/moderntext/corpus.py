@@ -26,10 +26,13 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -50,10 +53,38 @@ def git_dir(mirror: Path, repo: str) -> Path:
     return path / ".git" if (path / ".git").is_dir() else path   # some snapshots arrive as a work tree
 
 
+def xlsx_cell(data: bytes, ref: str) -> str:
+    """The text of one cell of a spreadsheet blob: REF is SHEET!CELL (`Central Policies Table!F12`).
+
+    Read with the standard library (zip + the OOXML parts), not openpyxl: restore.sh runs under
+    the system python3. A shared string's text is the concatenation of its runs (<t> elements)."""
+    sheet_name, _, cell = ref.rpartition("!")
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        rel_id = next(s.get(f"{{{ns['r']}}}id") for s in book.iter(f"{{{ns['m']}}}sheet") if s.get("name") == sheet_name)
+        target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
+        sheet = ET.fromstring(z.read("xl/" + target.lstrip("/").removeprefix("xl/")))
+        found = next(c for c in sheet.iter(f"{{{ns['m']}}}c") if c.get("r") == cell)
+        if found.get("t") == "s":
+            strings = ET.fromstring(z.read("xl/sharedStrings.xml")).findall("m:si", ns)
+            node = strings[int(found.find("m:v", ns).text)]
+        elif found.get("t") == "inlineStr":
+            node = found.find("m:is", ns)
+        else:
+            return found.find("m:v", ns).text or ""
+        return "".join(t.text or "" for t in node.iter(f"{{{ns['m']}}}t"))
+
+
 def cut(data: bytes, row: dict[str, str]) -> bytes:
-    """The file's bytes out of its blob: the row's byte range START-END (end exclusive), or all."""
+    """The file's bytes out of its blob: the row's byte range START-END (end exclusive), the text of
+    one spreadsheet cell SHEET!CELL (UTF-8), or all."""
     if not row.get("bytes"):
         return data
+    if "!" in row["bytes"]:
+        return xlsx_cell(data, row["bytes"]).encode("utf-8")
     start, end = (int(n) for n in row["bytes"].split("-"))
     return data[start:end]
 
@@ -94,6 +125,8 @@ def text_of(row: dict[str, str], raw: bytes) -> str:
         text = json.loads(raw)["content"]
         end = text.rfind(WIKISOURCE_FOOTER)
         return text[:end] if end > 0 else text
+    if row["format"] == "text":
+        return raw.decode("utf-8")
     if row["format"] == "html":
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
