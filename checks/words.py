@@ -647,12 +647,16 @@ class ContextModel:
     alt_ids: np.ndarray | None = None
     alt_kind: np.ndarray | None = None
     place_end: np.ndarray | None = None
+    prose_char: np.ndarray | None = None   # by character id: a one-character word of jieba frequency ≥ TAIL_PROSE_FREQ
     in_word_set: PairSet | None = field(default=None, repr=False)
     words2_set: PairSet | None = field(default=None, repr=False)
     bi_table: KeyTable | None = field(default=None, repr=False)     # bi_keys → bi_counts, hashed
     tri_table: KeyTable | None = field(default=None, repr=False)    # tri_keys → tri_counts, hashed
     sets: SetModel | None = field(default=None, repr=False)         # one-character slips (checks/confusables.py)
     slipnet: SlipNet | None = field(default=None, repr=False)       # detect_slips' network; None: no such pass
+    # sorted keys ((a * SHIFT + b) * SHIFT + c) of the three-character dictionary words: a
+    # substitute may mend a word of three (亚锦赛, 建筑队, 新加坡) that no pair of it is
+    words3: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
     def __post_init__(self) -> None:
         self.total = float(self.uni.sum())
@@ -685,6 +689,9 @@ class ContextModel:
         self.alt_kind = np.array([k for _, k in flat], np.int64)
         self.place_end = np.zeros(SHIFT, bool)
         self.place_end[[ord(c) - BASE for c in "省市县区州盟旗镇乡"]] = True
+        self.prose_char = np.zeros(SHIFT, bool)
+        self.prose_char[[ord(w) - BASE for w, f in tokenizer().FREQ.items()
+                         if len(w) == 1 and "\u4e00" <= w <= "\u9fff" and f >= TAIL_PROSE_FREQ]] = True
 
     def __getstate__(self) -> dict:
         # the bitmaps and hash tables (50 MB) are rebuilt from in_word, words2 and the n-gram
@@ -873,8 +880,21 @@ def candidates(model: ContextModel, text: str, every: bool = False):
     left, right = x[pos - 1], x[pos + 1]
     fix_left = (left > 0) & model.words2_set.contains(left, alt)
     fix_right = (right > 0) & model.words2_set.contains(alt, right)
+    # A word of three that the substitute completes, where no pair of it is a word of two (建筑兑
+    # → 建筑队, 亚锦鳃 → 亚锦赛: 锦赛 is none). Measured on the development text's planted slips
+    # (fit_context.py's 6,000 in half A), it gives the right substitute to 127 more of them for 55
+    # more candidates in the clean lines; at the scorer's rate of clean hits, 88 more found.
+    # Not where the written character is a word common enough to stand alone in prose (使辖区
+    # on a real page: 使 is no slip of 市辖区's 市; jieba frequency ≥ TAIL_PROSE_FREQ, as for a
+    # term's tail), and no person's name is a word of three here (govcheck.wordlists: 李效华 on a
+    # real page is no slip of the 李晓华 of jieba's dictionary).
+    far_left, far_right = x[pos - 2], x[pos + 2]
+    rare = ~model.prose_char[x[pos]]
+    three_left = rare & (far_left > 0) & (left > 0) & _member((far_left * SHIFT + left) * SHIFT + alt, model.words3)
+    three_mid = rare & (left > 0) & (right > 0) & _member((left * SHIFT + alt) * SHIFT + right, model.words3)
+    three_right = rare & (right > 0) & (far_right > 0) & _member((alt * SHIFT + right) * SHIFT + far_right, model.words3)
     # After a place name (鄂尔多斯市扬尘) a new word starts: 市 does not pair with what follows.
-    ok = (fix_left & ~model.place_end[left]) | fix_right
+    ok = ((fix_left | three_left | three_mid) & ~model.place_end[left]) | fix_right | three_right
     pos, alt, kind = pos[ok], alt[ok], kind[ok]
     if not len(pos):
         return pos, alt, kind, np.zeros(0)
@@ -960,7 +980,9 @@ def candidate_features(model: ContextModel, text: str, every: bool = False) -> l
             continue
         o = int(x[q])
         c_lo, c_or, c_la, c_ar = (c[n_cand] for c in pair_counts)
-        new_word = max(freq.get(text[q - 1] + ch, 0) if q > 0 else 0, freq.get(ch + text[q + 1], 0) if q + 1 < len(text) else 0)
+        new_word = max(freq.get(text[q - 1] + ch, 0) if q > 0 else 0, freq.get(ch + text[q + 1], 0) if q + 1 < len(text) else 0,
+                       freq.get(text[q - 2:q] + ch, 0) if q > 1 else 0, freq.get(text[q - 1:q] + ch + text[q + 1:q + 2], 0) if q > 0 else 0,
+                       freq.get(ch + text[q + 1:q + 3], 0))
         out.append((q, ch, [word_gain, cg, float(k == 1), float(k == 2), math.log1p(new_word), math.log1p(freq.get(text[q], 0)),
                             math.log1p(c_lo), math.log1p(c_or), math.log1p(c_la), math.log1p(c_ar),
                             math.log1p(model.uni[o]), math.log1p(model.uni[a]), float(text[q] in model.surnames)]))
@@ -1213,6 +1235,8 @@ def first_reading(model: ContextModel, text: str, slack: float = 0.0, every: boo
         if we - ws < 2 and q not in one_char:
             continue
         start, end = lo + ws, lo + we
+        if end - start >= 3 and looks_like_name(text, start, end, model.surnames, after=False):
+            continue   # a word of three mended after a surname, as the term guard reads it (张国务园 is a name)
         wrong = text[start:end]
         if text.count(wrong) > 1:
             continue   # written the same way twice: a name or a term of the text (列希, 葡法), not a slip

@@ -436,11 +436,11 @@ IN_WORD_FREQ = 1         # dictionary words this frequent (and at most IN_WORD_L
 IN_WORD_LEN = 2
 
 
-CONTEXT_ENGINE = "1"
+CONTEXT_ENGINE = "2"    # 2: words3
 # What the cache of a context model holds: the model's arrays, what ContextModel derives from
 # the confusion sets, the pair sets' bitmaps, and the surnames (a one-character array).
-CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "quad_keys", "quad_counts", "in_word", "words2",
-                  "alt_start", "alt_ids", "alt_kind", "place_end", "in_word_dense", "in_word_bits", "words2_dense",
+CONTEXT_ARRAYS = ("uni", "bi_keys", "bi_counts", "tri_keys", "tri_counts", "quad_keys", "quad_counts", "in_word", "words2", "words3",
+                  "alt_start", "alt_ids", "alt_kind", "place_end", "prose_char", "in_word_dense", "in_word_bits", "words2_dense",
                   "words2_bits", "bi_table_slots", "bi_table_values", "bi_table_bits", "tri_table_slots",
                   "tri_table_values", "tri_table_bits", "surnames")
 
@@ -471,10 +471,10 @@ def context_model(scorer: bool = True) -> ContextModel:
     a = context_arrays()
     return ContextModel(sets=confusable_sets() if scorer else None, uni=a["uni"], bi_keys=a["bi_keys"], bi_counts=a["bi_counts"], tri_keys=a["tri_keys"],
                         tri_counts=a["tri_counts"], quad_keys=a["quad_keys"], quad_counts=a["quad_counts"],
-                        in_word=a["in_word"], words2=a["words2"], confusion=confusion(),
+                        in_word=a["in_word"], words2=a["words2"], words3=a["words3"], confusion=confusion(),
                         surnames=frozenset(a["surnames"].tolist()), family_names=family_names(), weights=np.array(fitted["weights"], float),
                         bias=float(fitted["bias"]), threshold=float(fitted["threshold"]), alt_start=a["alt_start"],
-                        alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"],
+                        alt_ids=a["alt_ids"], alt_kind=a["alt_kind"], place_end=a["place_end"], prose_char=a["prose_char"],
                         in_word_set=PairSet.of(a["in_word_dense"], a["in_word_bits"]),
                         words2_set=PairSet.of(a["words2_dense"], a["words2_bits"]),
                         bi_table=KeyTable.of(a["bi_keys"], a["bi_counts"], a["bi_table_slots"], a["bi_table_values"],
@@ -564,13 +564,22 @@ def build_context_arrays() -> dict[str, np.ndarray]:
                 if int(n) >= SURNAME_COUNT and int(n) >= SURNAME_SHARE * arrays["uni"][ord(s) - BASE]:
                     surnames.add(s)
     freq = tokenizer().FREQ
-    in_word, words2 = set(), set()
+    import jieba
+
+    in_word, words2, words3 = set(), set(), set()
+    # jieba's dictionary tags 60,000 of its 131,000 words of three characters as people's names
+    # (nr, nrt, nrfg): one character off one of them is another person, not a slip
+    with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as f:
+        person_names = {p[0] for p in (line.split() for line in f) if len(p) == 3 and len(p[0]) == 3 and p[2].startswith("nr")}
     for w, n in freq.items():
-        if n >= IN_WORD_FREQ and 2 <= len(w) <= IN_WORD_LEN and all("\u4e00" <= c <= "\u9fff" for c in w):
+        if n >= IN_WORD_FREQ and 2 <= len(w) <= max(IN_WORD_LEN, 3) and all("\u4e00" <= c <= "\u9fff" for c in w):
             keys = [(ord(w[i]) - BASE) * SHIFT + ord(w[i + 1]) - BASE for i in range(len(w) - 1)]
-            in_word.update(keys)
+            if len(w) <= IN_WORD_LEN:
+                in_word.update(keys)
             if len(w) == 2:
                 words2.add(keys[0])
+            elif len(w) == 3 and w not in person_names:
+                words3.add(keys[0] * SHIFT + ord(w[2]) - BASE)
     with (MODEL / "names.txt").open(encoding="utf-8") as f:
         for name in (line.strip() for line in f if not line.startswith("#")):
             in_word.update((ord(name[i]) - BASE) * SHIFT + ord(name[i + 1]) - BASE for i in range(len(name) - 1))
@@ -578,6 +587,7 @@ def build_context_arrays() -> dict[str, np.ndarray]:
                          tri_keys=arrays["tri_keys"], tri_counts=arrays["tri_counts"],
                          quad_keys=arrays["quad_keys"], quad_counts=arrays["quad_counts"],
                          in_word=np.array(sorted(in_word), np.int64), words2=np.array(sorted(words2), np.int64),
+                         words3=np.array(sorted(words3), np.int64),
                          confusion=confusion(), surnames=frozenset(surnames))
     out = {k: getattr(model, k) for k in CONTEXT_ARRAYS if hasattr(model, k) and k != "surnames"}
     for name in ("in_word", "words2"):

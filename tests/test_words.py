@@ -353,6 +353,17 @@ def test_context_detector_mends_slips_that_make_a_word_with_either_neighbour():
     assert [x[1:4] for x in found("全面提升政务服务水品，方便群众办事。")] == [("服务水品", "服务水平", "context")]
 
 
+def test_context_detector_mends_slips_that_complete_a_word_of_three():
+    # 锦标赛, 新加坡: no pair of the mended word is a word of two (标赛, 加坡)
+    model = WORDS.context
+    assert [(h.word, h.correction) for h in detect_context(model, "新建的体育馆将承办全国青少年锦标鳃。")] == [("锦标鳃", "锦标赛")]
+    assert [(h.word, h.correction) for h in detect_context(model, "中国驻新加破大使馆举行招待会。")] == [("新加破", "新加坡")]
+    # not for a character that stands alone in prose (使: 市辖区), nor into a person's name of
+    # jieba's dictionary (李晓华): both on real pages
+    assert detect_context(model, "社区开展书法培训活动，使辖区内的书法爱好者齐聚一堂。") == []
+    assert detect_context(model, "设计师李效华负责人表示。") == []
+
+
 def test_context_detector_catches_the_slips_of_official_prose():
     # one mistyped character (mostly a same-pinyin IME slip) in the words official texts repeat
     model = WORDS.context

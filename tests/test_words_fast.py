@@ -89,6 +89,13 @@ def plain_candidates(model, text, every=False):
     left, right = x[pos - 1], x[pos + 1]
     fix_left = (left > 0) & plain_member(left * W.SHIFT + alt, model.words2)
     fix_right = (right > 0) & plain_member(alt * W.SHIFT + right, model.words2)
+    rare = ~model.prose_char[x[pos]]
+    for k, (a, b, c) in enumerate(((x[pos - 2], left, alt), (left, alt, right), (alt, right, x[pos + 2]))):
+        three = rare & (a > 0) & (b > 0) & (c > 0) & plain_member((a * W.SHIFT + b) * W.SHIFT + c, model.words3)
+        if k < 2:
+            fix_left = fix_left | three
+        else:
+            fix_right = fix_right | three
     ok = (fix_left & ~model.place_end[left]) | fix_right
     pos, alt, kind = pos[ok], alt[ok], kind[ok]
     if not len(pos):
