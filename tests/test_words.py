@@ -425,6 +425,28 @@ def test_name_list_guard_reads_the_items_around_the_suspect():
     assert not guarded("湘潭艺术家曾景祥、王志坚、张绪军、李志明", "景")       # the list's head: no item
 
 
+def test_context_detector_leaves_a_mend_that_trades_one_reading_for_another():
+    # modern official prose: 新建|涉|危险废物 mended to 建设 would take 建 from 新建 (涉 a productive
+    # prefix: 涉企, 涉案), 使|供给 mended to 提供 takes 供 from 供给; both written pairs (建涉, 使供)
+    # occur in the language
+    model = WORDS.context
+    for text in ("筑牢危险废物源头防线。新建涉危险废物建设项目，严格落实建设项目危险废物环境影响评价。",
+                 "增加公共产品和公共服务供给，使供给和需求协同促进经济发展。"):
+        assert detect_context(model, text) == [], text
+
+
+def test_context_detector_mends_a_slip_that_makes_an_accidental_word_with_a_neighbour():
+    # the mend takes back a neighbour the slip left in an accidental word: a rare one (工作服|坞),
+    # a common one where the written pair never occurs in the language (在校|歪: 校歪, 各部|闷:
+    # 部闷); 在|实|计工|坐: the slip 计 is itself in the rare word 计工 (坐 found by the second reading)
+    model = WORDS.context
+    for text, hits in (("对在校歪实践教育工作中作出显著成绩的单位和个人给予表彰。", [("校歪", "校外")]),
+                       ("加强社会工作服坞组织标准化建设。", [("服坞", "服务")]),
+                       ("区人民政府及其各部闷和乡、镇人民政府的财政收支", [("部闷", "部门")]),
+                       ("我们在实计工坐中不断总结经验。", [("实计", "实际"), ("工坐", "工作")])):
+        assert [(h.word, h.correction) for h in detect_context(model, text)] == hits, text
+
+
 def test_name_guard_reads_titles_next_to_the_span():
     # a title of two or more characters that ends at most two characters before the span, a
     # title (or a one-character reporting word) right after it
