@@ -430,6 +430,9 @@ TITLES = ("书记", "主任", "局长", "市长", "县长", "省长", "区长", 
           "书法家", "篆刻家", "画家", "作家", "艺术家", "专家", "学者", "诗人", "演员", "导演", "记者", "编辑", "通讯员")
 # set lookups instead of a scan of TITLES per suspect (the name guard ran for every candidate)
 TITLE_SET = frozenset(TITLES)
+# Before a span, the verbs of saying are no title: what follows them is what was said (他表示相信,
+# 李岚清强调科教兴国), where after a span they are (刘通说)
+TITLE_BEFORE = TITLE_SET - {"表示", "指出", "强调", "说"}
 TITLE_LENGTHS = tuple(sorted({len(t) for t in TITLES}))
 # The titles that name a person's post (not 说, 等, 表示, nor 代表, 委员 — 职工代表, 常务委员会:
 # prose has those after any two characters)
@@ -446,10 +449,13 @@ def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], a
             return True
     if not after:
         return False
-    # a title of two or more characters ending at most two characters before the span
+    # a title of two or more characters ending at most two characters before the span, with
+    # nothing but Chinese characters or spaces between (a name follows its title: 省委书记易炼红,
+    # 记者 王刚; after 强调， comes what was stressed)
     head = text[max(0, start - 5):start]
     n = len(head)
-    if any(head[e - k:e] in TITLE_SET for e in (n, n - 1, n - 2) for k in TITLE_LENGTHS if k >= 2 and e - k >= 0):
+    if any(head[e - k:e] in TITLE_BEFORE for e in (n, n - 1, n - 2) for k in TITLE_LENGTHS
+           if k >= 2 and e - k >= 0 and all("\u4e00" <= c <= "\u9fff" or c.isspace() for c in head[e:])):
         return True
     tail = text[end:end + 3]
     if tail[:1] in PLACE_SUFFIX:

@@ -460,6 +460,16 @@ def test_name_guard_reads_titles_next_to_the_span():
     assert not looks_like_name("省委书记易炼红", 4, 6, no_surnames, after=False)
 
 
+def test_a_name_follows_its_title_not_a_verb_of_saying_nor_a_comma():
+    # what follows 表示 is what was said; after 强调， a new clause starts: no name there
+    model = WORDS.context
+    assert [(h.word, h.correction) for h in detect_context(model, "他表示相行这次合作一定会取得成功。")] == [("相行", "相信")]
+    assert [(h.word, h.correction) for h in detect_context(model, "市长强调，坚绝打赢污染防治攻坚战。")] == [("坚绝", "坚决")]
+    no_surnames = frozenset()
+    assert not looks_like_name("市长强调，甲乙丙", 5, 6, no_surnames) and looks_like_name("市长强调甲乙丙", 4, 5, no_surnames)
+    assert looks_like_name("记者 甲乙丙 报道", 3, 4, no_surnames) and not looks_like_name("表示甲乙", 2, 3, no_surnames)
+
+
 def test_a_suspect_written_twice_the_same_way_is_a_term_of_the_text():
     model = WORDS.context
     once = "全面提升政务服务水品，方便群众办事。"
