@@ -455,7 +455,7 @@ def looks_like_name(text: str, start: int, end: int, surnames: frozenset[str], a
     head = text[max(0, start - 5):start]
     n = len(head)
     if any(head[e - k:e] in TITLE_BEFORE for e in (n, n - 1, n - 2) for k in TITLE_LENGTHS
-           if k >= 2 and e - k >= 0 and all("\u4e00" <= c <= "\u9fff" or c.isspace() for c in head[e:])):
+           if k >= 2 and e - k >= 0 and all(_is_han(c) or c.isspace() for c in head[e:])):
         return True
     tail = text[end:end + 3]
     if tail[:1] in PLACE_SUFFIX:
